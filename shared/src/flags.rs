@@ -1,0 +1,155 @@
+//! kubectl's global flags and output flags, one clap struct each, flattened into every plugin.
+//!
+//! The names, short forms and value syntax are kubectl's (`kubectl options`), so muscle memory and
+//! scripts carry over: `--kubeconfig`, `--context`, `-n`, `--as`, `--request-timeout=30s`, `-v=6`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+/// Connection and identity flags shared by every plugin (kubectl's global flags).
+#[derive(Debug, Clone, Default, Args)]
+pub struct GlobalFlags {
+    /// Path to the kubeconfig file to use for CLI requests (overrides KUBECONFIG)
+    #[arg(long, value_name = "PATH", global = true)]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// The name of the kubeconfig context to use
+    #[arg(long, value_name = "NAME", global = true)]
+    pub context: Option<String>,
+
+    /// The name of the kubeconfig cluster to use
+    #[arg(long, value_name = "NAME", global = true)]
+    pub cluster: Option<String>,
+
+    /// The name of the kubeconfig user to use
+    #[arg(long, value_name = "NAME", global = true)]
+    pub user: Option<String>,
+
+    /// If present, the namespace scope for this CLI request
+    #[arg(short = 'n', long, value_name = "NAMESPACE", global = true)]
+    pub namespace: Option<String>,
+
+    /// The address and port of the Kubernetes API server
+    #[arg(short = 's', long, value_name = "URL", global = true)]
+    pub server: Option<String>,
+
+    /// Bearer token for authentication to the API server
+    #[arg(long, value_name = "TOKEN", global = true, hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// Path to a cert file for the certificate authority
+    #[arg(long, value_name = "PATH", global = true)]
+    pub certificate_authority: Option<PathBuf>,
+
+    /// Path to a client certificate file for TLS
+    #[arg(long, value_name = "PATH", global = true)]
+    pub client_certificate: Option<PathBuf>,
+
+    /// Path to a client key file for TLS
+    #[arg(long, value_name = "PATH", global = true)]
+    pub client_key: Option<PathBuf>,
+
+    /// Server name to use for server certificate validation
+    #[arg(long, value_name = "NAME", global = true)]
+    pub tls_server_name: Option<String>,
+
+    /// Username to impersonate for the operation
+    #[arg(long = "as", value_name = "USER", global = true)]
+    pub as_user: Option<String>,
+
+    /// Group to impersonate for the operation; repeat for several groups
+    #[arg(long = "as-group", value_name = "GROUP", global = true)]
+    pub as_group: Vec<String>,
+
+    /// The length of time to wait before giving up on a single server request (e.g. 1s, 2m, 3h; 0 = no timeout)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, global = true)]
+    pub request_timeout: Option<Duration>,
+
+    /// If true, the server's certificate will not be checked for validity (insecure)
+    #[arg(long, global = true)]
+    pub insecure_skip_tls_verify: bool,
+
+    /// Default cache directory [default: $KUBECACHEDIR or ~/.kube/cache]
+    #[arg(long, value_name = "DIR", global = true)]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Log level: 6 prints every request with its status and time
+    #[arg(short = 'v', long = "v", value_name = "LEVEL", default_value_t = 0, global = true)]
+    pub verbosity: u8,
+}
+
+/// `-A/--all-namespaces`, for commands where listing across namespaces makes sense.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AllNamespaces {
+    /// List the requested objects across all namespaces
+    #[arg(short = 'A', long = "all-namespaces")]
+    pub all_namespaces: bool,
+}
+
+/// `-o/--output` and `--no-headers`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct OutputFlags {
+    /// Output format: json, yaml, name or wide (plugins list what else they support)
+    #[arg(short = 'o', long = "output", value_name = "FORMAT")]
+    pub output: Option<String>,
+
+    /// Don't print headers in table output
+    #[arg(long)]
+    pub no_headers: bool,
+}
+
+/// Parses a duration the way kubectl's `--request-timeout` does: a bare integer is seconds, else
+/// Go's duration syntax (`1h2m3.5s`, `300ms`, `2us`). `0` means no timeout.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("empty duration".into());
+    }
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    let mut total = 0f64;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let num_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        if num_end == 0 {
+            return Err(format!("invalid duration {text:?}: expected a number at {rest:?}"));
+        }
+        let value: f64 = rest[..num_end].parse().map_err(|_| format!("invalid duration {text:?}"))?;
+        rest = &rest[num_end..];
+        let unit_end = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let factor = match &rest[..unit_end] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            "" => return Err(format!("invalid duration {text:?}: missing unit (use s, m or h)")),
+            u => return Err(format!("invalid duration {text:?}: unknown unit {u:?}")),
+        };
+        total += value * factor;
+        rest = &rest[unit_end..];
+    }
+    Ok(Duration::from_secs_f64(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_like_kubectl() {
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_duration("1x").is_err());
+        assert!(parse_duration("s").is_err());
+        assert!(parse_duration("1.5").is_err());
+    }
+}

@@ -1,0 +1,271 @@
+//! Every byte the suite prints goes through here: kubectl-style tables, `-o json|yaml|name`,
+//! escaping of server-provided text for the terminal, and quiet exit on a closed pipe.
+//!
+//! Tables reproduce kubectl's `text/tabwriter` settings (minimum cell width 6, padding 3, cells
+//! measured in runes, no padding after the last column), so column layout matches `kubectl get`.
+
+use std::io::{self, Write};
+
+/// kubectl's tabwriter: `tabwriter.NewWriter(out, 6, 4, 3, ' ', 0)` (cli-runtime printers).
+const TAB_MIN_WIDTH: usize = 6;
+const TAB_PADDING: usize = 3;
+
+/// Escapes text that came from the server before it reaches a terminal.
+///
+/// C0 controls except tab, DEL, C1 controls and Unicode bidi overrides/isolates are made visible.
+/// ESC reads `^[` and CR reads `\r`, as kubectl prints them; the rest read `\xNN` or `\u{NNNN}`.
+pub fn escape(text: &str) -> String {
+    if !text.chars().any(needs_escape) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if !needs_escape(c) {
+            out.push(c);
+            continue;
+        }
+        match c {
+            '\u{1b}' => out.push_str("^["),
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
+    out
+}
+
+fn needs_escape(c: char) -> bool {
+    let u = c as u32;
+    (u < 0x20 && c != '\t')
+        || u == 0x7f
+        || (0x80..=0x9f).contains(&u)
+        || (0x202a..=0x202e).contains(&u)
+        || (0x2066..=0x2069).contains(&u)
+        || u == 0x200e
+        || u == 0x200f
+        || u == 0x061c
+}
+
+/// A table in kubectl's style: upper-case headers, no borders, columns three spaces apart.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    headers: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// A table with these column headers (printed as given; kubectl's are upper case).
+    pub fn new<S: Into<String>>(headers: impl IntoIterator<Item = S>) -> Self {
+        Self { headers: headers.into_iter().map(Into::into).collect(), rows: vec![] }
+    }
+
+    /// Adds a row; cells are escaped for the terminal when rendered.
+    pub fn push<S: Into<String>>(&mut self, row: impl IntoIterator<Item = S>) {
+        self.rows.push(row.into_iter().map(Into::into).collect());
+    }
+
+    /// Number of data rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True when the table has no data rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Renders the table; with `headers == false` the header line is left out (`--no-headers`).
+    pub fn render(&self, headers: bool) -> String {
+        let mut lines: Vec<Vec<String>> = Vec::with_capacity(self.rows.len() + 1);
+        if headers && !self.headers.is_empty() {
+            lines.push(self.headers.clone());
+        }
+        lines.extend(self.rows.iter().map(|r| r.iter().map(|c| escape(c)).collect()));
+        tabwrite(&lines)
+    }
+}
+
+/// Lays out lines of cells as Go's tabwriter does with kubectl's settings: every cell but the
+/// last of a line is tab-terminated, and a column is as wide as its widest cell plus padding,
+/// at least the minimum width. Column blocks (runs of lines sharing a column) are sized apart.
+pub fn tabwrite(lines: &[Vec<String>]) -> String {
+    let mut out = String::new();
+    let widths = column_widths(lines);
+    for (li, line) in lines.iter().enumerate() {
+        for (ci, cell) in line.iter().enumerate() {
+            out.push_str(cell);
+            if ci + 1 < line.len() {
+                let w = widths[li][ci];
+                let n = cell.chars().count();
+                out.extend(std::iter::repeat_n(' ', w.saturating_sub(n)));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Widths per line and column, following tabwriter's block rule: a column's block is a maximal
+/// run of consecutive lines that have a tab-terminated cell in that column.
+fn column_widths(lines: &[Vec<String>]) -> Vec<Vec<usize>> {
+    let mut widths: Vec<Vec<usize>> = lines.iter().map(|l| vec![0; l.len().saturating_sub(1)]).collect();
+    let max_cols = lines.iter().map(|l| l.len().saturating_sub(1)).max().unwrap_or(0);
+    for col in 0..max_cols {
+        let mut i = 0;
+        while i < lines.len() {
+            if lines[i].len().saturating_sub(1) <= col {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            let mut w = 0;
+            while i < lines.len() && lines[i].len().saturating_sub(1) > col {
+                w = w.max(lines[i][col].chars().count() + TAB_PADDING);
+                i += 1;
+            }
+            let w = w.max(TAB_MIN_WIDTH);
+            for row in widths.iter_mut().take(i).skip(start) {
+                row[col] = w;
+            }
+        }
+    }
+    widths
+}
+
+/// The output formats every plugin understands (plugins may accept more).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Format {
+    /// The default human table.
+    Table,
+    /// The table with extra columns.
+    Wide,
+    /// JSON, indented by four spaces like kubectl.
+    Json,
+    /// YAML.
+    Yaml,
+    /// `resource/name`-style names, one a line.
+    Name,
+}
+
+impl Format {
+    /// Parses `-o` for commands that support exactly the common formats.
+    pub fn parse(value: Option<&str>) -> crate::Result<Self> {
+        match value.unwrap_or("") {
+            "" => Ok(Format::Table),
+            "wide" => Ok(Format::Wide),
+            "json" => Ok(Format::Json),
+            "yaml" => Ok(Format::Yaml),
+            "name" => Ok(Format::Name),
+            other => Err(crate::Error::usage(format!(
+                "unable to match a printer suitable for the output format \"{other}\", allowed formats are: json,name,wide,yaml"
+            ))),
+        }
+    }
+}
+
+/// JSON as kubectl prints it: four-space indentation and a trailing newline.
+pub fn to_json(value: &impl serde::Serialize) -> crate::Result<String> {
+    let mut buf = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+    value.serialize(&mut ser).map_err(|e| crate::Error::runtime("could not encode JSON").caused_by(e))?;
+    buf.push(b'\n');
+    String::from_utf8(buf).map_err(|e| crate::Error::runtime("could not encode JSON").caused_by(e))
+}
+
+/// YAML output.
+pub fn to_yaml(value: &impl serde::Serialize) -> crate::Result<String> {
+    serde_yaml::to_string(value).map_err(|e| crate::Error::runtime("could not encode YAML").caused_by(e))
+}
+
+/// Writes to stdout; a closed pipe (`| head`) ends the process quietly with status 0.
+pub fn out(text: &str) {
+    write_or_exit(&mut io::stdout().lock(), text.as_bytes(), true);
+}
+
+/// Writes to stderr (diagnostics, warnings, progress).
+pub fn err(text: &str) {
+    write_or_exit(&mut io::stderr().lock(), text.as_bytes(), false);
+}
+
+/// Prints `Warning: …` on stderr, as kubectl does for warnings.
+pub fn warn(text: &str) {
+    err(&format!("Warning: {}\n", escape(text)));
+}
+
+fn write_or_exit(w: &mut impl Write, bytes: &[u8], is_stdout: bool) {
+    let res = w.write_all(bytes).and_then(|()| w.flush());
+    if let Err(e) = res {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            // A reader that went away (`| head`) is not an error for a command-line tool.
+            std::process::exit(0);
+        }
+        if is_stdout {
+            let _ = writeln!(io::stderr(), "error: could not write to standard output: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_every_class_of_control() {
+        let hostile = "a\u{1b}[31mb\u{7}c\u{8}d\re\u{9b}f\u{202e}g\u{7f}h\ti";
+        let e = escape(hostile);
+        for bad in ['\u{1b}', '\u{7}', '\u{8}', '\r', '\u{9b}', '\u{202e}', '\u{7f}'] {
+            assert!(!e.contains(bad), "{bad:?} left in {e:?}");
+        }
+        assert!(e.contains('\t'), "tab is kept");
+        assert_eq!(escape("^[ plain"), "^[ plain");
+        assert_eq!(escape("x\u{1b}y\rz"), "x^[y\\rz");
+    }
+
+    #[test]
+    fn table_matches_kubectl_tabwriter() {
+        let mut t = Table::new(["NAME", "SHORTNAMES", "NAMESPACED"]);
+        t.push(["pods", "po", "true"]);
+        t.push(["bindings", "", "true"]);
+        assert_eq!(
+            t.render(true),
+            "NAME       SHORTNAMES   NAMESPACED\npods       po           true\nbindings                true\n"
+        );
+        // Without headers, widths come from the data alone, as with `kubectl get --no-headers`.
+        assert_eq!(t.render(false), "pods       po    true\nbindings         true\n");
+    }
+
+    #[test]
+    fn narrow_columns_take_the_minimum_width() {
+        let lines = vec![vec!["A".to_string(), "B".to_string()], vec!["x".to_string(), "y".to_string()]];
+        assert_eq!(tabwrite(&lines), "A     B\nx     y\n");
+    }
+
+    #[test]
+    fn widths_count_runes_not_bytes() {
+        let lines = vec![vec!["ÄÖÜ".to_string(), "x".to_string()], vec!["abcdef".to_string(), "y".to_string()]];
+        assert_eq!(tabwrite(&lines), "ÄÖÜ      x\nabcdef   y\n");
+    }
+
+    #[test]
+    fn table_cells_are_escaped() {
+        let mut t = Table::new(["NAME"]);
+        t.push(["evil\u{1b}]0;title\u{7}"]);
+        assert!(!t.render(true).contains('\u{1b}'));
+    }
+
+    #[test]
+    fn json_uses_four_spaces() {
+        let v = serde_json::json!({"a": [1]});
+        assert_eq!(to_json(&v).unwrap_or_default(), "{\n    \"a\": [\n        1\n    ]\n}\n");
+    }
+
+    #[test]
+    fn format_rejects_unknown() {
+        assert_eq!(Format::parse(Some("json")).ok(), Some(Format::Json));
+        let e = Format::parse(Some("xml")).err();
+        assert_eq!(e.map(|e| e.exit_code()), Some(2));
+    }
+}

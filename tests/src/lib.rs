@@ -1,0 +1,197 @@
+//! Support for the cluster tests: find the cluster, run its kubectl and our plugins, give each
+//! test its own namespace and clean it up.
+//!
+//! The cluster is `KUBECTL_KIT_TEST_KUBECONFIG` or the one `cargo xtask cluster up` wrote to
+//! `target/cluster/kubeconfig`. Without a reachable cluster a test prints one line and returns,
+//! unless `KUBECTL_KIT_REQUIRE_CLUSTER=1` (set by `cargo xtask test`), where that is a failure.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().map(PathBuf::from).unwrap_or_default()
+}
+
+/// A reachable cluster and the kubectl to talk to it with.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    /// Admin kubeconfig.
+    pub kubeconfig: PathBuf,
+    /// The cluster's own kubectl.
+    pub kubectl: PathBuf,
+}
+
+/// The test cluster, or `None` (after one line on stderr) when there is none and none is required.
+#[allow(clippy::print_stderr)] // the one-line skip notice is the point
+pub fn cluster(test: &str) -> Option<Cluster> {
+    static FOUND: OnceLock<Result<Cluster, String>> = OnceLock::new();
+    let found = FOUND.get_or_init(find_cluster);
+    match found {
+        Ok(c) => Some(c.clone()),
+        Err(why) if std::env::var("KUBECTL_KIT_REQUIRE_CLUSTER").is_ok_and(|v| v == "1") => {
+            panic!("cluster tests are required (KUBECTL_KIT_REQUIRE_CLUSTER=1) but {why}")
+        }
+        Err(why) => {
+            eprintln!("skipping cluster test {test}: {why} (run `cargo xtask cluster up` or `cargo xtask test`)");
+            None
+        }
+    }
+}
+
+/// Gets the cluster or returns from the test.
+#[macro_export]
+macro_rules! require_cluster {
+    ($name:expr) => {
+        match $crate::cluster($name) {
+            Some(c) => c,
+            None => return,
+        }
+    };
+}
+
+fn find_cluster() -> Result<Cluster, String> {
+    let kubeconfig = std::env::var_os("KUBECTL_KIT_TEST_KUBECONFIG")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/cluster/kubeconfig"));
+    if !kubeconfig.exists() {
+        return Err(format!("no kubeconfig at {}", kubeconfig.display()));
+    }
+    let kubectl = std::env::var_os("KUBECTL_KIT_TEST_KUBECTL").map(PathBuf::from).unwrap_or_else(|| {
+        let own = root().join("target/cluster/bin/kubectl");
+        if own.exists() { own } else { PathBuf::from("kubectl") }
+    });
+    let c = Cluster { kubeconfig, kubectl };
+    let out = c.kubectl(&["get", "--raw", "/readyz", "--request-timeout=5s"]);
+    if !out.status.success() {
+        return Err(format!(
+            "the cluster in {} does not answer: {}",
+            c.kubeconfig.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(c)
+}
+
+/// Path of a built plugin binary, building it first if needed.
+pub fn plugin_path(name: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
+    let path = target.join("debug").join(format!("kubectl-{name}"));
+    if !path.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .current_dir(root())
+            .args(["build", "--quiet", "-p", &format!("kubectl-{name}")])
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building kubectl-{name} failed");
+    }
+    path
+}
+
+impl Cluster {
+    /// A kubectl command for this cluster.
+    pub fn kubectl_cmd(&self) -> Command {
+        let mut c = Command::new(&self.kubectl);
+        c.env("KUBECONFIG", &self.kubeconfig).stdin(Stdio::null());
+        c
+    }
+
+    /// Runs kubectl and returns what it did.
+    pub fn kubectl(&self, args: &[&str]) -> Output {
+        self.kubectl_cmd().args(args).output().expect("kubectl runs")
+    }
+
+    /// Runs kubectl, panicking with its stderr if it fails; returns stdout.
+    pub fn kubectl_ok(&self, args: &[&str]) -> String {
+        let out = self.kubectl(args);
+        assert!(out.status.success(), "kubectl {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+
+    /// `kubectl apply -f -` of a manifest in a namespace.
+    pub fn apply(&self, namespace: &str, manifest: &str) {
+        use std::io::Write;
+        let mut child = self
+            .kubectl_cmd()
+            .args(["apply", "-n", namespace, "-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("kubectl runs");
+        child.stdin.take().expect("stdin").write_all(manifest.as_bytes()).expect("write manifest");
+        let out = child.wait_with_output().expect("kubectl finishes");
+        assert!(out.status.success(), "kubectl apply failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// Applies a fixture app from `tests/fixtures/apps/NAME.yaml` into a namespace. Fixed node
+    /// ports are dropped so that several namespaces can hold the same app.
+    pub fn apply_fixture(&self, namespace: &str, name: &str) {
+        let path = root().join("tests/fixtures/apps").join(format!("{name}.yaml"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text: String =
+            text.lines().filter(|l| !l.trim_start().starts_with("nodePort:")).collect::<Vec<_>>().join("\n");
+        self.apply(namespace, &text);
+    }
+
+    /// A fresh namespace for one test, deleted when the guard drops.
+    pub fn namespace(&self, prefix: &str) -> Namespace {
+        let name = format!("{prefix}-{}-{}", std::process::id(), unique());
+        self.kubectl_ok(&["create", "namespace", &name]);
+        // Admission refuses pods until the namespace's default ServiceAccount exists.
+        self.wait_for("default service account", Duration::from_secs(60), || {
+            self.kubectl(&["-n", &name, "get", "serviceaccount", "default"]).status.success()
+        });
+        Namespace { name, cluster: self.clone() }
+    }
+
+    /// Polls `check` until it is true, panicking with `what` after `timeout`.
+    pub fn wait_for(&self, what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
+        let deadline = Instant::now() + timeout;
+        while !check() {
+            assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// A plugin command pointed at this cluster, with its own discovery cache directory.
+    pub fn plugin(&self, name: &str, cache: &Path) -> Command {
+        let mut c = Command::new(plugin_path(name));
+        c.env("KUBECONFIG", &self.kubeconfig).env("KUBECACHEDIR", cache).stdin(Stdio::null());
+        c
+    }
+}
+
+fn unique() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    (nanos % 100_000) * 10 + N.fetch_add(1, Ordering::Relaxed) % 10
+}
+
+/// A test's namespace; deleted (without waiting) on drop.
+pub struct Namespace {
+    /// The namespace's name.
+    pub name: String,
+    cluster: Cluster,
+}
+
+impl Drop for Namespace {
+    fn drop(&mut self) {
+        let _ = self.cluster.kubectl(&["delete", "namespace", &self.name, "--wait=false"]);
+    }
+}
+
+/// stdout of a finished command as text.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// stderr of a finished command as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}

@@ -1,0 +1,62 @@
+//! `cargo xtask demo`: builds the plugins, starts the local cluster, applies the demo apps from
+//! `tests/fixtures/apps` (the classic tutorial apps) to the `default` namespace, prints the shell
+//! line that puts the plugins on PATH, and tours every plugin with real output.
+
+use std::process::{Command, Stdio};
+
+use anyhow::Result;
+
+use crate::{bench, cluster, paths, util};
+
+/// The tour: what a newcomer would type, plugin by plugin.
+const TOUR: &[&str] = &[
+    "kubectl shortname po deploy wd",
+    "kubectl shortname --api-group=apps",
+    "kubectl shortname why ev",
+    "kubectl shortname conflicts",
+];
+
+pub fn run() -> Result<()> {
+    let release = bench::build_release()?;
+    cluster::ensure_up()?;
+    util::step("applying the demo apps to the default namespace");
+    util::run(
+        Command::new(paths::kubectl())
+            .arg("--kubeconfig")
+            .arg(paths::kubeconfig())
+            .args(["apply", "-n", "default", "-f"])
+            .arg(paths::fixtures().join("apps")),
+    )?;
+    util::run(Command::new(paths::kubectl()).arg("--kubeconfig").arg(paths::kubeconfig()).args([
+        "-n",
+        "default",
+        "wait",
+        "--for=condition=Available",
+        "deployment",
+        "--all",
+        "--timeout=90s",
+    ]))?;
+    let path = format!("{}:{}", release.display(), std::env::var("PATH").unwrap_or_default());
+    util::say(&format!(
+        "\nPut the plugins on your PATH, next to the cluster's kubectl:\n\n  export PATH={}:{}:$PATH KUBECONFIG={}\n\n",
+        release.display(),
+        paths::bin().display(),
+        paths::kubeconfig().display()
+    ));
+    for line in TOUR {
+        util::say(&format!("$ {line}\n"));
+        let words: Vec<&str> = line.split_whitespace().skip(1).collect();
+        // Through kubectl's own plugin mechanism, as a user would run it.
+        let out = Command::new(paths::kubectl())
+            .args(&words)
+            .env("PATH", &path)
+            .env("KUBECONFIG", paths::kubeconfig())
+            .stdin(Stdio::null())
+            .output()?;
+        util::say(&String::from_utf8_lossy(&out.stdout));
+        util::say(&String::from_utf8_lossy(&out.stderr));
+        util::say("\n");
+    }
+    util::say("The cluster keeps running; stop it with `cargo xtask cluster down`.\n");
+    Ok(())
+}

@@ -1,0 +1,58 @@
+//! Developer workflows for kubectl-kit, run as `cargo xtask <command>`.
+//!
+//! - `cluster up|down|status`: a real local control plane (etcd, kube-apiserver,
+//!   kube-controller-manager, kube-scheduler, kwok nodes) and an OCI registry on 127.0.0.1.
+//! - `demo`: the suite at work on that cluster.
+//! - `test`: cluster up, every test with cluster tests required, cluster down.
+//! - `bench`: the suite against its peers, as ratios.
+
+mod bench;
+mod cluster;
+mod demo;
+mod gobuild;
+mod paths;
+mod pki;
+mod test;
+mod util;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  cluster up       build (first time) and start the local control plane and registry
+  cluster down     stop every process `cluster up` started
+  cluster status   what runs where
+  demo             build the plugins, start the cluster, apply the demo apps, tour the plugins
+  test             cluster up, cargo test --workspace with cluster tests required, cluster down
+  bench            benchmarks against kubectl and other peers, printed as ratios
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match words.as_slice() {
+        ["cluster", "up"] => cluster::up().map(|_| ()),
+        ["cluster", "down"] => cluster::down(),
+        ["cluster", "status"] => cluster::status(),
+        ["demo"] => demo::run(),
+        ["test", rest @ ..] => return test::run(rest),
+        ["bench", rest @ ..] => bench::run(rest),
+        ["help"] | ["--help"] | ["-h"] => {
+            util::say(USAGE);
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            util::say_err(USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            util::say_err(&format!("error: {e:#}\n"));
+            ExitCode::from(1)
+        }
+    }
+}
