@@ -23,11 +23,15 @@ use crate::{gobuild, paths, pki, util};
 pub struct State {
     pub ports: BTreeMap<String, u16>,
     pub pids: Vec<(String, u32)>,
+    /// Set once every component is up and the cluster is seeded; a state without it is a
+    /// half-finished `up` whose processes the next `up` stops.
+    pub complete: bool,
 }
 
 impl State {
     fn to_json(&self) -> Value {
         json!({
+            "complete": self.complete,
             "ports": self.ports,
             "pids": self.pids.iter().map(|(n, p)| json!({"name": n, "pid": p})).collect::<Vec<_>>(),
         })
@@ -44,7 +48,7 @@ impl State {
             .iter()
             .filter_map(|p| Some((p["name"].as_str()?.to_string(), u32::try_from(p["pid"].as_u64()?).ok()?)))
             .collect();
-        Some(State { ports, pids })
+        Some(State { ports, pids, complete: v["complete"].as_bool().unwrap_or(false) })
     }
 
     fn port(&self, name: &str) -> u16 {
@@ -128,7 +132,8 @@ fn kubectl() -> Command {
 }
 
 fn healthy(state: &State) -> bool {
-    state.pids.iter().all(|(_, p)| is_ours(*p))
+    state.complete
+        && state.pids.iter().all(|(_, p)| is_ours(*p))
         && kubectl()
             .args(["get", "--raw", "/readyz"])
             .stdout(Stdio::null())
@@ -180,7 +185,7 @@ pub fn up() -> Result<State> {
     for name in ["etcd", "etcd-peer", "kube-controller-manager", "kube-scheduler", "kwok"] {
         ports.insert(name.to_string(), util::free_port()?);
     }
-    let mut state = State { ports, pids: vec![] };
+    let mut state = State { ports, pids: vec![], complete: false };
     let kubeconfig_text = pki::kubeconfig(&state.server(), &pki);
     pki::write_private(&paths::kubeconfig(), &kubeconfig_text)?;
 
@@ -195,6 +200,8 @@ pub fn up() -> Result<State> {
         let _ = std::fs::remove_file(state_file());
         return Err(e);
     }
+    state.complete = true;
+    save_state(&state)?;
     util::step(&format!("cluster ready in {:.1}s", started.elapsed().as_secs_f64()));
     util::say_err(&format!(
         "  API server  {}\n  registry    {}\n  kubeconfig  {}\n  logs        {}\n",
@@ -208,8 +215,12 @@ pub fn up() -> Result<State> {
 }
 
 fn wanted_port(name: &str, env: &str) -> Result<u16> {
-    match std::env::var(env) {
-        Ok(v) => {
+    pick_port(name, env, std::env::var(env).ok())
+}
+
+fn pick_port(name: &str, env: &str, value: Option<String>) -> Result<u16> {
+    match value {
+        Some(v) => {
             let port: u16 = v.parse().with_context(|| format!("{env}={v:?} is not a port number"))?;
             if util::port_in_use(port) {
                 bail!(
@@ -218,7 +229,7 @@ fn wanted_port(name: &str, env: &str) -> Result<u16> {
             }
             Ok(port)
         }
-        Err(_) => util::free_port(),
+        None => util::free_port(),
     }
 }
 
@@ -614,10 +625,29 @@ mod tests {
     fn state_round_trips() {
         let mut ports = BTreeMap::new();
         ports.insert("kube-apiserver".to_string(), 6443);
-        let s = State { ports, pids: vec![("etcd".into(), 42)] };
+        let s = State { ports, pids: vec![("etcd".into(), 42)], complete: true };
         let back = State::from_json(&s.to_json()).expect("parses");
         assert_eq!(back.server(), "https://127.0.0.1:6443");
         assert_eq!(back.pids, vec![("etcd".to_string(), 42)]);
+        assert!(back.complete);
+        let half = State::from_json(&json!({"ports": {}, "pids": []})).expect("parses");
+        assert!(!half.complete, "a state without the mark is a half-finished up");
+    }
+
+    #[test]
+    fn a_pinned_port_that_is_taken_is_a_clear_error() {
+        let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = busy.local_addr().expect("addr").port();
+        let e = pick_port("kube-apiserver", "KUBECTL_KIT_APISERVER_PORT", Some(port.to_string())).expect_err("taken");
+        let text = e.to_string();
+        assert!(
+            text.contains(&format!("port {port}"))
+                && text.contains("kube-apiserver")
+                && text.contains("already in use"),
+            "{text}"
+        );
+        assert!(pick_port("registry", "X", Some("http".into())).is_err());
+        assert!(pick_port("registry", "X", None).is_ok_and(|p| p > 0));
     }
 
     #[test]
