@@ -13,6 +13,7 @@ pub mod client;
 pub mod discovery;
 pub mod error;
 pub mod flags;
+pub mod jsonpath;
 pub mod output;
 
 pub use client::Kube;
