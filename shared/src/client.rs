@@ -338,6 +338,21 @@ impl Kube {
     }
 }
 
+/// Lines of a streaming response (a watch), as they arrive.
+pub type LineStream = std::pin::Pin<Box<dyn futures::Stream<Item = std::io::Result<String>> + Send>>;
+
+impl Kube {
+    /// GET a streaming path (`?watch=1`) and yield its lines (one JSON event each).
+    pub async fn stream_lines(&self, path: &str) -> Result<LineStream> {
+        use futures::AsyncBufReadExt;
+        let req = Request::get(path)
+            .body(Vec::new())
+            .map_err(|e| Error::runtime(format!("invalid request path {path:?}")).caused_by(e))?;
+        let body = self.client.request_stream(req).await?;
+        Ok(Box::pin(body.lines()))
+    }
+}
+
 struct Observe {
     /// The server URL, to log full URLs as kubectl does (requests carry only the path here).
     server: String,

@@ -92,16 +92,17 @@ impl Error {
     }
 
     /// Renders the error the way it is printed on stderr (terminal-escaped, newline-terminated).
+    /// Line breaks in the message are kept; every other control character is escaped.
     pub fn render(&self) -> String {
         let mut out = String::new();
+        let message: String = self.message.split('\n').map(crate::output::escape).collect::<Vec<_>>().join("\n");
+        let message = message.strip_suffix('\n').unwrap_or(&message);
         match &self.kind {
             Kind::Api { reason, .. } if !reason.is_empty() => {
-                out.push_str(&format!("Error from server ({}): {}\n", reason, crate::output::escape(&self.message)));
+                out.push_str(&format!("Error from server ({reason}): {message}\n"));
             }
-            Kind::Api { .. } => {
-                out.push_str(&format!("Error from server: {}\n", crate::output::escape(&self.message)));
-            }
-            _ => out.push_str(&format!("error: {}\n", crate::output::escape(&self.message))),
+            Kind::Api { .. } => out.push_str(&format!("Error from server: {message}\n")),
+            _ => out.push_str(&format!("error: {message}\n")),
         }
         for cause in &self.causes {
             out.push_str(&format!("  caused by: {}\n", crate::output::escape(cause)));

@@ -96,13 +96,32 @@ impl Template {
         self
     }
 
-    /// The JSON field names the template can read, or `None` when it reads whole subtrees
-    /// (`..`, `*`, or a value printed as a whole). Used to decode only what is needed.
+    /// The field paths the template can read, for decoding only those (see `projection`).
+    /// `[]` stands for array elements and a trailing `*` for a whole subtree; a path's value is
+    /// read whole. Paths inside `range … end` are prefixed with the range's path.
     pub fn fields(&self) -> Vec<Vec<String>> {
         let mut out = vec![];
+        let mut stack: Vec<Vec<String>> = vec![vec![]];
         for n in &self.nodes {
-            if let Node::List(list) = n {
-                collect_paths(list, &mut vec![], &mut out);
+            let Node::List(list) = n else { continue };
+            let base = stack.last().cloned().unwrap_or_default();
+            match list.first() {
+                Some(Node::Identifier(id)) if id == "range" => {
+                    let mut paths = vec![];
+                    collect_paths(&list[1..], &mut base.clone(), &mut paths);
+                    // The body reads relative to each value the range yields.
+                    let inner = paths.first().cloned().unwrap_or_else(|| base.clone());
+                    if inner.last().is_some_and(|s| s == "*") {
+                        out.push(inner.clone());
+                    }
+                    stack.push(inner);
+                }
+                Some(Node::Identifier(id)) if id == "end" && list.len() == 1 => {
+                    if stack.len() > 1 {
+                        stack.pop();
+                    }
+                }
+                _ => collect_paths(list, &mut base.clone(), &mut out),
             }
         }
         out
@@ -271,23 +290,26 @@ fn matching_end(nodes: &[Node], from: usize) -> usize {
 
 fn collect_paths(nodes: &[Node], prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
     let start = prefix.len();
-    for (i, n) in nodes.iter().enumerate() {
+    let literal_only = !nodes.is_empty()
+        && nodes
+            .iter()
+            .all(|n| matches!(n, Node::Text(_) | Node::Int(_) | Node::Float(_) | Node::Bool(_) | Node::Identifier(_)));
+    if literal_only {
+        return;
+    }
+    for n in nodes {
         match n {
             Node::Field(f) => prefix.push(f.clone()),
             Node::Array(_) => prefix.push("[]".into()),
             Node::Filter { left, right, .. } => {
-                let mut p = prefix.clone();
-                p.push("[]".into());
-                for side in [left, right] {
-                    let mut q = p.clone();
-                    collect_paths(side, &mut q, out);
-                }
                 prefix.push("[]".into());
+                for side in [left, right] {
+                    collect_paths(side, &mut prefix.clone(), out);
+                }
             }
             Node::Union(lists) => {
                 for l in lists {
-                    let mut p = prefix.clone();
-                    collect_paths(l, &mut p, out);
+                    collect_paths(l, &mut prefix.clone(), out);
                 }
                 prefix.truncate(start);
                 return;
@@ -299,11 +321,12 @@ fn collect_paths(nodes: &[Node], prefix: &mut Vec<String>, out: &mut Vec<Vec<Str
                 prefix.truncate(start);
                 return;
             }
-            Node::Identifier(_) | Node::Text(_) | Node::Int(_) | Node::Float(_) | Node::Bool(_) | Node::List(_) => {
-                if i == 0 {
-                    continue;
-                }
+            Node::List(inner) => {
+                collect_paths(inner, prefix, out);
+                prefix.truncate(start);
+                return;
             }
+            Node::Identifier(_) | Node::Text(_) | Node::Int(_) | Node::Float(_) | Node::Bool(_) => {}
         }
     }
     out.push(prefix.clone());
@@ -1068,6 +1091,20 @@ mod tests {
             Template::parse("{.status.conditions[?(@.type==1.5)]}").and_then(|t| t.execute(&p)).err().map(|e| e.0),
             Some("incompatible types for comparison".into())
         );
+    }
+
+    #[test]
+    fn fields_name_what_the_template_reads() {
+        let f = |t: &str| Template::parse(t).map(|t| t.fields()).unwrap_or_default();
+        let j = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(f("{.metadata.name}"), vec![j(&["metadata", "name"])]);
+        assert_eq!(
+            f("{.status.conditions[?(@.type==\"Ready\")].status}"),
+            vec![j(&["status", "conditions", "[]", "type"]), j(&["status", "conditions", "[]", "status"])]
+        );
+        assert_eq!(f("{range .items[*]}{.metadata.name}{\"\\n\"}{end}"), vec![j(&["items", "[]", "metadata", "name"])]);
+        assert_eq!(f("{..name}"), vec![j(&["*"])]);
+        assert_eq!(f("{@}"), vec![Vec::<String>::new()]);
     }
 
     #[test]

@@ -10,11 +10,15 @@
 //! A plugin's `main` is one call to [`run`].
 
 pub mod client;
+pub mod columns;
 pub mod discovery;
 pub mod error;
 pub mod flags;
 pub mod jsonpath;
+pub mod list;
 pub mod output;
+pub mod projection;
+pub mod time;
 
 pub use client::Kube;
 pub use error::{Error, Result};

@@ -75,11 +75,15 @@ fn find_cluster() -> Result<Cluster, String> {
     Ok(c)
 }
 
-/// Path of a built plugin binary, building it first if needed.
+/// Path of a plugin binary, built (once per test process) so that it is never stale.
 pub fn plugin_path(name: &str) -> PathBuf {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    static BUILT: Mutex<Option<HashSet<String>>> = Mutex::new(None);
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
     let path = target.join("debug").join(format!("kubectl-{name}"));
-    if !path.exists() {
+    let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
+    if built.get_or_insert_with(HashSet::new).insert(name.to_string()) {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
             .current_dir(root())

@@ -1,0 +1,149 @@
+//! The column spec of presets and `--add`: kubectl's `HEADER:PATH`, plus helpers kubectl lacks:
+//! `label:KEY` and `annotation:KEY` (the key's dots escaped for you, header from the key's last
+//! segment), `HEADER:label:KEY`, and `HEADER:PATH|age` (a timestamp shown as kubectl shows ages).
+
+use kubectl_kit_core::columns::Column;
+use kubectl_kit_core::jsonpath::{JsonPathError, Template};
+use serde_json::Value;
+
+/// One column of a preset or `--add`.
+#[derive(Debug, Clone)]
+pub enum Spec {
+    /// kubectl's column.
+    Plain(Column),
+    /// A timestamp column printed as an age.
+    Age(Column),
+}
+
+impl Spec {
+    /// The header.
+    pub fn header(&self) -> &str {
+        match self {
+            Spec::Plain(c) | Spec::Age(c) => &c.header,
+        }
+    }
+
+    /// The compiled template.
+    pub fn template(&self) -> &Template {
+        match self {
+            Spec::Plain(c) | Spec::Age(c) => &c.template,
+        }
+    }
+
+    /// The cell for one object.
+    pub fn cell(&self, obj: &Value) -> Result<String, JsonPathError> {
+        match self {
+            Spec::Plain(c) => c.cell(obj),
+            Spec::Age(c) => {
+                let raw = c.cell(obj)?;
+                Ok(if raw == "<none>" { raw } else { kubectl_kit_core::time::age(&raw) })
+            }
+        }
+    }
+}
+
+/// Parses `ITEM,ITEM,…`.
+pub fn parse(spec: &str) -> Result<Vec<Spec>, String> {
+    if spec.trim().is_empty() {
+        return Err("no columns given".into());
+    }
+    spec.split(',').map(item).collect()
+}
+
+fn item(part: &str) -> Result<Spec, String> {
+    for (prefix, field) in [("label:", "labels"), ("annotation:", "annotations")] {
+        if let Some(key) = part.strip_prefix(prefix) {
+            return keyed(&derive_header(key), field, key);
+        }
+    }
+    let (header, path) = part
+        .split_once(':')
+        .ok_or_else(|| format!("unexpected column {part:?}, expected HEADER:PATH, label:KEY or annotation:KEY"))?;
+    for (prefix, field) in [("label:", "labels"), ("annotation:", "annotations")] {
+        if let Some(key) = path.strip_prefix(prefix) {
+            return keyed(header, field, key);
+        }
+    }
+    let (path, age) = match path.strip_suffix("|age") {
+        Some(p) => (p, true),
+        None => (path, false),
+    };
+    let col = Column::new(header, path).map_err(|e| format!("column {header:?}: {e}"))?;
+    Ok(if age { Spec::Age(col) } else { Spec::Plain(col) })
+}
+
+fn keyed(header: &str, field: &str, key: &str) -> Result<Spec, String> {
+    if key.is_empty() {
+        return Err(format!("{field} key missing in column {header:?}"));
+    }
+    let escaped = key.replace('.', "\\.");
+    Column::new(header, &format!(".metadata.{field}.{escaped}")).map(Spec::Plain).map_err(|e| e.0)
+}
+
+/// `topology.kubernetes.io/zone` → `ZONE`, `team-name` → `TEAM_NAME`.
+fn derive_header(key: &str) -> String {
+    key.rsplit('/').next().unwrap_or(key).to_uppercase().replace(['-', '.'], "_")
+}
+
+/// A Kubernetes quantity (`100m`, `1.5Gi`, `2e3`) as a number, for sorting.
+pub fn quantity(s: &str) -> Option<f64> {
+    let s = s.trim();
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-')).unwrap_or(s.len());
+    let (num, suffix) = s.split_at(split);
+    if num.is_empty() || num == "+" || num == "-" || num == "." {
+        return None;
+    }
+    let base: f64 = num.parse().ok()?;
+    let factor = match suffix {
+        "" => 1.0,
+        "n" => 1e-9,
+        "u" => 1e-6,
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "P" => 1e15,
+        "E" => 1e18,
+        "Ki" => 1024.0,
+        "Mi" => 1024f64.powi(2),
+        "Gi" => 1024f64.powi(3),
+        "Ti" => 1024f64.powi(4),
+        "Pi" => 1024f64.powi(5),
+        "Ei" => 1024f64.powi(6),
+        e if e.starts_with(['e', 'E']) => 10f64.powi(e[1..].parse().ok()?),
+        _ => return None,
+    };
+    Some(base * factor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn shortcuts_escape_keys_and_name_headers() {
+        let obj = json!({"metadata": {"labels": {"topology.kubernetes.io/zone": "z1", "team": "a"}, "annotations": {"owner": "me"},
+                          "creationTimestamp": "2000-01-01T00:00:00Z"}});
+        let cols = parse("label:topology.kubernetes.io/zone,T:label:team,annotation:owner,AGE:.metadata.creationTimestamp|age,X:.nope|age")
+            .expect("parses");
+        let headers: Vec<&str> = cols.iter().map(Spec::header).collect();
+        assert_eq!(headers, ["ZONE", "T", "OWNER", "AGE", "X"]);
+        let cells: Vec<String> = cols.iter().map(|c| c.cell(&obj).unwrap_or_default()).collect();
+        assert_eq!(&cells[..3], ["z1", "a", "me"]);
+        assert!(cells[3].ends_with('y'), "{}", cells[3]);
+        assert_eq!(cells[4], "<none>");
+        assert!(parse("NOPE").is_err());
+        assert!(parse("label:").is_err());
+    }
+
+    #[test]
+    fn quantities_compare_by_value() {
+        assert_eq!(quantity("100m"), Some(0.1));
+        assert_eq!(quantity("1Gi"), Some(1073741824.0));
+        assert_eq!(quantity("2e3"), Some(2000.0));
+        assert_eq!(quantity("abc"), None);
+        assert!(quantity("900Mi") < quantity("1Gi"));
+    }
+}

@@ -1,0 +1,138 @@
+//! `kubectl cols` without a cluster: presets, usage errors, reading saved objects with -f.
+
+use std::process::{Command, Stdio};
+
+fn cols(config: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kubectl-cols"));
+    c.env_remove("KUBECONFIG")
+        .env("KUBECTL_COLS_CONFIG", config)
+        .env("HOME", std::env::temp_dir().join("kubectl-kit-no-home"));
+    c
+}
+
+fn run(c: &mut Command) -> (i32, String, String) {
+    let out = c.stdin(Stdio::null()).output().expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+const SAVED: &str = r#"{"apiVersion":"v1","kind":"List","items":[
+ {"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-1","namespace":"shop","labels":{"app":"web"},"creationTimestamp":"2020-01-01T00:00:00Z"},
+  "spec":{"nodeName":"n1","containers":[{"name":"c","image":"nginx:1.27"}]},"status":{"hostIP":"10.0.0.1","podIP":"10.244.0.5","qosClass":"BestEffort"}},
+ {"apiVersion":"v1","kind":"Pod","metadata":{"name":"=cmd|' /C calc'!A0","namespace":"shop"},
+  "spec":{"containers":[{"name":"c","image":"redis"}]},"status":{"podIP":"10.244.0.6"}}]}"#;
+
+#[test]
+fn presets_are_listed_with_specs_and_resources() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, out, err) = run(cols(&dir.path().join("p.yaml")).arg("presets"));
+    assert_eq!(code, 0, "{err}");
+    for name in ["ip", "images", "owners", "restarts", "ready", "resources", "qos", "nodes", "ports", "labels"] {
+        assert!(out.lines().any(|l| l.starts_with(&format!("{name} "))), "preset {name} missing:\n{out}");
+    }
+    assert!(out.contains("NODE_IP:.status.hostIP,POD_IP:.status.podIP"));
+}
+
+#[test]
+fn user_presets_are_added_without_clobbering_and_override_builtins() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("presets.yaml");
+    std::fs::write(&cfg, "# keep me\npods:\n  mine: 'M:.metadata.name'\n").expect("write");
+    let (code, _, err) = run(cols(&cfg).args(["presets", "add", "ip", "pods", "ONLY_IP:.status.podIP"]));
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&cfg).expect("read");
+    assert!(text.starts_with("# keep me\n") && text.contains("mine:"), "{text}");
+    let saved = dir.path().join("pods.json");
+    std::fs::write(&saved, SAVED).expect("write");
+    let (code, out, err) = run(cols(&cfg).arg("-f").arg(&saved).arg("ip"));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().next(), Some("NAME                 ONLY_IP"), "{out}");
+}
+
+#[test]
+fn a_malformed_presets_file_is_an_error_with_line_and_column_and_is_not_rewritten() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("presets.yaml");
+    std::fs::write(&cfg, "pods:\n  ip: [oops\n").expect("write");
+    let (code, _, err) = run(cols(&cfg).arg("presets"));
+    assert_eq!(code, 1);
+    assert!(err.contains(&cfg.display().to_string()) && err.contains("line ") && err.contains("column "), "{err}");
+    let (code, _, _) = run(cols(&cfg).args(["presets", "add", "x", "pods", "X:.x"]));
+    assert_eq!(code, 1);
+    assert_eq!(std::fs::read_to_string(&cfg).expect("read"), "pods:\n  ip: [oops\n");
+}
+
+#[test]
+fn saved_objects_are_reprojected_offline_in_every_format() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("none.yaml");
+    let saved = dir.path().join("pods.json");
+    std::fs::write(&saved, SAVED).expect("write");
+    let (code, out, err) = run(cols(&cfg).arg("-f").arg(&saved).args(["ip", "qos"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "NAME                 NODE_IP    POD_IP       QOS\nweb-1                10.0.0.1   10.244.0.5   BestEffort\n=cmd|' /C calc'!A0   <none>     10.244.0.6   <none>\n"
+    );
+    let (_, csv, _) = run(cols(&cfg).arg("-f").arg(&saved).args(["ip", "-o", "csv"]));
+    assert!(csv.contains("\n'=cmd|' /C calc'!A0,<none>,10.244.0.6\n"), "formula neutralised: {csv}");
+    let (_, md, _) = run(cols(&cfg).arg("-f").arg(&saved).args(["ip", "-o", "markdown"]));
+    assert!(md.starts_with("| NAME | NODE_IP | POD_IP |\n|---|---|---|\n| web-1 |"), "{md}");
+    assert!(md.contains("=cmd\\|' /C calc'!A0"), "pipes escaped: {md}");
+    let (_, json, _) = run(cols(&cfg).arg("-f").arg(&saved).args(["ip", "-o", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(v[0]["POD_IP"], "10.244.0.5");
+    let (_, cc, _) = run(cols(&cfg)
+        .arg("-f")
+        .arg(&saved)
+        .args(["-o", "custom-columns=N:.metadata.name,I:.spec.containers[*].image"]));
+    assert_eq!(cc, "N                    I\nweb-1                nginx:1.27\n=cmd|' /C calc'!A0   redis\n");
+    let (_, jp, _) = run(cols(&cfg).arg("-f").arg(&saved).args(["-o", "jsonpath={.items[*].metadata.name}"]));
+    assert_eq!(jp, "web-1 =cmd|' /C calc'!A0");
+    let (_, age, _) =
+        run(cols(&cfg).arg("-f").arg(&saved).args(["--add", "AGE:.metadata.creationTimestamp|age,APP:label:app"]));
+    assert!(age.lines().nth(1).is_some_and(|l| l.contains("y") && l.ends_with("web")), "{age}");
+}
+
+#[test]
+fn yaml_documents_are_read_and_bad_input_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("none.yaml");
+    let yaml = dir.path().join("objs.yaml");
+    std::fs::write(&yaml, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n").expect("write");
+    let (code, out, err) = run(cols(&cfg).arg("-f").arg(&yaml));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "NAME   KIND\na      ConfigMap\nb      ConfigMap\n");
+    std::fs::write(&yaml, "a: [\n").expect("write");
+    let (code, _, err) = run(cols(&cfg).arg("-f").arg(&yaml));
+    assert_eq!(code, 1);
+    assert!(err.contains("invalid YAML") && err.contains("line "), "{err}");
+    let (code, _, err) = run(cols(&cfg).arg("-f").arg(dir.path().join("missing.json")));
+    assert_eq!(code, 1);
+    assert!(err.contains("could not read"), "{err}");
+}
+
+#[test]
+fn usage_errors_point_at_the_problem() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("none.yaml");
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["pods", "-o", "custom-columns=NAME"],
+            "unexpected custom-columns spec: NAME, expected <header>:<json-path-expr>",
+        ),
+        (&["pods", "-o", "custom-columns=A:{.a}{.b}"], "unexpected path string"),
+        (&["pods", "-o", "jsonpath={.a"], "error parsing jsonpath {.a, unclosed action"),
+        (&["pods", "-o", "xml"], "unable to match a printer suitable for the output format \"xml\""),
+        (&["pods", "--add", "NOPE"], "unexpected column \"NOPE\""),
+        (&[], "you must specify the type of resource to get"),
+    ];
+    for (args, want) in cases {
+        let (code, _, err) = run(cols(&cfg).args(args));
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+}

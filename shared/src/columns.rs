@@ -1,0 +1,351 @@
+//! kubectl's custom-columns: spec and file parsing, relaxed JSONPath, cell rendering, and the
+//! JSON/number conventions of `kubectl get` output, so that every byte matches kubectl's.
+//!
+//! - `NAME:PATH,…` splits on every comma and at the first colon of each part;
+//!   `RelaxedJSONPathExpression` turns `metadata.name`, `.metadata.name` or `{.metadata.name}`
+//!   into `{.metadata.name}`.
+//! - A cell is every result of the column's template, printed with Go's `fmt.Sprint` and joined
+//!   with `,`; `<none>` when the template finds nothing (a JSON null prints `<nil>`).
+//! - Lists are normalised as kubectl's JSON round trip does ([`normalize_list_item`]): integral
+//!   floats become integers, and each item gets `apiVersion` and `kind`.
+
+use serde_json::Value;
+
+use crate::jsonpath::{JsonPathError, Template};
+
+/// One column: its header and its compiled template.
+#[derive(Debug, Clone)]
+pub struct Column {
+    /// The header, verbatim.
+    pub header: String,
+    /// The relaxed JSONPath expression (`{.metadata.name}`), as kubectl shows it in errors.
+    pub path: String,
+    /// The compiled template (missing keys allowed, as kubectl's printer sets).
+    pub template: Template,
+}
+
+/// A spec or template error, with kubectl's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecError(pub String);
+
+impl std::fmt::Display for SpecError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// kubectl's `RelaxedJSONPathExpression`: `^\{\.?([^{}]+)\}$|^\.?([^{}]+)$` → `{.…}`.
+pub fn relaxed(path: &str) -> Result<String, SpecError> {
+    if path.is_empty() {
+        return Ok(String::new());
+    }
+    let bad = || {
+        SpecError(
+            "unexpected path string, expected a 'name1.name2' or '.name1.name2' or '{name1.name2}' or '{.name1.name2}'"
+                .into(),
+        )
+    };
+    let inner = if let Some(rest) = path.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
+        let rest = rest.strip_prefix('.').unwrap_or(rest);
+        if rest.is_empty() || rest.contains(['{', '}']) {
+            // `{…}` did not match; try the bare form, which cannot hold braces either.
+            return Err(bad());
+        }
+        rest
+    } else {
+        let rest = path.strip_prefix('.').unwrap_or(path);
+        if rest.is_empty() || rest.contains(['{', '}']) {
+            return Err(bad());
+        }
+        rest
+    };
+    Ok(format!("{{.{inner}}}"))
+}
+
+impl Column {
+    /// A column from a header and a (relaxed) path.
+    pub fn new(header: &str, path: &str) -> Result<Self, SpecError> {
+        let relaxed = relaxed(path)?;
+        let template = Template::parse(&relaxed).map_err(|e| SpecError(e.0))?.allow_missing_keys(true);
+        Ok(Column { header: header.to_string(), path: relaxed, template })
+    }
+
+    /// The cell for one object: kubectl's `printOneObject`.
+    pub fn cell(&self, obj: &Value) -> Result<String, JsonPathError> {
+        let sets = self.template.find_results(obj)?;
+        if sets.first().is_none_or(|s| s.is_empty()) {
+            return Ok("<none>".into());
+        }
+        let mut parts = vec![];
+        for set in &sets {
+            for v in set {
+                parts.push(escape_terminal(&v.to_go_string()));
+            }
+        }
+        Ok(parts.join(","))
+    }
+}
+
+/// kubectl's `EscapeTerminal`: ESC → `^[`, CR → `\r`. (Our table renderer escapes more.)
+pub fn escape_terminal(s: &str) -> String {
+    if s.contains(['\u{1b}', '\r']) { s.replace('\u{1b}', "^[").replace('\r', "\\r") } else { s.to_string() }
+}
+
+/// Parses `-o custom-columns=SPEC`: every part is split and its path relaxed before any
+/// template is compiled, so the errors come in kubectl's order.
+pub fn parse_spec(spec: &str) -> Result<Vec<Column>, SpecError> {
+    if spec.is_empty() {
+        return Err(SpecError("custom-columns format specified but no custom columns given".into()));
+    }
+    let parts: Vec<(&str, String)> = spec
+        .split(',')
+        .map(|part| match part.split_once(':') {
+            Some((h, p)) => relaxed(p).map(|p| (h, p)),
+            None => {
+                Err(SpecError(format!("unexpected custom-columns spec: {part}, expected <header>:<json-path-expr>")))
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    parts.into_iter().map(|(h, p)| Column::new(h, &p)).collect()
+}
+
+/// Parses a custom-columns file: a line of headers and a line of paths, whitespace-separated.
+pub fn parse_file(text: &str) -> Result<Vec<Column>, SpecError> {
+    let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+    let expected = "Expected format is one line of space separated headers, one line of space separated column specs.";
+    let headers: Vec<&str> = lines
+        .next()
+        .filter(|_| !text.is_empty())
+        .ok_or_else(|| SpecError(format!("invalid template, missing header line. {expected}")))?
+        .split_whitespace()
+        .collect();
+    let specs: Vec<&str> = lines
+        .next()
+        .ok_or_else(|| SpecError(format!("invalid template, missing spec line. {expected}")))?
+        .split_whitespace()
+        .collect();
+    if headers.len() != specs.len() {
+        return Err(SpecError(format!(
+            "number of headers ({}) and field specifications ({}) don't match",
+            headers.len(),
+            specs.len()
+        )));
+    }
+    let relaxed: Vec<String> = specs.iter().map(|s| relaxed(s)).collect::<Result<_, _>>()?;
+    headers.iter().zip(relaxed).map(|(h, p)| Column::new(h, &p)).collect()
+}
+
+/// What `kubectl get` does to each listed item before printing: its JSON round trip turns
+/// integral floats below 2^63 into integers, and the unstructured decoder fills in
+/// `apiVersion` and `kind`.
+pub fn normalize_list_item(item: &mut Value, api_version: &str, kind: &str) {
+    normalize_numbers(item);
+    if let Value::Object(map) = item {
+        if !map.contains_key("apiVersion") {
+            map.insert("apiVersion".into(), Value::String(api_version.into()));
+        }
+        if !map.contains_key("kind") {
+            map.insert("kind".into(), Value::String(kind.into()));
+        }
+    }
+}
+
+fn normalize_numbers(v: &mut Value) {
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64() {
+                // encoding/json writes |f| in [1e-6, 1e21) without exponent; integral ones read
+                // back as int64 when they fit.
+                if f.fract() == 0.0 && f.abs() < 1e21 && f >= i64::MIN as f64 && f < i64::MAX as f64 {
+                    *v = Value::from(f as i64);
+                }
+            }
+        }
+        Value::Number(n) if n.is_u64() && n.as_i64().is_none() => {
+            // Beyond int64: Go keeps it as float64.
+            if let Some(f) = n.as_f64().and_then(serde_json::Number::from_f64) {
+                *v = Value::Number(f);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(normalize_numbers),
+        Value::Object(map) => map.values_mut().for_each(normalize_numbers),
+        _ => {}
+    }
+}
+
+/// Go's `encoding/json.Marshal` of decoded JSON: compact, keys sorted, HTML-safe escapes.
+pub fn go_json(v: &Value, out: &mut String) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => {
+            if n.is_f64() {
+                out.push_str(&go_json_float(n.as_f64().unwrap_or(0.0)));
+            } else {
+                out.push_str(&n.to_string());
+            }
+        }
+        Value::String(s) => go_json_string(s, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                go_json(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                go_json_string(k, out);
+                out.push(':');
+                if let Some(v) = map.get(k) {
+                    go_json(v, out);
+                }
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn go_json_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// encoding/json's float: `'f'` between 1e-6 and 1e21, else `'e'` with `e-07` shortened to `e-7`.
+fn go_json_float(f: f64) -> String {
+    let abs = f.abs();
+    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+        let s = crate::jsonpath::go_float(f);
+        // go_float gives 1e+21 / 1e-07 forms; JSON trims one leading zero of a negative exponent.
+        return match s.find("e-0") {
+            Some(i) if s.len() == i + 4 => format!("{}e-{}", &s[..i], &s[i + 3..]),
+            _ => s,
+        };
+    }
+    // Shortest digits, no exponent.
+    let e = format!("{f:e}");
+    let (mantissa, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let negative = mantissa.starts_with('-');
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    if digits == "0" {
+        return "0".into();
+    }
+    let point = exp + 1;
+    let body = if point <= 0 {
+        format!("0.{}{}", "0".repeat((-point) as usize), digits)
+    } else if point as usize >= digits.len() {
+        format!("{}{}", digits, "0".repeat(point as usize - digits.len()))
+    } else {
+        format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
+    };
+    format!("{}{body}", if negative { "-" } else { "" })
+}
+
+/// `kubectl -o jsonpath` output for a value: composites as Go JSON, the rest as `fmt.Sprint`.
+pub fn jsonpath_text(template: &Template, data: &Value) -> Result<String, JsonPathError> {
+    let mut s = String::new();
+    for set in template.find_results(data)? {
+        for (i, v) in set.iter().enumerate() {
+            if i > 0 {
+                s.push(' ');
+            }
+            match v {
+                // Composite values and null print as JSON in kubectl's jsonpath printer.
+                crate::jsonpath::Val::Doc(d @ (Value::Object(_) | Value::Array(_) | Value::Null)) => go_json(d, &mut s),
+                other => s.push_str(&other.to_go_string()),
+            }
+        }
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn relaxed_paths_follow_kubectl() {
+        for p in ["metadata.name", ".metadata.name", "{metadata.name}", "{.metadata.name}"] {
+            assert_eq!(relaxed(p).as_deref(), Ok("{.metadata.name}"));
+        }
+        assert_eq!(relaxed("..name").as_deref(), Ok("{..name}"));
+        for bad in ["{.a}{.b}", "{}", "{.a", "."] {
+            assert!(relaxed(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn specs_split_like_kubectl() {
+        let cols = parse_spec("NAME:.metadata.name,S:.x[0:2]").expect("spec");
+        assert_eq!(cols[1].path, "{.x[0:2]}");
+        assert_eq!(
+            parse_spec("NAME").map(|_| ()).unwrap_err().0,
+            "unexpected custom-columns spec: NAME, expected <header>:<json-path-expr>"
+        );
+        assert_eq!(
+            parse_spec("A:.a[0,1]").map(|_| ()).unwrap_err().0,
+            "unexpected custom-columns spec: 1], expected <header>:<json-path-expr>"
+        );
+        let file = parse_file("NAME   IP\n.metadata.name {.status.podIP}\n").expect("file");
+        assert_eq!(file.len(), 2);
+        assert_eq!(
+            parse_file("A B\n.a\n").map(|_| ()).unwrap_err().0,
+            "number of headers (2) and field specifications (1) don't match"
+        );
+        assert!(parse_file("").unwrap_err().0.starts_with("invalid template, missing header line."));
+    }
+
+    #[test]
+    fn cells_render_like_kubectl() {
+        let pod = json!({"metadata": {"name": "a\u{1b}b", "labels": {"x": "1"}}, "status": {"n": null},
+                         "spec": {"containers": [{"image": "i1"}, {"image": "i2"}]}});
+        let cell =
+            |p: &str| Column::new("H", p).and_then(|c| c.cell(&pod).map_err(|e| SpecError(e.0))).unwrap_or_default();
+        assert_eq!(cell(".metadata.name"), "a^[b");
+        assert_eq!(cell(".spec.containers[*].image"), "i1,i2");
+        assert_eq!(cell(".metadata.labels"), "map[x:1]");
+        assert_eq!(cell(".status.n"), "<nil>");
+        assert_eq!(cell(".status.missing"), "<none>");
+    }
+
+    #[test]
+    fn list_items_are_normalised_like_the_round_trip() {
+        let mut item = json!({"a": 1e6, "b": 0.5, "c": 1e21, "d": 3.0, "e": [2.0]});
+        normalize_list_item(&mut item, "v1", "Pod");
+        assert_eq!(item["a"], json!(1000000));
+        assert!(item["b"].is_f64() && item["c"].is_f64());
+        assert_eq!(item["d"], json!(3));
+        assert_eq!(item["e"], json!([2]));
+        assert_eq!((item["apiVersion"].as_str(), item["kind"].as_str()), (Some("v1"), Some("Pod")));
+    }
+
+    #[test]
+    fn go_json_matches_encoding_json() {
+        let mut s = String::new();
+        go_json(&json!({"b": [1, 0.5, 1e21, 1e-7, 1e20], "a": "<x&y>\n"}), &mut s);
+        assert_eq!(s, r#"{"a":"\u003cx\u0026y\u003e\n","b":[1,0.5,1e+21,1e-7,100000000000000000000]}"#);
+    }
+}
