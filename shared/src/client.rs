@@ -315,7 +315,11 @@ impl Kube {
             }),
         };
         let client = ClientBuilder::try_from(config)
-            .map_err(|e| Error::from(e).hint("check the TLS and proxy settings of the kubeconfig"))?
+            .map_err(|e| {
+                let auth = matches!(e, kube::Error::Auth(_));
+                let err = Error::from(e);
+                if auth { err } else { err.hint("check the TLS and proxy settings of the kubeconfig") }
+            })?
             .with_layer(&layer)
             .build();
         Ok(Kube {

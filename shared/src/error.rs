@@ -172,10 +172,40 @@ impl From<kube::Error> for Error {
     }
 }
 
-/// The basename of the first word of a command line: enough to name a plugin, never its arguments.
+/// The program's basename in kube's description of a command (Rust's `Command` debug form:
+/// `K="v" … "prog" "arg" …`, env assignments first): enough to name a plugin, never its
+/// arguments or environment.
 fn command_name(cmd: &str) -> String {
-    let first = cmd.split_whitespace().next().unwrap_or("");
-    first.rsplit('/').next().unwrap_or(first).to_string()
+    let mut rest = cmd.trim_start();
+    while !rest.is_empty() {
+        let is_env = rest.find('=').is_some_and(|eq| {
+            let name = &rest[..eq];
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+        let (token, tail) = take_token(rest);
+        if !is_env {
+            let prog = token.trim_matches('"');
+            return prog.rsplit('/').next().unwrap_or(prog).to_string();
+        }
+        rest = tail.trim_start();
+    }
+    "exec plugin".into()
+}
+
+/// Splits off one space-separated token, keeping quoted parts (with `\` escapes) whole.
+fn take_token(s: &str) -> (&str, &str) {
+    let mut quoted = false;
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ' ' if !quoted => return (&s[..i], &s[i..]),
+            _ => {}
+        }
+    }
+    (s, "")
 }
 
 /// Describes a connection-level failure by walking its source chain.
@@ -308,7 +338,14 @@ mod tests {
     }
 
     #[test]
-    fn command_name_drops_arguments() {
-        assert_eq!(command_name("/usr/bin/aws eks get-token --cluster secret"), "aws");
+    fn command_name_drops_arguments_and_environment() {
+        assert_eq!(command_name("\"/usr/bin/aws\" \"eks\" \"get-token\" \"--cluster\" \"secret\""), "aws");
+        assert_eq!(
+            command_name(
+                "PLANTED=\"s3cret\" KUBERNETES_EXEC_INFO=\"{\\\"apiVersion\\\":\\\"client.authentication.k8s.io/v1\\\"}\" \"sh\" \"-c\" \"x\""
+            ),
+            "sh"
+        );
+        assert_eq!(command_name(""), "exec plugin");
     }
 }

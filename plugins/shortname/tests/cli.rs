@@ -103,3 +103,21 @@ fn broken_pipe_is_quiet_success() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
 }
+
+#[test]
+fn a_failing_exec_credential_plugin_never_leaks_its_output_args_or_env() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kc = dir.path().join("config");
+    // A plugin that prints a token on both streams and fails; its args and env hold secrets too.
+    std::fs::write(
+        &kc,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: x\n  context:\n    cluster: c\n    user: u\nusers:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: sh\n      args: [\"-c\", \"echo planted-token-out; echo planted-token-err >&2; exit 3\", \"planted-arg-secret\"]\n      env: [{name: PLANTED, value: planted-env-secret}]\n      interactiveMode: Never\ncurrent-context: x\n",
+    )
+    .expect("write");
+    let (code, out, err) = run(shortname().arg("--kubeconfig").arg(&kc).arg("po"));
+    for secret in ["planted-token-out", "planted-token-err", "planted-arg-secret", "planted-env-secret"] {
+        assert!(!out.contains(secret) && !err.contains(secret), "{secret} leaked:\n{out}\n{err}");
+    }
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("exec credential plugin \"sh\" failed (exit status 3)"), "{err}");
+}
