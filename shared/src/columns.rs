@@ -13,6 +13,12 @@ use serde_json::Value;
 
 use crate::jsonpath::{JsonPathError, Template};
 
+/// A caret under the character where a template stops parsing, for a `hint:` line.
+pub fn point_at(template: &str) -> Option<String> {
+    let at = Template::error_offset(template)?;
+    Some(format!("the template stops parsing at character {}:\n  {template}\n  {}^", at + 1, " ".repeat(at)))
+}
+
 /// One column: its header and its compiled template.
 #[derive(Debug, Clone)]
 pub struct Column {
@@ -106,7 +112,20 @@ pub fn parse_spec(spec: &str) -> Result<Vec<Column>, SpecError> {
             }
         })
         .collect::<Result<_, _>>()?;
-    parts.into_iter().map(|(h, p)| Column::new(h, &p)).collect()
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, (h, p))| Column::new(h, &p).map_err(|e| SpecError(format!("{}\n{}", e.0, locate_column(i, h, &p)))))
+        .collect()
+}
+
+/// Names the column (1-based) of a bad template and points at the character.
+fn locate_column(index: usize, header: &str, path: &str) -> String {
+    let mut s = format!("hint: in column {} ({header:?})", index + 1);
+    if let Some(p) = point_at(path) {
+        s.push_str(&format!(", {p}"));
+    }
+    s
 }
 
 /// Parses a custom-columns file: a line of headers and a line of paths, whitespace-separated.

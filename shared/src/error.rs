@@ -108,7 +108,8 @@ impl Error {
             out.push_str(&format!("  caused by: {}\n", crate::output::escape(cause)));
         }
         for hint in &self.hints {
-            out.push_str(&format!("hint: {}\n", crate::output::escape(hint)));
+            let lines: Vec<String> = hint.split('\n').map(crate::output::escape).collect();
+            out.push_str(&format!("hint: {}\n", lines.join("\n")));
         }
         out
     }

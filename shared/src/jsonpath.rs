@@ -89,6 +89,15 @@ impl Template {
         Ok(Template { nodes, allow_missing_keys: false })
     }
 
+    /// Where parsing of a malformed template stopped (a character offset), for pointing at it.
+    pub fn error_offset(text: &str) -> Option<usize> {
+        let mut p = Parser::new(text);
+        match p.parse_in_place() {
+            Ok(_) => None,
+            Err(_) => Some(text[..p.pos.min(text.len())].chars().count()),
+        }
+    }
+
     /// Missing fields yield nothing instead of an error (kubectl's printers turn this on).
     #[must_use]
     pub fn allow_missing_keys(mut self, allow: bool) -> Self {
@@ -662,6 +671,10 @@ impl<'a> Parser<'a> {
     }
 
     fn parse(mut self) -> R<Vec<Node>> {
+        self.parse_in_place()
+    }
+
+    fn parse_in_place(&mut self) -> R<Vec<Node>> {
         let mut root = vec![];
         loop {
             // Text until the next `{`.

@@ -100,6 +100,9 @@ fn lists_are_one_request_per_page_and_errors_read_like_kubectl() {
     let missing = c.plugin("cols", cache.path()).args(["-n", &ns.name, "pods", "nope", "ip"]).output().expect("runs");
     assert_eq!(missing.status.code(), Some(1));
     assert_eq!(stderr(&missing).trim_end(), "Error from server (NotFound): pods \"nope\" not found");
+    let typo = c.plugin("cols", cache.path()).args(["-n", &ns.name, "pods", "imagez"]).output().expect("runs");
+    assert_eq!(typo.status.code(), Some(1));
+    assert!(stderr(&typo).contains("did you mean images?"), "{}", stderr(&typo));
     let unknown = c.plugin("cols", cache.path()).args(["-n", &ns.name, "podz", "ip"]).output().expect("runs");
     assert_eq!(unknown.status.code(), Some(1));
     assert!(

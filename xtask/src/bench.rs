@@ -118,8 +118,122 @@ pub fn build_release() -> Result<PathBuf> {
     Ok(paths::root().join("target").join("release"))
 }
 
+/// Wall time (s) and peak RSS (KiB) of one run, through GNU time; stdout kept for comparison.
+fn measure(env: &Env, argv: &[String]) -> Result<(f64, u64, Vec<u8>)> {
+    let time = which::which("time")
+        .or_else(|_| which::which("/usr/bin/time"))
+        .map_err(|_| anyhow::anyhow!("GNU time is needed to measure peak memory: apt-get install time"))?;
+    let report = paths::root().join("target").join("bench").join("time.txt");
+    let c = env.command(argv);
+    let program = c.get_program().to_owned();
+    let args: Vec<_> = c.get_args().map(|a| a.to_owned()).collect();
+    let mut t = Command::new(time);
+    t.arg("-f").arg("%e %M").arg("-o").arg(&report).arg(program).args(args);
+    t.env("KUBECONFIG", &env.kubeconfig).env("KUBECACHEDIR", &env.cache).stdin(Stdio::null()).stderr(Stdio::null());
+    let out = t.output()?;
+    if !out.status.success() {
+        bail!("`{}` failed ({})", argv.join(" "), out.status);
+    }
+    let text = std::fs::read_to_string(&report)?;
+    let mut it = text.split_whitespace();
+    let secs: f64 = it.next().and_then(|s| s.parse().ok()).unwrap_or(0.0);
+    let kib: u64 = it.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    Ok((secs, kib, out.stdout))
+}
+
+const COLS_SPEC: &str =
+    "custom-columns=NAME:.metadata.name,NODE:.spec.nodeName,IP:.status.podIP,IMAGE:.spec.containers[*].image";
+
+/// `kubectl cols` at scale: time and memory against kubectl, same bytes required.
+fn bench_cols(env: &Env, report: &mut String, large: bool) -> Result<usize> {
+    let mut missed = 0;
+    crate::seed::pods("bench-1k", 1000)?;
+    crate::seed::pods("bench-10k", 10_000)?;
+    let ns = "bench-10k";
+    let ours = |ns: &str| {
+        vec!["kubectl-cols".to_string(), "-n".into(), ns.into(), "pods".into(), "-o".into(), COLS_SPEC.into()]
+    };
+    let peer =
+        vec!["kubectl".to_string(), "get".into(), "-n".into(), ns.into(), "pods".into(), "-o".into(), COLS_SPEC.into()];
+    let (mut ot, mut pt, mut om, mut pm) = (vec![], vec![], 0u64, 0u64);
+    for _ in 0..3 {
+        let (t, m, out_o) = measure(env, &ours(ns))?;
+        ot.push(t);
+        om = om.max(m);
+        let (t, m, out_p) = measure(env, &peer)?;
+        pt.push(t);
+        pm = pm.max(m);
+        if out_o != out_p {
+            bail!("kubectl-cols and kubectl printed different bytes for 10 000 pods");
+        }
+    }
+    ot.sort_by(f64::total_cmp);
+    pt.sort_by(f64::total_cmp);
+    let (o, p) = (ot[1], pt[1]);
+    let (tr, mr) = (o / p, om as f64 / pm as f64);
+    util::say(&format!(
+        "cols: 10 000 pods, 4 custom columns (same bytes)\n  wall  ours {o:.2} s   peer {p:.2} s   ratio {tr:.3}   goal ≤ 0.10\n  RSS   ours {:.1} MB   peer {:.1} MB   ratio {mr:.3}   goal ≤ 0.05\n",
+        om as f64 / 1024.0,
+        pm as f64 / 1024.0
+    ));
+    report
+        .push_str(&format!("| cols: 10 000 pods, 4 custom columns, wall | {o:.2} s | {p:.2} s | {tr:.3} | ≤ 0.10 |\n"));
+    report.push_str(&format!(
+        "| cols: 10 000 pods, 4 custom columns, peak RSS | {:.1} MB | {:.1} MB | {mr:.3} | ≤ 0.05 |\n",
+        om as f64 / 1024.0,
+        pm as f64 / 1024.0
+    ));
+    missed += usize::from(tr > 0.10) + usize::from(mr > 0.05);
+    if large {
+        // Memory flat in list size: our own RSS at 50 000 pods against 10 000 (kubectl would need
+        // about 12 GB here, so it is not run).
+        crate::seed::pods("bench-50k", 50_000)?;
+        let mut big = 0u64;
+        for _ in 0..3 {
+            big = big.max(measure(env, &ours("bench-50k"))?.1);
+        }
+        let flat = big as f64 / om as f64;
+        util::say(&format!(
+            "cols: peak RSS at 50 000 pods {:.1} MB / at 10 000 pods {:.1} MB = {flat:.3} (goal ≤ 1.2)\n",
+            big as f64 / 1024.0,
+            om as f64 / 1024.0
+        ));
+        report.push_str(&format!(
+            "| cols: peak RSS at 50 000 / 10 000 pods | {:.1} MB | {:.1} MB | {flat:.3} | ≤ 1.2 |\n",
+            big as f64 / 1024.0,
+            om as f64 / 1024.0
+        ));
+        missed += usize::from(flat > 1.2);
+    }
+    // 1 000 pods, kubectl's default view (server-side Table) on both sides.
+    let ours = argv("kubectl-cols -n bench-1k pods");
+    let peer = argv("kubectl get -n bench-1k pods");
+    time_once(env, &ours)?;
+    time_once(env, &peer)?;
+    let (mut o, mut p) = (vec![], vec![]);
+    for _ in 0..7 {
+        o.push(time_once(env, &ours)?);
+        p.push(time_once(env, &peer)?);
+    }
+    let (o, p) = (median(o), median(p));
+    let ratio = o.as_secs_f64() / p.as_secs_f64();
+    util::say(&format!(
+        "cols: 1000 pods, default view\n  ours {:>10}   peer {:>10}   ratio {ratio:.3}   goal ≤ 1.00\n",
+        ms(o),
+        ms(p)
+    ));
+    report.push_str(&format!(
+        "| cols: 1000 pods, default view vs kubectl get pods | {} | {} | {ratio:.3} | ≤ 1.00 |\n",
+        ms(o),
+        ms(p)
+    ));
+    missed += usize::from(ratio > 1.0);
+    Ok(missed)
+}
+
 pub fn run(args: &[&str]) -> Result<()> {
-    let filter = args.first().copied().unwrap_or("");
+    let large = args.contains(&"--large");
+    let filter = args.iter().copied().find(|a| !a.starts_with("--")).unwrap_or("");
     let release = build_release()?;
     cluster::ensure_up()?;
     let cache = paths::root().join("target").join("bench").join("kube-cache");
@@ -169,6 +283,9 @@ pub fn run(args: &[&str]) -> Result<()> {
         if cold > 2 || warm > 0 {
             failed += 1;
         }
+    }
+    if filter.is_empty() || "cols".contains(filter) {
+        failed += bench_cols(&env, &mut report, large)?;
     }
     let out = paths::root().join("target").join("bench");
     std::fs::create_dir_all(&out)?;

@@ -10,6 +10,11 @@ use crate::{bench, cluster, paths, util};
 
 /// The tour: what a newcomer would type, plugin by plugin.
 const TOUR: &[&str] = &[
+    "kubectl cols pods ip",
+    "kubectl cols nodes nodes ready",
+    "kubectl cols deploy images ready",
+    "kubectl cols pods --add NODE:.spec.nodeName,QOS:.status.qosClass",
+    "kubectl cols wd -o custom-columns=NAME:.metadata.name,SIZE:.spec.size",
     "kubectl shortname po deploy wd",
     "kubectl shortname --api-group=apps",
     "kubectl shortname why ev",

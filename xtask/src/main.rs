@@ -5,13 +5,16 @@
 //! - `demo`: the suite at work on that cluster.
 //! - `test`: cluster up, every test with cluster tests required, cluster down.
 //! - `bench`: the suite against its peers, as ratios.
+//! - `fuzz`: the parsers' fuzz targets.
 
 mod bench;
 mod cluster;
 mod demo;
+mod fuzz;
 mod gobuild;
 mod paths;
 mod pki;
+mod seed;
 mod test;
 mod util;
 
@@ -26,7 +29,8 @@ commands:
   cluster status   what runs where
   demo             build the plugins, start the cluster, apply the demo apps, tour the plugins
   test             cluster up, cargo test --workspace with cluster tests required, cluster down
-  bench            benchmarks against kubectl and other peers, printed as ratios
+  bench [FILTER] [--large]   benchmarks against kubectl and other peers, printed as ratios
+  fuzz [--seconds N] [TARGET...]   run the parsers' fuzz targets (default 60 s each)
 ";
 
 fn main() -> ExitCode {
@@ -39,6 +43,7 @@ fn main() -> ExitCode {
         ["demo"] => demo::run(),
         ["test", rest @ ..] => return test::run(rest),
         ["bench", rest @ ..] => bench::run(rest),
+        ["fuzz", rest @ ..] => fuzz::run(rest),
         ["help"] | ["--help"] | ["-h"] => {
             util::say(USAGE);
             return ExitCode::SUCCESS;

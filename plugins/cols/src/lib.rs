@@ -184,7 +184,7 @@ impl Plan {
         let mut template_source = String::new();
         let mut columns = vec![];
         let mode = if let Some(spec) = out.strip_prefix("custom-columns=") {
-            columns = columns::parse_spec(spec).map_err(|e| Error::usage(e.0))?.into_iter().map(Spec::Plain).collect();
+            columns = columns::parse_spec(spec).map_err(spec_error)?.into_iter().map(Spec::Plain).collect();
             Mode::CustomColumns { no_headers: cli.output.no_headers }
         } else if let Some(file) = out.strip_prefix("custom-columns-file=") {
             let text = std::fs::read_to_string(file)
@@ -209,7 +209,13 @@ impl Plan {
             template_source = text.clone();
             template = Some(
                 Template::parse(&text)
-                    .map_err(|e| Error::usage(format!("error parsing jsonpath {text}, {e}")))?
+                    .map_err(|e| {
+                        let err = Error::usage(format!("error parsing jsonpath {text}, {e}"));
+                        match columns::point_at(&text) {
+                            Some(p) => err.hint(p),
+                            None => err,
+                        }
+                    })?
                     .allow_missing_keys(true),
             );
             Mode::JsonPath { as_json: kind == "jsonpath-as-json=" }
@@ -304,6 +310,32 @@ fn presets_command(action: Option<&PresetsAction>, out: &OutputFlags) -> Result<
     Ok(())
 }
 
+/// A mistyped preset reads as an object name and ends in NotFound: say which presets are close.
+fn preset_hint(e: Error, word: &str, all: &[presets::Preset], resources: &[Resource]) -> Error {
+    let mut close: Vec<&str> = resources
+        .iter()
+        .flat_map(|r| presets::for_resource(all, r))
+        .map(|p| p.name.as_str())
+        .filter(|p| kubectl_kit_core::discovery::distance(p, word) <= 2)
+        .collect();
+    close.dedup();
+    if close.is_empty() {
+        return e;
+    }
+    e.hint(format!(
+        "\"{word}\" is not a preset here; did you mean {}? (kubectl cols presets lists them)",
+        close.join(", ")
+    ))
+}
+
+/// A spec error: kubectl's message first, then where (a `hint:` line when we can point).
+fn spec_error(e: columns::SpecError) -> Error {
+    match e.0.split_once("\nhint: ") {
+        Some((msg, hint)) => Error::usage(msg).hint(hint),
+        None => Error::usage(e.0),
+    }
+}
+
 /// Rows collected for a table: cells already rendered, plus the sort key.
 #[derive(Default)]
 struct Rows {
@@ -359,17 +391,15 @@ async fn run_cluster(cli: &Cli, mut plan: Plan) -> Result<()> {
     // No preset: kubectl's default view (server-side Table), with any --add columns appended.
     if matches!(plan.mode, Mode::Table(DataFormat::Text)) && plan.presets.is_empty() {
         let wide = cli.output.output.as_deref() == Some("wide");
-        let mut opts = opts.clone();
-        if !names.is_empty() {
-            if names.len() > 1 {
-                return Err(Error::usage("the default view takes one object name; name a preset to list several"));
-            }
-            opts.field_selector = Some(format!("metadata.name={}", names[0]));
+        if names.len() > 1 {
+            return Err(Error::usage("the default view takes one object name; name a preset to list several"));
         }
-        return server_table(
+        let name = names.first().map(String::as_str);
+        let shown = server_table(
             &kube,
             &resolved,
             namespace.as_deref(),
+            name,
             &opts,
             &plan.columns,
             wide,
@@ -377,6 +407,10 @@ async fn run_cluster(cli: &Cli, mut plan: Plan) -> Result<()> {
             all_ns,
         )
         .await;
+        return match (shown, name) {
+            (Err(e), Some(n)) if e.api_code() == Some(404) => Err(preset_hint(e, n, &all_presets, &resolved)),
+            (other, _) => other,
+        };
     }
     if matches!(plan.mode, Mode::Table(_)) {
         let mut cols = vec![];
@@ -892,6 +926,7 @@ async fn server_table(
     kube: &Kube,
     resources: &[Resource],
     namespace: Option<&str>,
+    name: Option<&str>,
     opts: &ListOptions,
     added: &[Spec],
     wide: bool,
@@ -905,17 +940,22 @@ async fn server_table(
         let mut cont: Option<String> = None;
         loop {
             let mut path = r.url_path(ns);
-            if opts.limit > 0 {
-                list::query_pair(&mut path, "limit", &opts.limit.to_string());
-            }
-            if let Some(c) = &cont {
-                list::query_pair(&mut path, "continue", c);
-            }
-            if let Some(l) = &opts.label_selector {
-                list::query_pair(&mut path, "labelSelector", l);
-            }
-            if let Some(f) = &opts.field_selector {
-                list::query_pair(&mut path, "fieldSelector", f);
+            if let Some(n) = name {
+                path.push('/');
+                path.push_str(n);
+            } else {
+                if opts.limit > 0 {
+                    list::query_pair(&mut path, "limit", &opts.limit.to_string());
+                }
+                if let Some(c) = &cont {
+                    list::query_pair(&mut path, "continue", c);
+                }
+                if let Some(l) = &opts.label_selector {
+                    list::query_pair(&mut path, "labelSelector", l);
+                }
+                if let Some(f) = &opts.field_selector {
+                    list::query_pair(&mut path, "fieldSelector", f);
+                }
             }
             if !added.is_empty() {
                 list::query_pair(&mut path, "includeObject", "Object");

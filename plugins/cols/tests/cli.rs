@@ -135,4 +135,10 @@ fn usage_errors_point_at_the_problem() {
         assert_eq!(code, 2, "{args:?}: {err}");
         assert!(err.contains(want), "{args:?}: {err}");
     }
+    // The column and the character are pointed at.
+    let (_, _, err) = run(cols(&cfg).args(["pods", "-o", "custom-columns=A:.a,B:.x[1"]));
+    assert_eq!(
+        err,
+        "error: unterminated array\nhint: in column 2 (\"B\"), the template stops parsing at character 7:\n  {.x[1}\n        ^\n"
+    );
 }
