@@ -18,6 +18,7 @@ pub mod jsonpath;
 pub mod list;
 pub mod output;
 pub mod projection;
+pub mod selector;
 pub mod time;
 
 pub use client::Kube;

@@ -186,7 +186,8 @@ fn bench_cols(env: &Env, report: &mut String, large: bool) -> Result<usize> {
     missed += usize::from(tr > 0.10) + usize::from(mr > 0.05);
     if large {
         // Memory flat in list size: our own RSS at 50 000 pods against 10 000 (kubectl would need
-        // about 12 GB here, so it is not run).
+        // about 12 GB here, so it is not run). Seeding 50 000 pods needs well over 24 GB for the
+        // control plane itself (watch cache, kwok and controller informers): a bigger machine.
         crate::seed::pods("bench-50k", 50_000)?;
         let mut big = 0u64;
         for _ in 0..3 {
