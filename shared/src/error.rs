@@ -56,6 +56,13 @@ impl Error {
         Self { kind: Kind::Api { reason: reason.into(), code }, message: message.into(), causes: vec![], hints: vec![] }
     }
 
+    /// An exit status without a message: the command already printed its answer (for example a
+    /// trace whose hops failed).
+    pub fn quiet(code: u8) -> Self {
+        let kind = if code == 2 { Kind::Usage } else { Kind::Runtime };
+        Self { kind, message: String::new(), causes: vec![], hints: vec![] }
+    }
+
     /// Adds a cause line.
     #[must_use]
     pub fn caused_by(mut self, cause: impl fmt::Display) -> Self {
@@ -95,6 +102,9 @@ impl Error {
     /// Line breaks in the message are kept; every other control character is escaped.
     pub fn render(&self) -> String {
         let mut out = String::new();
+        if self.message.is_empty() && self.causes.is_empty() && self.hints.is_empty() {
+            return out;
+        }
         let message: String = self.message.split('\n').map(crate::output::escape).collect::<Vec<_>>().join("\n");
         let message = message.strip_suffix('\n').unwrap_or(&message);
         match &self.kind {

@@ -84,12 +84,16 @@ mod tests {
             operator: op.into(),
             values: Some(values.iter().map(|s| s.to_string()).collect()),
         };
-        let sel = |exprs: Vec<LabelSelectorRequirement>| LabelSelector { match_labels: None, match_expressions: Some(exprs) };
+        let sel =
+            |exprs: Vec<LabelSelectorRequirement>| LabelSelector { match_labels: None, match_expressions: Some(exprs) };
         assert!(matches(&LabelSelector::default(), &pod), "empty selects all");
         assert!(matches(&sel(vec![req("tier", "In", &["front", "back"])]), &pod));
         assert!(!matches(&sel(vec![req("tier", "NotIn", &["front"])]), &pod));
         assert!(matches(&sel(vec![req("env", "DoesNotExist", &[])]), &pod));
         assert!(!matches(&sel(vec![req("env", "Exists", &[])]), &pod));
-        assert_eq!(to_string(&sel(vec![req("tier", "In", &["a", "b"]), req("x", "DoesNotExist", &[])])), "tier in (a,b),!x");
+        assert_eq!(
+            to_string(&sel(vec![req("tier", "In", &["a", "b"]), req("x", "DoesNotExist", &[])])),
+            "tier in (a,b),!x"
+        );
     }
 }

@@ -87,7 +87,8 @@ pub fn plugin_path(name: &str) -> PathBuf {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
             .current_dir(root())
-            .args(["build", "--quiet", "-p", &format!("kubectl-{name}")])
+            // Binaries use `_` where the command has `-` (kubectl-trace_svc of kubectl-trace-svc).
+            .args(["build", "--quiet", "-p", &format!("kubectl-{}", name.replace('_', "-"))])
             .status()
             .expect("cargo runs");
         assert!(status.success(), "building kubectl-{name} failed");

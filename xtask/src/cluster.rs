@@ -509,7 +509,8 @@ fn apply(manifest: &str) -> Result<()> {
 }
 
 /// Three kwok nodes in three zones. Their InternalIPs come from TEST-NET-3 (RFC 5737): they are
-/// never dialled, only reported.
+/// never dialled, only reported. Capacity is kwok's own default (1k CPU), so that the benchmark
+/// namespaces never starve the tests' pods.
 fn nodes_manifest() -> String {
     let mut out = String::new();
     for (i, zone) in ["a", "b", "c"].iter().enumerate() {
@@ -536,8 +537,8 @@ status:
     address: 203.0.113.{ip}
   - type: Hostname
     address: kit-node-{zone}
-  allocatable: {{cpu: \"32\", memory: 256Gi, pods: \"2000\"}}
-  capacity: {{cpu: \"32\", memory: 256Gi, pods: \"2000\"}}
+  allocatable: {{cpu: 1k, memory: 4Ti, pods: \"20000\"}}
+  capacity: {{cpu: 1k, memory: 4Ti, pods: \"20000\"}}
 ",
             size = ["2", "4", "8"][i],
             ip = 11 + i,

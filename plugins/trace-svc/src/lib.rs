@@ -1,0 +1,173 @@
+//! `kubectl trace-svc`: how a Service name resolves to pods, hop by hop, and where traffic would
+//! fail.
+//!
+//! Client → DNS name → Service → ports → selector → pods → EndpointSlices → nodes, with traffic
+//! policies, NetworkPolicies and Ingresses beside the path. Each hop is ok, warn or fail with a
+//! reason and a fix; the exit status is 1 when a hop fails.
+
+pub mod gather;
+pub mod netpol;
+pub mod render;
+pub mod target;
+pub mod trace;
+
+use clap::Parser;
+use futures::StreamExt;
+use kubectl_kit_core::flags::{GlobalFlags, OutputFlags};
+use kubectl_kit_core::{Error, Kube, Result, output};
+
+use crate::target::PortSel;
+use crate::trace::Status;
+
+/// Trace how a Service name resolves to pods and say exactly where traffic would fail.
+///
+/// TARGET is NAME, NAME.NAMESPACE, NAME.NAMESPACE.svc[.DOMAIN], a URL
+/// (http://numbers-api.default:8080/path) or a ClusterIP[:PORT]. Exit status: 0 when every hop is
+/// ok or warn, 1 when a hop fails, 2 for usage errors.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubectl-trace_svc",
+    bin_name = "kubectl trace-svc",
+    version,
+    after_help = "Examples:\n  kubectl trace-svc numbers-api\n  kubectl trace-svc http://numbers-api.default:80/api\n  kubectl trace-svc numbers-api --from pod/client -o json\n  kubectl trace-svc 10.96.0.1:443\n  kubectl trace-svc numbers-web -o mermaid"
+)]
+pub struct Cli {
+    /// The Service: NAME[.NAMESPACE[.svc[.DOMAIN]]], a URL, or a ClusterIP[:PORT]
+    pub target: String,
+
+    /// Trace one Service port (number or name); default: every port
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<String>,
+
+    /// Evaluate NetworkPolicies for this client: pod/NAME or NAMESPACE/pod/NAME
+    #[arg(long, value_name = "pod/NAME")]
+    pub from: Option<String>,
+
+    /// Trace again whenever the Service, its EndpointSlices or its pods change
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+
+    #[command(flatten)]
+    pub output: OutputFlags,
+
+    #[command(flatten)]
+    pub global: GlobalFlags,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Format {
+    Tree,
+    Json,
+    Yaml,
+    Dot,
+    Mermaid,
+}
+
+/// Runs the plugin.
+pub async fn run(cli: Cli) -> Result<()> {
+    let format = match cli.output.output.as_deref().unwrap_or("") {
+        "" | "wide" => Format::Tree,
+        "json" => Format::Json,
+        "yaml" => Format::Yaml,
+        "dot" => Format::Dot,
+        "mermaid" => Format::Mermaid,
+        other => {
+            return Err(Error::usage(format!(
+                "unable to match a printer suitable for the output format \"{other}\", allowed formats are: dot,json,mermaid,yaml"
+            )));
+        }
+    };
+    let mut target =
+        target::parse(&cli.target).map_err(|e| Error::usage(format!("invalid target {:?}: {e}", cli.target)))?;
+    if let Some(p) = &cli.port {
+        target.port = Some(match p.parse::<i32>() {
+            Ok(n) => PortSel::Number(n),
+            Err(_) => PortSel::Name(p.clone()),
+        });
+    }
+    let kube = Kube::connect(&cli.global).await?;
+    let ns = kube.namespace.clone();
+    let svc = gather::find_service(&kube, &target, &ns).await?;
+    let mut status = print_trace(&kube, svc.clone(), &target, cli.from.as_deref(), format).await?;
+    if cli.watch {
+        status = watch(&kube, &svc, &target, cli.from.as_deref(), format).await?;
+    }
+    if status == Status::Fail {
+        // The trace said where and why on stdout; the exit status tells scripts.
+        return Err(Error::quiet(1));
+    }
+    Ok(())
+}
+
+async fn print_trace(
+    kube: &Kube,
+    svc: k8s_openapi::api::core::v1::Service,
+    t: &target::Target,
+    from: Option<&str>,
+    format: Format,
+) -> Result<Status> {
+    let world = gather::world(kube, svc, t, from).await?;
+    let trace = trace::diagnose(&world, t.port.as_ref());
+    let text = match format {
+        Format::Tree => render::tree(&trace),
+        Format::Json => output::to_json(&trace)?,
+        Format::Yaml => output::to_yaml(&trace)?,
+        Format::Dot => render::dot(&trace),
+        Format::Mermaid => render::mermaid(&trace),
+    };
+    output::out(&text);
+    Ok(trace.status)
+}
+
+/// Re-traces on every change of the Service, its EndpointSlices or its selected pods.
+async fn watch(
+    kube: &Kube,
+    svc: &k8s_openapi::api::core::v1::Service,
+    t: &target::Target,
+    from: Option<&str>,
+    format: Format,
+) -> Result<Status> {
+    use kubectl_kit_core::list::query_pair;
+    let ns = svc.metadata.namespace.clone().unwrap_or_default();
+    let name = svc.metadata.name.clone().unwrap_or_default();
+    loop {
+        // Every collection shares etcd's revision: start all watches at the current one, so that
+        // only changes from now on arrive.
+        let now: serde_json::Value = serde_json::from_str(
+            &kube.get_raw(&format!("/api/v1/namespaces/{ns}/services?limit=1"), "application/json").await?,
+        )
+        .map_err(|e| Error::runtime("unreadable list").caused_by(e))?;
+        let rv = now["metadata"]["resourceVersion"].as_str().unwrap_or_default().to_string();
+        let mut paths = vec![];
+        let mut p = format!("/api/v1/namespaces/{ns}/services");
+        query_pair(&mut p, "fieldSelector", &format!("metadata.name={name}"));
+        paths.push(p);
+        let mut p = format!("/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices");
+        query_pair(&mut p, "labelSelector", &format!("kubernetes.io/service-name={name}"));
+        paths.push(p);
+        if let Some(sel) = svc.spec.as_ref().and_then(|s| s.selector.clone()).filter(|s| !s.is_empty()) {
+            let mut p = format!("/api/v1/namespaces/{ns}/pods");
+            query_pair(&mut p, "labelSelector", &kubectl_kit_core::selector::map_to_string(&sel));
+            paths.push(p);
+        }
+        let mut streams = vec![];
+        for mut p in paths {
+            query_pair(&mut p, "watch", "1");
+            query_pair(&mut p, "resourceVersion", &rv);
+            streams.push(kube.stream_lines(&p).await?);
+        }
+        let mut all = futures::stream::select_all(streams);
+        while let Some(line) = all.next().await {
+            let line = line.map_err(|e| Error::runtime("the watch stream broke").caused_by(e))?;
+            if line.contains("\"BOOKMARK\"") {
+                continue;
+            }
+            // Let a burst of events settle before tracing again.
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            output::out("\n--- changed ---\n");
+            let svc_now = gather::find_service(kube, t, &ns).await?;
+            print_trace(kube, svc_now, t, from, format).await?;
+            break;
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! NetworkPolicy evaluation for the backend pods: which policies isolate them, whether any
+//! ingress rule allows the Service's target port, and (with `--from pod/NAME`) whether that client
+//! is one of the allowed peers.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use k8s_openapi::api::core::v1::{Pod, ServicePort};
+use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use kubectl_kit_core::selector::{self, Labels};
+
+use crate::trace::{Hop, Status, resolve_target};
+
+fn is_ingress(p: &NetworkPolicy) -> bool {
+    let spec = p.spec.clone().unwrap_or_default();
+    match &spec.policy_types {
+        Some(t) if !t.is_empty() => t.iter().any(|t| t == "Ingress"),
+        _ => true, // no policyTypes: Ingress is always implied
+    }
+}
+
+fn selects(p: &NetworkPolicy, pod: &Pod) -> bool {
+    let spec = p.spec.clone().unwrap_or_default();
+    selector::matches(&spec.pod_selector.unwrap_or_default(), &pod.metadata.labels.clone().unwrap_or_default())
+}
+
+fn port_allows(rule_ports: &Option<Vec<NetworkPolicyPort>>, number: i32, name: Option<&str>, proto: &str) -> bool {
+    let Some(ports) = rule_ports.as_ref().filter(|p| !p.is_empty()) else { return true };
+    ports.iter().any(|p| {
+        let pp = p.protocol.clone().unwrap_or_else(|| "TCP".into());
+        if pp != proto {
+            return false;
+        }
+        match &p.port {
+            None => true,
+            Some(IntOrString::Int(n)) => {
+                let end = p.end_port.unwrap_or(*n);
+                (*n..=end).contains(&number)
+            }
+            Some(IntOrString::String(s)) => name == Some(s.as_str()),
+        }
+    })
+}
+
+fn cidr_contains(cidr: &str, ip: &str) -> bool {
+    let (Some((net, bits)), Ok(ip)) = (cidr.split_once('/'), ip.parse::<IpAddr>()) else { return false };
+    let (Ok(net), Ok(bits)) = (net.parse::<IpAddr>(), bits.parse::<u32>()) else { return false };
+    match (net, ip) {
+        (IpAddr::V4(n), IpAddr::V4(i)) if bits <= 32 => {
+            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+            u32::from(n) & mask == u32::from(i) & mask
+        }
+        (IpAddr::V6(n), IpAddr::V6(i)) if bits <= 128 => {
+            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+            u128::from(n) & mask == u128::from(i) & mask
+        }
+        _ => false,
+    }
+}
+
+fn peer_allows(peer: &NetworkPolicyPeer, policy_ns: &str, client: &Pod, client_ns_labels: &Labels) -> bool {
+    let client_ns = client.metadata.namespace.clone().unwrap_or_default();
+    let client_labels = client.metadata.labels.clone().unwrap_or_default();
+    if let Some(block) = &peer.ip_block {
+        let ip = client.status.as_ref().and_then(|s| s.pod_ip.clone()).unwrap_or_default();
+        return cidr_contains(&block.cidr, &ip) && !block.except.iter().flatten().any(|e| cidr_contains(e, &ip));
+    }
+    let ns_ok = match &peer.namespace_selector {
+        Some(s) => selector::matches(s, client_ns_labels),
+        None => client_ns == policy_ns,
+    };
+    let pod_ok = match &peer.pod_selector {
+        Some(s) => selector::matches(s, &client_labels),
+        None => true,
+    };
+    ns_ok && pod_ok
+}
+
+/// The network-policy hop, or `None` when no policy isolates the backend pods.
+pub fn check(
+    policies: &[NetworkPolicy],
+    pods: &[Pod],
+    ports: &[ServicePort],
+    from: Option<&(Pod, Labels)>,
+    ns_labels: &BTreeMap<String, Labels>,
+    ns: &str,
+) -> Option<Hop> {
+    let ingress: Vec<&NetworkPolicy> = policies.iter().filter(|p| is_ingress(p)).collect();
+    let isolated: Vec<&Pod> = pods.iter().filter(|pod| ingress.iter().any(|p| selects(p, pod))).collect();
+    if isolated.is_empty() {
+        return None;
+    }
+    let _ = ns_labels;
+    let mut details = vec![];
+    let mut status = Status::Ok;
+    for sp in ports {
+        let proto = sp.protocol.clone().unwrap_or_else(|| "TCP".into());
+        for pod in &isolated {
+            let pname = pod.metadata.name.clone().unwrap_or_default();
+            let Ok(number) = resolve_target(sp, pod) else { continue };
+            let cname = pod
+                .spec
+                .iter()
+                .flat_map(|s| s.containers.iter())
+                .flat_map(|c| c.ports.iter().flatten())
+                .find(|p| p.container_port == number)
+                .and_then(|p| p.name.clone());
+            let selecting: Vec<&&NetworkPolicy> = ingress.iter().filter(|p| selects(p, pod)).collect();
+            let names: Vec<String> = selecting.iter().map(|p| p.metadata.name.clone().unwrap_or_default()).collect();
+            let mut port_open = false;
+            let mut client_allowed = false;
+            for p in &selecting {
+                let pns = p.metadata.namespace.clone().unwrap_or_else(|| ns.to_string());
+                for rule in p.spec.iter().flat_map(|s| s.ingress.iter().flatten()) {
+                    if !port_allows(&rule.ports, number, cname.as_deref(), &proto) {
+                        continue;
+                    }
+                    port_open = true;
+                    if let Some((client, client_ns_labels)) = from {
+                        let peers = rule.from.clone().unwrap_or_default();
+                        if peers.is_empty()
+                            || peers.iter().any(|peer| peer_allows(peer, &pns, client, client_ns_labels))
+                        {
+                            client_allowed = true;
+                        }
+                    }
+                }
+            }
+            if !port_open {
+                status = Status::Fail;
+                details.push(format!(
+                    "pod {pname}: NetworkPolicy {} isolates it and no ingress rule allows port {number}/{proto}",
+                    names.join(", ")
+                ));
+            } else if let Some((client, _)) = from {
+                let cn = format!(
+                    "{}/{}",
+                    client.metadata.namespace.clone().unwrap_or_default(),
+                    client.metadata.name.clone().unwrap_or_default()
+                );
+                if client_allowed {
+                    details
+                        .push(format!("pod {pname}: port {number}/{proto} allowed from {cn} by {}", names.join(", ")));
+                } else {
+                    status = Status::Fail;
+                    details.push(format!(
+                        "pod {pname}: port {number}/{proto} open, but not to {cn} (policies {})",
+                        names.join(", ")
+                    ));
+                }
+            } else {
+                details.push(format!(
+                    "pod {pname}: port {number}/{proto} allowed by {} (for the peers they name)",
+                    names.join(", ")
+                ));
+            }
+        }
+    }
+    let reason = format!("{} of the backend pod(s) are isolated by NetworkPolicies", isolated.len());
+    let mut h = Hop { hop: "network-policy", status, reason, fix: None, details };
+    if status == Status::Fail {
+        h.fix = Some("add an ingress rule for the port (and the client) to a policy that selects the pods".into());
+    }
+    Some(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidrs() {
+        assert!(cidr_contains("10.244.0.0/16", "10.244.3.4"));
+        assert!(!cidr_contains("10.244.0.0/16", "10.245.0.1"));
+        assert!(cidr_contains("0.0.0.0/0", "1.2.3.4"));
+        assert!(!cidr_contains("garbage", "1.2.3.4"));
+    }
+
+    #[test]
+    fn rule_ports() {
+        let p =
+            |port: IntOrString, end: Option<i32>| NetworkPolicyPort { port: Some(port), end_port: end, protocol: None };
+        assert!(port_allows(&None, 80, None, "TCP"));
+        assert!(port_allows(&Some(vec![p(IntOrString::Int(80), None)]), 80, None, "TCP"));
+        assert!(!port_allows(&Some(vec![p(IntOrString::Int(80), None)]), 81, None, "TCP"));
+        assert!(port_allows(&Some(vec![p(IntOrString::Int(8000), Some(9000))]), 8080, None, "TCP"));
+        assert!(port_allows(&Some(vec![p(IntOrString::String("http".into()), None)]), 80, Some("http"), "TCP"));
+        assert!(!port_allows(&Some(vec![p(IntOrString::Int(80), None)]), 80, None, "UDP"));
+    }
+}

@@ -1,0 +1,857 @@
+//! The diagnosis: from the objects around a Service to a list of hops, each ok, warn or fail
+//! with a reason and a fix. Pure functions over fetched objects, so every rule is unit-tested.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::core::v1::{Event, Node, Pod, Service, ServicePort};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use kubectl_kit_core::selector::{self, Labels};
+use serde::Serialize;
+
+use crate::target::PortSel;
+
+/// Hop outcome. Ordered: ok < warn < fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Nothing wrong.
+    Ok,
+    /// Worth knowing; traffic still flows.
+    Warn,
+    /// Traffic would fail here.
+    Fail,
+}
+
+/// One step of the path.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hop {
+    /// Stable identifier: dns, service, ports, selector, pods, endpoints, nodes, traffic-policy,
+    /// network-policy, ingress.
+    pub hop: &'static str,
+    /// ok, warn or fail.
+    pub status: Status,
+    /// One line saying what was found.
+    pub reason: String,
+    /// What to do about a warn or fail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    /// Supporting lines (per port, per pod, per address).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
+}
+
+fn hop(hop: &'static str, status: Status, reason: impl Into<String>) -> Hop {
+    Hop { hop, status, reason: reason.into(), fix: None, details: vec![] }
+}
+
+impl Hop {
+    fn fix(mut self, f: impl Into<String>) -> Self {
+        self.fix = Some(f.into());
+        self
+    }
+    fn details(mut self, d: Vec<String>) -> Self {
+        self.details = d;
+        self
+    }
+}
+
+/// Something the user may not list: the hop is reported as not visible.
+pub type Seen<T> = Result<T, String>;
+
+/// Everything fetched about one Service.
+#[derive(Debug, Clone)]
+pub struct World {
+    pub service: Service,
+    pub slices: Seen<Vec<EndpointSlice>>,
+    /// Pods the selector selects (empty for selector-less Services).
+    pub pods: Seen<Vec<Pod>>,
+    /// Every pod of the namespace, fetched only when the selector selects none.
+    pub namespace_pods: Option<Vec<Pod>>,
+    pub nodes: Seen<Vec<Node>>,
+    pub policies: Seen<Vec<NetworkPolicy>>,
+    pub ingresses: Seen<Vec<Ingress>>,
+    pub events: Seen<Vec<Event>>,
+    /// The cluster domain from CoreDNS's configuration, when readable.
+    pub cluster_domain: Option<String>,
+    /// The domain the user typed, if any.
+    pub typed_domain: Option<String>,
+    /// `--from pod/NAME`: the client pod and its namespace's labels.
+    pub from: Option<(Pod, Labels)>,
+    /// Namespace labels by name (for namespaceSelector peers).
+    pub namespace_labels: BTreeMap<String, Labels>,
+}
+
+/// The whole trace.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Trace {
+    /// Schema version of this document.
+    pub api_version: &'static str,
+    /// `namespace/name` of the Service.
+    pub service: String,
+    /// Service type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The one-line answer.
+    pub verdict: String,
+    /// The worst hop status.
+    pub status: Status,
+    /// The hops, in path order.
+    pub hops: Vec<Hop>,
+}
+
+fn labels_of(p: &Pod) -> Labels {
+    p.metadata.labels.clone().unwrap_or_default()
+}
+
+fn name_of(p: &Pod) -> String {
+    p.metadata.name.clone().unwrap_or_default()
+}
+
+fn pod_ready(p: &Pod) -> bool {
+    p.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+}
+
+fn port_label(p: &ServicePort) -> String {
+    let proto = p.protocol.clone().unwrap_or_else(|| "TCP".into());
+    match &p.name {
+        Some(n) if !n.is_empty() => format!("{}/{proto} ({n})", p.port),
+        _ => format!("{}/{proto}", p.port),
+    }
+}
+
+fn target_label(t: &Option<IntOrString>, p: &ServicePort) -> String {
+    match t {
+        Some(IntOrString::String(s)) => s.clone(),
+        Some(IntOrString::Int(i)) => i.to_string(),
+        None => p.port.to_string(),
+    }
+}
+
+/// Which container port a Service port reaches on a pod: `Ok(port)`, or why none.
+pub fn resolve_target(sp: &ServicePort, pod: &Pod) -> Result<i32, String> {
+    let proto = sp.protocol.clone().unwrap_or_else(|| "TCP".into());
+    let containers = pod.spec.as_ref().map(|s| s.containers.clone()).unwrap_or_default();
+    let ports: Vec<_> = containers.iter().flat_map(|c| c.ports.clone().unwrap_or_default()).collect();
+    match &sp.target_port {
+        Some(IntOrString::String(name)) => {
+            match ports.iter().find(|p| p.name.as_deref() == Some(name.as_str())) {
+                // The endpoint controller matches name and protocol together.
+                Some(p) if p.protocol.clone().unwrap_or_else(|| "TCP".into()) == proto => Ok(p.container_port),
+                Some(p) => Err(format!(
+                    "port {name} is {} on the container but {proto} on the Service",
+                    p.protocol.clone().unwrap_or_else(|| "TCP".into())
+                )),
+                None => Err(format!("no container port is named {name:?}")),
+            }
+        }
+        Some(IntOrString::Int(n)) => Ok(*n),
+        None => Ok(sp.port),
+    }
+}
+
+/// The ports the trace looks at: all, or the one chosen.
+pub fn chosen_ports(svc: &Service, sel: Option<&PortSel>) -> Result<Vec<ServicePort>, String> {
+    let ports = svc.spec.as_ref().and_then(|s| s.ports.clone()).unwrap_or_default();
+    let Some(sel) = sel else { return Ok(ports) };
+    let found: Vec<ServicePort> = ports
+        .iter()
+        .filter(|p| match sel {
+            PortSel::Number(n) => p.port == *n,
+            PortSel::Name(n) => p.name.as_deref() == Some(n.as_str()),
+        })
+        .cloned()
+        .collect();
+    if found.is_empty() {
+        let have: Vec<String> = ports.iter().map(port_label).collect();
+        return Err(format!(
+            "the Service has no port {sel} (it has {})",
+            if have.is_empty() { "none".into() } else { have.join(", ") }
+        ));
+    }
+    Ok(found)
+}
+
+/// One address of an EndpointSlice, for one Service port.
+struct Addr {
+    ip: String,
+    ready: bool,
+    serving: bool,
+    terminating: bool,
+    pod: Option<String>,
+    node: Option<String>,
+    port: i32,
+}
+
+/// The addresses of the slices for one Service port (matched by the port's name).
+fn slice_addresses(slices: &[EndpointSlice], sp: &ServicePort) -> Vec<Addr> {
+    let want = sp.name.clone().unwrap_or_default();
+    let mut out = vec![];
+    for s in slices {
+        let Some(port) = s.ports.iter().flatten().find(|p| p.name.clone().unwrap_or_default() == want) else {
+            continue;
+        };
+        for e in &s.endpoints {
+            let c = e.conditions.clone().unwrap_or_default();
+            let ready = c.ready.unwrap_or(true);
+            let serving = c.serving.unwrap_or(ready);
+            let terminating = c.terminating.unwrap_or(false);
+            let pod = e.target_ref.as_ref().filter(|r| r.kind.as_deref() == Some("Pod")).and_then(|r| r.name.clone());
+            for a in &e.addresses {
+                out.push(Addr {
+                    ip: a.clone(),
+                    ready,
+                    serving,
+                    terminating,
+                    pod: pod.clone(),
+                    node: e.node_name.clone(),
+                    port: port.port.unwrap_or(0),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Why a pod is not Ready: conditions, container states, recent Warning events.
+fn why_not_ready(p: &Pod, events: &[Event]) -> String {
+    let mut why = vec![];
+    if let Some(s) = &p.status {
+        if let Some(c) = s.conditions.iter().flatten().find(|c| c.type_ == "Ready" && c.status != "True") {
+            let r = [c.reason.clone(), c.message.clone()].into_iter().flatten().collect::<Vec<_>>().join(": ");
+            if !r.is_empty() {
+                why.push(r);
+            }
+        }
+        for cs in s.container_statuses.iter().flatten() {
+            if let Some(w) = cs.state.as_ref().and_then(|st| st.waiting.as_ref()) {
+                why.push(format!("container {} waiting: {}", cs.name, w.reason.clone().unwrap_or_default()));
+            } else if !cs.ready {
+                why.push(format!("container {} not ready", cs.name));
+            }
+        }
+        if let Some(phase) = &s.phase
+            && phase != "Running"
+        {
+            why.push(format!("phase {phase}"));
+        }
+    } else {
+        why.push("no status yet".into());
+    }
+    let name = name_of(p);
+    if let Some(e) = events.iter().rev().find(|e| e.involved_object.name.as_deref() == Some(name.as_str())) {
+        why.push(format!(
+            "event {}: {}",
+            e.reason.clone().unwrap_or_default(),
+            e.message.clone().unwrap_or_default().trim()
+        ));
+    }
+    if why.is_empty() { "not Ready".into() } else { why.join("; ") }
+}
+
+/// Pods of the namespace closest to a selector, with the labels that differ.
+fn nearest(selector: &Labels, pods: &[Pod]) -> Vec<String> {
+    let mut scored: Vec<(usize, String)> = pods
+        .iter()
+        .map(|p| {
+            let l = labels_of(p);
+            let matched = selector.iter().filter(|(k, v)| l.get(*k) == Some(*v)).count();
+            let diffs: Vec<String> = selector
+                .iter()
+                .filter(|(k, v)| l.get(*k) != Some(*v))
+                .map(|(k, v)| match l.get(k) {
+                    Some(have) => format!("{k}={v} vs {have}"),
+                    None => format!("{k}={v} missing"),
+                })
+                .collect();
+            (
+                matched,
+                format!("pod {} matches {matched} of {} labels; {}", name_of(p), selector.len(), diffs.join(", ")),
+            )
+        })
+        .filter(|(m, _)| *m > 0)
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    scored.into_iter().take(3).map(|(_, s)| s).collect()
+}
+
+fn node_ready(n: &Node) -> bool {
+    n.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+}
+
+fn node_ip(n: &Node) -> Option<String> {
+    n.status
+        .as_ref()
+        .and_then(|s| s.addresses.as_ref())
+        .and_then(|a| a.iter().find(|a| a.type_ == "InternalIP").map(|a| a.address.clone()))
+}
+
+fn node_zone(n: &Node) -> String {
+    n.metadata.labels.as_ref().and_then(|l| l.get("topology.kubernetes.io/zone").cloned()).unwrap_or_else(|| "-".into())
+}
+
+/// Runs every rule.
+pub fn diagnose(w: &World, port_sel: Option<&PortSel>) -> Trace {
+    let svc = &w.service;
+    let ns = svc.metadata.namespace.clone().unwrap_or_default();
+    let name = svc.metadata.name.clone().unwrap_or_default();
+    let spec = svc.spec.clone().unwrap_or_default();
+    let kind = spec.type_.clone().unwrap_or_else(|| "ClusterIP".into());
+    let cluster_ip = spec.cluster_ip.clone().unwrap_or_default();
+    let headless = cluster_ip == "None";
+    let selector: Option<Labels> = spec.selector.clone().filter(|s| !s.is_empty());
+    let mut hops = vec![];
+
+    // DNS
+    let domain = w.typed_domain.clone().or_else(|| w.cluster_domain.clone());
+    let fqdn = format!("{name}.{ns}.svc.{}", domain.clone().unwrap_or_else(|| "cluster.local".into()));
+    let answer = if kind == "ExternalName" {
+        format!("CNAME {}", spec.external_name.clone().unwrap_or_default())
+    } else if headless {
+        "the ready pod IPs (headless)".into()
+    } else {
+        cluster_ip.clone()
+    };
+    let dns = match (&w.typed_domain, &w.cluster_domain) {
+        (Some(t), Some(c)) if t != c => hop("dns", Status::Fail, format!("{fqdn}: the cluster domain is {c}, not {t}"))
+            .fix(format!("use {name}.{ns}.svc.{c} (or just {name}.{ns})")),
+        (Some(t), None) => hop("dns", Status::Warn, format!("{fqdn} → {answer}"))
+            .fix(format!("the cluster domain could not be read (no CoreDNS configuration visible), so {t} is unverified; {name}.{ns} works whatever the domain")),
+        (None, None) => hop("dns", Status::Ok, format!("{fqdn} → {answer}"))
+            .details(vec!["the cluster domain could not be read (no CoreDNS configuration visible): cluster.local assumed; NAME.NAMESPACE needs no domain".into()]),
+        _ => hop("dns", Status::Ok, format!("{fqdn} → {answer}")),
+    };
+    hops.push(dns);
+
+    // Service type
+    let ports = chosen_ports(svc, port_sel);
+    let svc_hop = match kind.as_str() {
+        "ExternalName" => {
+            let target = spec.external_name.clone().unwrap_or_default();
+            if target.parse::<std::net::IpAddr>().is_ok() {
+                hop(
+                    "service",
+                    Status::Fail,
+                    format!("ExternalName {target} is an IP address: DNS cannot CNAME to an IP"),
+                )
+                .fix("use a Service without selector plus an EndpointSlice for the IP")
+            } else {
+                hop(
+                    "service",
+                    Status::Ok,
+                    format!("ExternalName: a DNS CNAME to {target}; no ports are remapped and no endpoints are used"),
+                )
+            }
+        }
+        "LoadBalancer" => {
+            let ingress = svc
+                .status
+                .as_ref()
+                .and_then(|s| s.load_balancer.as_ref())
+                .and_then(|l| l.ingress.clone())
+                .unwrap_or_default();
+            if ingress.is_empty() {
+                hop("service", Status::Warn, format!("LoadBalancer {cluster_ip}: external address <pending>"))
+                    .fix("no load-balancer controller has assigned an address (cloud provider, MetalLB or kube-vip); inside the cluster the ClusterIP and node ports still work")
+            } else {
+                let addrs: Vec<String> =
+                    ingress.iter().filter_map(|i| i.ip.clone().or_else(|| i.hostname.clone())).collect();
+                hop("service", Status::Ok, format!("LoadBalancer {cluster_ip}, external {}", addrs.join(",")))
+            }
+        }
+        _ if headless => hop(
+            "service",
+            Status::Ok,
+            "headless (clusterIP None): DNS returns pod IPs and clients connect to the target ports directly",
+        ),
+        _ => hop("service", Status::Ok, format!("{kind} {cluster_ip}")),
+    };
+    let mut svc_details = vec![];
+    match &selector {
+        Some(s) => svc_details.push(format!("selector {}", selector::map_to_string(s))),
+        None if kind != "ExternalName" => {
+            svc_details.push("no selector: endpoints are managed by hand (EndpointSlices or Endpoints)".into())
+        }
+        None => {}
+    }
+    if matches!(kind.as_str(), "NodePort" | "LoadBalancer")
+        && let (Ok(nodes), Ok(ps)) = (&w.nodes, &ports)
+    {
+        let ips: Vec<String> = nodes.iter().filter(|n| node_ready(n)).filter_map(node_ip).collect();
+        for p in ps {
+            if let Some(np) = p.node_port {
+                svc_details.push(format!(
+                    "node port {np} answers on {}",
+                    ips.iter().map(|i| format!("{i}:{np}")).collect::<Vec<_>>().join(", ")
+                ));
+            }
+        }
+    }
+    hops.push(svc_hop.details(svc_details));
+    if kind == "ExternalName" {
+        return finish(name, ns, kind, hops, "ExternalName".into());
+    }
+
+    let ports = match ports {
+        Ok(p) => p,
+        Err(e) => {
+            hops.push(hop("ports", Status::Fail, e).fix("pass --port with one of the Service's ports"));
+            return finish(name, ns, kind, hops, String::new());
+        }
+    };
+    let events = w.events.clone().unwrap_or_default();
+
+    // Selector and pods
+    let pods = match (&selector, &w.pods) {
+        (None, _) => vec![],
+        (Some(_), Ok(p)) => p.clone(),
+        (Some(_), Err(e)) => {
+            hops.push(hop("selector", Status::Warn, format!("pods are not visible: {e}")));
+            vec![]
+        }
+    };
+    if let (Some(sel), Ok(_)) = (&selector, &w.pods) {
+        if pods.is_empty() {
+            let near = w.namespace_pods.as_ref().map(|all| nearest(sel, all)).unwrap_or_default();
+            let mut h = hop(
+                "selector",
+                Status::Fail,
+                format!("selector {} matches no pod in {ns}", selector::map_to_string(sel)),
+            )
+            .fix("make the Service selector and the pod template labels agree");
+            if !near.is_empty() {
+                h.reason = format!("{}; nearest: {}", h.reason, near[0]);
+                h = h.details(near);
+            }
+            hops.push(h);
+        } else {
+            hops.push(hop(
+                "selector",
+                Status::Ok,
+                format!("selector {} matches {} pod(s)", selector::map_to_string(sel), pods.len()),
+            ));
+            let not_ready: Vec<&Pod> = pods.iter().filter(|p| !pod_ready(p)).collect();
+            let ready = pods.len() - not_ready.len();
+            let details: Vec<String> = not_ready
+                .iter()
+                .map(|p| format!("pod {} is not Ready: {}", name_of(p), why_not_ready(p, &events)))
+                .collect();
+            let publish = spec.publish_not_ready_addresses.unwrap_or(false);
+            let status = if ready == 0 && !publish {
+                Status::Fail
+            } else if not_ready.is_empty() {
+                Status::Ok
+            } else {
+                Status::Warn
+            };
+            let mut h = hop("pods", status, format!("{ready} of {} pod(s) Ready", pods.len())).details(details);
+            if publish {
+                h.details.push("publishNotReadyAddresses: not-ready pods get traffic too".into());
+            }
+            if status != Status::Ok {
+                h = h.fix("see why the pods are not Ready: kubectl describe pod NAME");
+            }
+            hops.push(h);
+        }
+    }
+
+    // Ports, per pod
+    let mut port_details = vec![];
+    let mut port_status = Status::Ok;
+    for sp in &ports {
+        let tl = target_label(&sp.target_port, sp);
+        if pods.is_empty() {
+            port_details.push(format!("{} → targetPort {tl}", port_label(sp)));
+            continue;
+        }
+        let mut ok = 0;
+        let mut bad = vec![];
+        let mut undeclared = 0;
+        for p in &pods {
+            match resolve_target(sp, p) {
+                Ok(n) => {
+                    ok += 1;
+                    let declared = p
+                        .spec
+                        .iter()
+                        .flat_map(|s| s.containers.iter())
+                        .flat_map(|c| c.ports.iter().flatten())
+                        .any(|cp| cp.container_port == n);
+                    if !declared {
+                        undeclared += 1;
+                    }
+                }
+                Err(e) => bad.push(format!("pod {}: {e}", name_of(p))),
+            }
+        }
+        let resolved: BTreeSet<String> =
+            pods.iter().filter_map(|p| resolve_target(sp, p).ok()).map(|n| n.to_string()).collect();
+        port_details.push(format!(
+            "{} → targetPort {tl} → container port {} on {ok} of {} pod(s)",
+            port_label(sp),
+            resolved.into_iter().collect::<Vec<_>>().join("/"),
+            pods.len()
+        ));
+        if undeclared > 0 {
+            port_details.push(format!(
+                "{} pod(s) do not declare container port {tl} (informational: undeclared ports still receive traffic)",
+                undeclared
+            ));
+        }
+        if !bad.is_empty() {
+            // kubernetes/kubernetes#109627: a named targetPort missing on a pod drops it from the slice.
+            port_status = port_status.max(if ok == 0 { Status::Fail } else { Status::Warn });
+            for b in bad {
+                port_details.push(format!("{b} — dropped from this port's endpoints"));
+            }
+        }
+    }
+    let mut ports_hop = hop("ports", port_status, format!("{} port(s)", ports.len())).details(port_details);
+    if port_status != Status::Ok {
+        ports_hop =
+            ports_hop.fix("name the container port as the Service's targetPort says (same protocol), or use a number");
+        ports_hop.reason = "a named targetPort does not resolve on every pod".into();
+    }
+    hops.push(ports_hop);
+
+    // Endpoints
+    let mut reach: Option<(usize, usize)> = None;
+    match &w.slices {
+        Err(e) => hops.push(hop("endpoints", Status::Warn, format!("EndpointSlices are not visible: {e}"))),
+        Ok(slices) => {
+            let mut details = vec![];
+            let mut status = Status::Ok;
+            let mut total_ready = 0;
+            for sp in &ports {
+                let addrs = slice_addresses(slices, sp);
+                let ready: Vec<&Addr> = addrs.iter().filter(|a| a.ready).collect();
+                total_ready += ready.len();
+                details.push(format!("{}: {} ready of {} address(es)", port_label(sp), ready.len(), addrs.len()));
+                for a in &addrs {
+                    let state = if a.terminating {
+                        "terminating"
+                    } else if a.ready {
+                        "ready"
+                    } else if a.serving {
+                        "serving"
+                    } else {
+                        "not ready"
+                    };
+                    let who = a.pod.clone().map(|p| format!(" pod {p}")).unwrap_or_default();
+                    let on = a.node.clone().map(|n| format!(" on {n}")).unwrap_or_default();
+                    details.push(format!("  {}:{} {state}{who}{on}", a.ip, a.port));
+                }
+                if ready.is_empty() {
+                    status = Status::Fail;
+                }
+                if reach.is_none() {
+                    let reached: BTreeSet<&String> = ready.iter().filter_map(|a| a.pod.as_ref()).collect();
+                    reach = Some((reached.len(), pods.len()));
+                }
+            }
+            let mirrored = slices.iter().any(|s| {
+                s.metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get("endpointslice.kubernetes.io/managed-by"))
+                    .is_some_and(|m| m.contains("mirroring"))
+            });
+            if mirrored {
+                details.push("mirrored from an Endpoints object by the EndpointSlice mirroring controller".into());
+            }
+            let reason = if slices.is_empty() {
+                "no EndpointSlice carries kubernetes.io/service-name=".to_string() + &name
+            } else {
+                format!("{} EndpointSlice(s), {total_ready} ready address(es)", slices.len())
+            };
+            let mut h = hop("endpoints", status, reason).details(details);
+            if status == Status::Fail {
+                h = h.fix(if selector.is_none() {
+                    format!("create an EndpointSlice labelled kubernetes.io/service-name={name} with the backend addresses and a port named like the Service port")
+                } else {
+                    "no pod is a ready endpoint: fix the selector, the ports or the pods' readiness above".into()
+                });
+            }
+            hops.push(h);
+        }
+    }
+
+    // Nodes behind the endpoints
+    if let (Ok(nodes), Ok(slices)) = (&w.nodes, &w.slices) {
+        let used: BTreeSet<String> =
+            slices.iter().flat_map(|s| s.endpoints.iter()).filter_map(|e| e.node_name.clone()).collect();
+        if !used.is_empty() {
+            let mut details = vec![];
+            let mut not_ready = 0;
+            for n in nodes.iter().filter(|n| n.metadata.name.as_ref().is_some_and(|m| used.contains(m))) {
+                let r = node_ready(n);
+                if !r {
+                    not_ready += 1;
+                }
+                details.push(format!(
+                    "{} {} zone {} {}",
+                    n.metadata.name.clone().unwrap_or_default(),
+                    if r { "Ready" } else { "NotReady" },
+                    node_zone(n),
+                    node_ip(n).unwrap_or_default()
+                ));
+            }
+            let status = if not_ready == 0 {
+                Status::Ok
+            } else if not_ready == used.len() {
+                Status::Fail
+            } else {
+                Status::Warn
+            };
+            let mut h = hop("nodes", status, format!("{} node(s), {} Ready", used.len(), used.len() - not_ready))
+                .details(details);
+            if status != Status::Ok {
+                h = h.fix("pods on NotReady nodes stop receiving traffic once their endpoints turn not ready");
+            }
+            hops.push(h);
+        }
+    }
+
+    // Traffic policies
+    let mut tp = vec![];
+    let mut tp_status = Status::Ok;
+    if let Ok(slices) = &w.slices {
+        let local_nodes: BTreeSet<String> = slices
+            .iter()
+            .flat_map(|s| s.endpoints.iter())
+            .filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true))
+            .filter_map(|e| e.node_name.clone())
+            .collect();
+        let all_nodes: Vec<String> =
+            w.nodes.as_ref().map(|ns| ns.iter().filter_map(|n| n.metadata.name.clone()).collect()).unwrap_or_default();
+        let without: Vec<&String> = all_nodes.iter().filter(|n| !local_nodes.contains(*n)).collect();
+        if spec.external_traffic_policy.as_deref() == Some("Local")
+            && matches!(kind.as_str(), "NodePort" | "LoadBalancer")
+        {
+            tp.push(format!(
+                "externalTrafficPolicy Local: only nodes with a local ready endpoint answer: {}",
+                local_nodes.iter().cloned().collect::<Vec<_>>().join(", ")
+            ));
+            if !without.is_empty() {
+                tp_status = Status::Warn;
+                tp.push(format!(
+                    "node ports on {} drop the traffic",
+                    without.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                ));
+            }
+        }
+        if spec.internal_traffic_policy.as_deref() == Some("Local") {
+            tp.push(format!("internalTrafficPolicy Local: clients on nodes without a ready endpoint get no answer (nodes with one: {})", local_nodes.iter().cloned().collect::<Vec<_>>().join(", ")));
+            if !without.is_empty() {
+                tp_status = Status::Warn;
+            }
+        }
+    }
+    if spec.session_affinity.as_deref() == Some("ClientIP") {
+        let secs = spec
+            .session_affinity_config
+            .as_ref()
+            .and_then(|c| c.client_ip.as_ref())
+            .and_then(|c| c.timeout_seconds)
+            .unwrap_or(10800);
+        tp.push(format!("sessionAffinity ClientIP: a client sticks to one pod for {secs}s"));
+    }
+    if let Some(r) = spec.load_balancer_source_ranges.as_ref().filter(|r| !r.is_empty()) {
+        tp.push(format!("loadBalancerSourceRanges: only {} may reach the load balancer", r.join(", ")));
+    }
+    if !tp.is_empty() {
+        let mut h = hop("traffic-policy", tp_status, tp[0].clone()).details(tp[1..].to_vec());
+        if tp_status != Status::Ok {
+            h = h.fix("spread the pods over the nodes (or use policy Cluster) so that every node has a local endpoint");
+        }
+        hops.push(h);
+    }
+
+    // NetworkPolicies
+    if let Ok(policies) = &w.policies
+        && let Some(h) = crate::netpol::check(policies, &pods, &ports, w.from.as_ref(), &w.namespace_labels, &ns)
+    {
+        hops.push(h);
+    }
+
+    // Ingresses
+    if let Ok(ings) = &w.ingresses {
+        let mut details = vec![];
+        let mut status = Status::Ok;
+        let svc_ports = spec.ports.clone().unwrap_or_default();
+        for ing in ings {
+            let iname = ing.metadata.name.clone().unwrap_or_default();
+            let ispec = ing.spec.clone().unwrap_or_default();
+            let mut backends = vec![];
+            if let Some(b) = ispec.default_backend.as_ref().and_then(|b| b.service.clone()) {
+                backends.push(("(default)".to_string(), b));
+            }
+            for r in ispec.rules.iter().flatten() {
+                for p in r.http.iter().flat_map(|h| h.paths.iter()) {
+                    if let Some(b) = p.backend.service.clone() {
+                        backends.push((
+                            format!(
+                                "{}{}",
+                                r.host.clone().unwrap_or_else(|| "*".into()),
+                                p.path.clone().unwrap_or_else(|| "/".into())
+                            ),
+                            b,
+                        ));
+                    }
+                }
+            }
+            for (path, b) in backends.into_iter().filter(|(_, b)| b.name == name) {
+                let port = b.port.clone().unwrap_or_default();
+                let exists = svc_ports.iter().any(|p| {
+                    port.number.is_some_and(|n| n == p.port)
+                        || port.name.as_ref().is_some_and(|n| p.name.as_ref() == Some(n))
+                });
+                let want = port.number.map(|n| n.to_string()).or(port.name.clone()).unwrap_or_default();
+                if exists {
+                    details.push(format!("ingress {iname}: {path} → {name}:{want}"));
+                } else {
+                    status = Status::Fail;
+                    details
+                        .push(format!("ingress {iname}: {path} → {name}:{want}, but the Service has no port {want}"));
+                }
+            }
+        }
+        if !details.is_empty() {
+            let mut h =
+                hop("ingress", status, format!("{} Ingress route(s) to this Service", details.len())).details(details);
+            if status == Status::Fail {
+                h = h.fix("make the Ingress backend port match a Service port by number or name");
+            }
+            hops.push(h);
+        }
+    }
+
+    let scope = match (port_sel, ports.as_slice()) {
+        (Some(s), _) => format!("{name}:{s}"),
+        (None, [one]) => format!("{name}:{}", one.port),
+        _ => name.clone(),
+    };
+    let verdict = match (reach, selector.is_some()) {
+        (Some((r, n)), true) => format!("traffic to {scope} would reach {r} of {n} pod(s)"),
+        (_, false) => {
+            let ready = w
+                .slices
+                .as_ref()
+                .map(|s| ports.iter().map(|p| slice_addresses(s, p).iter().filter(|a| a.ready).count()).sum::<usize>())
+                .unwrap_or(0);
+            format!("traffic to {scope} would reach {ready} hand-managed endpoint(s)")
+        }
+        _ => format!("traffic to {scope}"),
+    };
+    finish(name, ns, kind, hops, verdict)
+}
+
+fn finish(name: String, ns: String, kind: String, hops: Vec<Hop>, verdict: String) -> Trace {
+    let status = hops.iter().map(|h| h.status).max().unwrap_or(Status::Ok);
+    let worst =
+        hops.iter().find(|h| h.status == Status::Fail).or_else(|| hops.iter().find(|h| h.status == Status::Warn));
+    let verdict = if kind == "ExternalName" {
+        match worst {
+            Some(h) if h.status == Status::Fail => {
+                format!("{name} is an ExternalName Service; {}: {}", h.hop, h.reason)
+            }
+            _ => format!("{name} is a DNS alias (CNAME); the cluster routes none of its traffic"),
+        }
+    } else {
+        match worst {
+            Some(h) if h.status == Status::Fail => format!("{verdict}; {}: {}", h.hop, h.reason),
+            Some(h) => format!("{verdict}; note {}: {}", h.hop, h.reason),
+            None => verdict,
+        }
+    };
+    Trace { api_version: "kubectl-kit.trace-svc/v1", service: format!("{ns}/{name}"), kind, verdict, status, hops }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn world(svc: serde_json::Value, pods: serde_json::Value, slices: serde_json::Value) -> World {
+        World {
+            service: serde_json::from_value(svc).expect("service"),
+            slices: Ok(serde_json::from_value(slices).expect("slices")),
+            pods: Ok(serde_json::from_value(pods).expect("pods")),
+            namespace_pods: None,
+            nodes: Ok(vec![]),
+            policies: Ok(vec![]),
+            ingresses: Ok(vec![]),
+            events: Ok(vec![]),
+            cluster_domain: Some("cluster.local".into()),
+            typed_domain: None,
+            from: None,
+            namespace_labels: BTreeMap::new(),
+        }
+    }
+
+    fn pod(name: &str, labels: serde_json::Value, port_name: &str, ready: bool) -> serde_json::Value {
+        json!({"metadata": {"name": name, "labels": labels},
+               "spec": {"containers": [{"name": "c", "ports": [{"name": port_name, "containerPort": 80}]}]},
+               "status": {"phase": "Running", "podIP": "10.0.0.1",
+                          "conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }, "reason": "ReadinessProbeFailed"}]}})
+    }
+
+    fn svc(selector: serde_json::Value, target: serde_json::Value) -> serde_json::Value {
+        json!({"metadata": {"name": "api", "namespace": "ns"},
+               "spec": {"type": "ClusterIP", "clusterIP": "10.96.0.5", "selector": selector, "ports": [{"name": "http", "port": 80, "targetPort": target}]}})
+    }
+
+    #[test]
+    fn a_named_port_missing_on_one_pod_is_a_warning_and_on_all_a_failure() {
+        let pods = json!([pod("a", json!({"app": "api"}), "http", true), pod("b", json!({"app": "api"}), "web", true)]);
+        let t = diagnose(&world(svc(json!({"app": "api"}), json!("http")), pods.clone(), json!([])), None);
+        let ports = t.hops.iter().find(|h| h.hop == "ports").expect("ports hop");
+        assert_eq!(ports.status, Status::Warn);
+        assert!(ports.details.iter().any(|d| d.contains("pod b: no container port is named \"http\"")));
+        let t = diagnose(&world(svc(json!({"app": "api"}), json!("grpc")), pods, json!([])), None);
+        assert_eq!(t.hops.iter().find(|h| h.hop == "ports").map(|h| h.status), Some(Status::Fail));
+        assert_eq!(t.status, Status::Fail);
+    }
+
+    #[test]
+    fn not_ready_pods_say_why_and_the_verdict_counts_reachable_pods() {
+        let pods = json!([pod("a", json!({"app": "api"}), "http", true), pod("b", json!({"app": "api"}), "http", false)]);
+        let slices = json!([{"metadata": {"name": "s"}, "addressType": "IPv4", "ports": [{"name": "http", "port": 80}],
+            "endpoints": [{"addresses": ["10.0.0.1"], "conditions": {"ready": true}, "targetRef": {"kind": "Pod", "name": "a"}},
+                          {"addresses": ["10.0.0.2"], "conditions": {"ready": false}, "targetRef": {"kind": "Pod", "name": "b"}}]}]);
+        let t = diagnose(&world(svc(json!({"app": "api"}), json!("http")), pods, slices), None);
+        assert!(t.verdict.starts_with("traffic to api:80 would reach 1 of 2 pod(s); note pods: 1 of 2 pod(s) Ready"), "{}", t.verdict);
+        let p = t.hops.iter().find(|h| h.hop == "pods").expect("pods hop");
+        assert!(p.details[0].contains("pod b is not Ready: ReadinessProbeFailed"), "{:?}", p.details);
+        assert_eq!(t.status, Status::Warn);
+    }
+
+    #[test]
+    fn a_wrong_typed_cluster_domain_fails_the_dns_hop() {
+        let mut w = world(svc(json!({"app": "api"}), json!("http")), json!([]), json!([]));
+        w.typed_domain = Some("corp.example".into());
+        let t = diagnose(&w, None);
+        assert_eq!(t.hops[0].status, Status::Fail);
+        assert!(t.hops[0].reason.contains("the cluster domain is cluster.local, not corp.example"));
+    }
+
+    #[test]
+    fn renderings_escape_server_text() {
+        let mut w = world(svc(json!({"app": "api"}), json!("http")), json!([]), json!([]));
+        w.service.metadata.name = Some("evil\u{1b}[2J\"name".into());
+        let t = diagnose(&w, None);
+        for text in [crate::render::tree(&t), crate::render::dot(&t), crate::render::mermaid(&t)] {
+            assert!(!text.contains('\u{1b}'), "{text}");
+        }
+        assert!(crate::render::dot(&t).starts_with("digraph trace {"));
+        assert!(crate::render::mermaid(&t).starts_with("flowchart LR"));
+    }
+}

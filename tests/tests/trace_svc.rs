@@ -1,0 +1,240 @@
+//! `kubectl trace-svc` on the real cluster: each diagnosis built in its own namespace and checked
+//! in the JSON output, plus the demo apps and the request bound.
+
+use std::time::Duration;
+
+use kubectl_kit_tests::{Cluster, require_cluster, stderr};
+use serde_json::Value;
+
+fn trace(c: &Cluster, ns: &str, args: &[&str]) -> (i32, Value, String) {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let out = c.plugin("trace_svc", cache.path()).args(["-n", ns, "-o", "json"]).args(args).output().expect("runs");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.code().unwrap_or(-1), v, stderr(&out))
+}
+
+fn hop<'a>(v: &'a Value, name: &str) -> &'a Value {
+    v["hops"].as_array().and_then(|h| h.iter().find(|h| h["hop"] == name)).unwrap_or(&Value::Null)
+}
+
+fn details(h: &Value) -> String {
+    h["details"]
+        .as_array()
+        .map(|d| d.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join("\n"))
+        .unwrap_or_default()
+}
+
+/// Waits until every replica is Ready and listed as a ready endpoint of the app's Service.
+fn ready(c: &Cluster, ns: &str, deploy: &str) {
+    c.kubectl_ok(&["-n", ns, "wait", "--for=condition=Available", &format!("deployment/{deploy}"), "--timeout=60s"]);
+    c.wait_for("every replica a ready endpoint", Duration::from_secs(60), || {
+        let want = c.kubectl_ok(&["-n", ns, "get", "deployment", deploy, "-o", "jsonpath={.spec.replicas}"]);
+        let have = c.kubectl_ok(&["-n", ns, "get", "deployment", deploy, "-o", "jsonpath={.status.readyReplicas}"]);
+        let slices = c.kubectl_ok(&[
+            "-n",
+            ns,
+            "get",
+            "endpointslices",
+            "-l",
+            &format!("kubernetes.io/service-name={deploy}"),
+            "-o",
+            "jsonpath={..conditions.ready}",
+        ]);
+        want == have && slices.matches("true").count().to_string() == want
+    });
+}
+
+#[test]
+fn demo_apps_trace_correctly() {
+    let c = require_cluster!("trace-svc demo apps");
+    let ns = c.namespace("trace-demo");
+    for app in ["numbers-api", "numbers-web", "external-api", "legacy-db", "client-node-port"] {
+        c.apply_fixture(&ns.name, app);
+    }
+    ready(&c, &ns.name, "numbers-api");
+    c.kubectl_ok(&[
+        "-n",
+        &ns.name,
+        "wait",
+        "--for=condition=Available",
+        "deployment/numbers-web",
+        "deployment/client-deployment",
+        "--timeout=60s",
+    ]);
+
+    let (code, v, err) = trace(&c, &ns.name, &["numbers-api"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["status"], "ok");
+    assert!(
+        v["verdict"].as_str().unwrap_or_default().starts_with("traffic to numbers-api:80 would reach 2 of 2 pod(s)"),
+        "{v}"
+    );
+    assert!(details(hop(&v, "ports")).contains("targetPort http → container port 80 on 2 of 2"), "{v}");
+
+    let (code, v, _) = trace(&c, &ns.name, &["numbers-web"]);
+    assert_eq!(code, 0, "a pending load balancer is a warning");
+    assert_eq!(hop(&v, "service")["status"], "warn");
+    assert!(hop(&v, "service")["reason"].as_str().unwrap_or_default().contains("<pending>"));
+
+    let (code, v, _) = trace(&c, &ns.name, &["external-api"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["type"], "ExternalName");
+    assert!(hop(&v, "service")["reason"].as_str().unwrap_or_default().contains("CNAME to raw.githubusercontent.com"));
+    assert!(hop(&v, "endpoints").is_null(), "no endpoints hop for ExternalName");
+
+    let (code, v, _) = trace(&c, &ns.name, &["legacy-db"]);
+    assert_eq!(code, 0);
+    assert!(details(hop(&v, "endpoints")).contains("192.168.123.234:80 ready"), "{v}");
+    assert!(details(hop(&v, "service")).contains("no selector"));
+
+    let (code, v, _) = trace(&c, &ns.name, &["client-node-port"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["type"], "NodePort");
+    assert!(details(hop(&v, "service")).contains("node port "), "{v}");
+}
+
+#[test]
+fn selector_matching_no_pod_names_the_nearest_and_the_differing_labels() {
+    let c = require_cluster!("trace-svc selector");
+    let ns = c.namespace("trace-sel");
+    c.apply_fixture(&ns.name, "numbers-api");
+    c.apply(&ns.name, "apiVersion: v1\nkind: Service\nmetadata: {name: typo}\nspec:\n  selector: {app: numbers, version: v1}\n  ports: [{port: 80, targetPort: http}]\n");
+    ready(&c, &ns.name, "numbers-api");
+    let (code, v, _) = trace(&c, &ns.name, &["typo"]);
+    assert_eq!(code, 1);
+    let sel = hop(&v, "selector");
+    assert_eq!(sel["status"], "fail");
+    assert!(
+        sel["reason"].as_str().unwrap_or_default().contains("matches 1 of 2 labels; app=numbers vs numbers-api"),
+        "{sel}"
+    );
+}
+
+#[test]
+fn named_target_port_missing_on_a_pod_drops_it() {
+    let c = require_cluster!("trace-svc named port");
+    let ns = c.namespace("trace-port");
+    c.apply_fixture(&ns.name, "numbers-api");
+    c.apply(&ns.name, "apiVersion: v1\nkind: Service\nmetadata: {name: wrong-port}\nspec:\n  selector: {app: numbers-api}\n  ports: [{name: web, port: 80, targetPort: web}]\n");
+    ready(&c, &ns.name, "numbers-api");
+    let (code, v, _) = trace(&c, &ns.name, &["wrong-port"]);
+    assert_eq!(code, 1);
+    let ports = hop(&v, "ports");
+    assert_eq!(ports["status"], "fail");
+    assert!(details(ports).contains("no container port is named \"web\""), "{ports}");
+    assert_eq!(hop(&v, "endpoints")["status"], "fail");
+}
+
+#[test]
+fn pods_that_are_not_ready_are_explained() {
+    let c = require_cluster!("trace-svc not ready");
+    let ns = c.namespace("trace-unready");
+    c.apply(&ns.name, "apiVersion: v1\nkind: Pod\nmetadata: {name: stuck, labels: {app: stuck}}\nspec:\n  nodeSelector: {kit.example.com/no-such-node: \"true\"}\n  containers: [{name: c, image: x, ports: [{containerPort: 80}]}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: stuck}\nspec:\n  selector: {app: stuck}\n  ports: [{port: 80}]\n");
+    c.wait_for("a FailedScheduling event", Duration::from_secs(30), || {
+        c.kubectl_ok(&["-n", &ns.name, "get", "events", "-o", "name"]).lines().count() > 0
+    });
+    let (code, v, _) = trace(&c, &ns.name, &["stuck"]);
+    assert_eq!(code, 1);
+    let pods = hop(&v, "pods");
+    assert_eq!(pods["status"], "fail");
+    assert!(details(pods).contains("pod stuck is not Ready") && details(pods).contains("FailedScheduling"), "{pods}");
+}
+
+#[test]
+fn service_kinds_and_ports_are_diagnosed() {
+    let c = require_cluster!("trace-svc kinds");
+    let ns = c.namespace("trace-kinds");
+    c.apply_fixture(&ns.name, "numbers-api");
+    c.apply(&ns.name, "apiVersion: v1\nkind: Service\nmetadata: {name: by-ip}\nspec: {type: ExternalName, externalName: 10.1.2.3}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: headless}\nspec:\n  clusterIP: None\n  selector: {app: numbers-api}\n  ports: [{port: 80, targetPort: http}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: local}\nspec:\n  type: NodePort\n  externalTrafficPolicy: Local\n  sessionAffinity: ClientIP\n  selector: {app: numbers-api}\n  ports: [{port: 80, targetPort: http}]\n");
+    c.kubectl_ok(&["-n", &ns.name, "scale", "deployment/numbers-api", "--replicas=1"]);
+    ready(&c, &ns.name, "numbers-api");
+
+    let (code, v, _) = trace(&c, &ns.name, &["by-ip"]);
+    assert_eq!(code, 1, "an IP in externalName is a mistake");
+    assert!(hop(&v, "service")["reason"].as_str().unwrap_or_default().contains("is an IP address"));
+
+    let (_, v, _) = trace(&c, &ns.name, &["headless"]);
+    assert!(hop(&v, "service")["reason"].as_str().unwrap_or_default().starts_with("headless"), "{v}");
+    assert!(hop(&v, "dns")["reason"].as_str().unwrap_or_default().contains("pod IPs"));
+
+    let (code, v, _) = trace(&c, &ns.name, &["local"]);
+    assert_eq!(code, 0);
+    let tp = hop(&v, "traffic-policy");
+    assert_eq!(tp["status"], "warn", "one pod on three nodes: two nodes drop node-port traffic: {v}");
+    assert!(details(tp).contains("sessionAffinity ClientIP"), "{tp}");
+
+    let (code, v, _) = trace(&c, &ns.name, &["local", "--port", "9999"]);
+    assert_eq!(code, 1);
+    assert!(hop(&v, "ports")["reason"].as_str().unwrap_or_default().contains("has no port 9999"));
+
+    // URL and ClusterIP spellings reach the same Service.
+    let ip = c.kubectl_ok(&["-n", &ns.name, "get", "svc", "local", "-o", "jsonpath={.spec.clusterIP}"]);
+    let (_, v, _) = trace(&c, "default", &[&format!("{ip}:80")]);
+    assert_eq!(v["service"], format!("{}/local", ns.name));
+    let (_, v, _) = trace(&c, "default", &[&format!("http://local.{}:80/path", ns.name)]);
+    assert_eq!(v["service"], format!("{}/local", ns.name));
+}
+
+#[test]
+fn network_policies_and_ingresses_are_checked() {
+    let c = require_cluster!("trace-svc policies");
+    let ns = c.namespace("trace-netpol");
+    c.apply_fixture(&ns.name, "numbers-api");
+    c.apply(&ns.name, "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: only-clients}\nspec:\n  podSelector: {matchLabels: {app: numbers-api}}\n  policyTypes: [Ingress]\n  ingress:\n  - from: [{podSelector: {matchLabels: {role: client}}}]\n    ports: [{port: http}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: good-client, labels: {role: client}}\nspec: {containers: [{name: c, image: x}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: bad-client, labels: {role: other}}\nspec: {containers: [{name: c, image: x}]}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\nspec:\n  rules:\n  - http:\n      paths:\n      - {path: /, pathType: Prefix, backend: {service: {name: numbers-api, port: {number: 8080}}}}\n");
+    ready(&c, &ns.name, "numbers-api");
+    c.kubectl_ok(&[
+        "-n",
+        &ns.name,
+        "wait",
+        "--for=condition=Ready",
+        "pod/good-client",
+        "pod/bad-client",
+        "--timeout=60s",
+    ]);
+    let (code, v, _) = trace(&c, &ns.name, &["numbers-api", "--from", "pod/good-client"]);
+    assert_eq!(hop(&v, "network-policy")["status"], "ok", "{v}");
+    let ing = hop(&v, "ingress");
+    assert_eq!(ing["status"], "fail", "the Ingress names port 8080, which the Service lacks: {v}");
+    assert_eq!(code, 1);
+    let (_, v, _) = trace(&c, &ns.name, &["numbers-api", "--from", "pod/bad-client"]);
+    let np = hop(&v, "network-policy");
+    assert_eq!(np["status"], "fail", "{v}");
+    assert!(details(np).contains("not to "), "{np}");
+}
+
+#[test]
+fn a_name_missing_here_lists_the_namespaces_that_have_it() {
+    let c = require_cluster!("trace-svc not found");
+    let ns = c.namespace("trace-nf");
+    c.apply_fixture(&ns.name, "legacy-db");
+    let cache = tempfile::tempdir().expect("tempdir");
+    let out = c.plugin("trace_svc", cache.path()).args(["-n", "default", "legacy-db-nope"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("Error from server (NotFound): services \"legacy-db-nope\" not found"));
+    let out = c.plugin("trace_svc", cache.path()).args(["-n", "kube-public", "legacy-db"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains(&ns.name), "{}", stderr(&out));
+}
+
+#[test]
+fn requests_do_not_grow_with_pods() {
+    let c = require_cluster!("trace-svc request bound");
+    let ns = c.namespace("trace-1000");
+    c.apply_fixture(&ns.name, "numbers-api");
+    c.kubectl_ok(&["-n", &ns.name, "scale", "deployment/numbers-api", "--replicas=1000"]);
+    c.kubectl_ok(&["-n", &ns.name, "wait", "--for=condition=Available", "deployment/numbers-api", "--timeout=240s"]);
+    c.wait_for("1000 ready replicas", Duration::from_secs(240), || {
+        c.kubectl_ok(&["-n", &ns.name, "get", "deployment", "numbers-api", "-o", "jsonpath={.status.readyReplicas}"])
+            == "1000"
+    });
+    let cache = tempfile::tempdir().expect("tempdir");
+    let out = c
+        .plugin("trace_svc", cache.path())
+        .args(["-n", &ns.name, "numbers-api", "-v=6", "-o", "json"])
+        .output()
+        .expect("runs");
+    let requests = stderr(&out).lines().filter(|l| l.contains("\"Response\" verb=")).count();
+    assert!(requests <= 9, "{requests} requests for 1000 pods:\n{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(hop(&v, "pods")["reason"].as_str().unwrap_or_default().ends_with("of 1000 pod(s) Ready"), "{v}");
+}
