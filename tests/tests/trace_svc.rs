@@ -238,3 +238,77 @@ fn requests_do_not_grow_with_pods() {
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(hop(&v, "pods")["reason"].as_str().unwrap_or_default().ends_with("of 1000 pod(s) Ready"), "{v}");
 }
+
+#[test]
+fn watch_traces_again_when_the_pods_change() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::Instant;
+    let c = require_cluster!("trace-svc watch");
+    let ns = c.namespace("trace-watch");
+    c.apply_fixture(&ns.name, "numbers-api");
+    ready(&c, &ns.name, "numbers-api");
+    let cache = tempfile::tempdir().expect("tempdir");
+    let mut child = c
+        .plugin("trace_svc", cache.path())
+        .args(["-n", &ns.name, "numbers-api", "-w"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first = rx.recv_timeout(Duration::from_secs(20)).expect("a first trace");
+    assert!(first.contains("would reach 2 of 2 pod(s)"), "{first}");
+    // Let the watches start before changing anything.
+    std::thread::sleep(Duration::from_secs(2));
+    c.kubectl_ok(&["-n", &ns.name, "scale", "deployment/numbers-api", "--replicas=3"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut saw_three = false;
+    while !saw_three && Instant::now() < deadline {
+        if let Ok(l) = rx.recv_timeout(Duration::from_millis(500)) {
+            saw_three = l.contains("of 3 pod(s)");
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(saw_three, "a new trace after scaling to 3");
+}
+
+#[test]
+fn protocols_undeclared_ports_and_policies_are_reported() {
+    let c = require_cluster!("trace-svc details");
+    let ns = c.namespace("trace-details");
+    c.apply_fixture(&ns.name, "numbers-api");
+    c.apply(
+        &ns.name,
+        "apiVersion: v1\nkind: Service\nmetadata: {name: udp}\nspec:\n  selector: {app: numbers-api}\n  ports: [{name: dns, port: 53, protocol: UDP, targetPort: http}]\n---\n\
+apiVersion: v1\nkind: Service\nmetadata: {name: undeclared}\nspec:\n  selector: {app: numbers-api}\n  publishNotReadyAddresses: true\n  internalTrafficPolicy: Local\n  ports: [{port: 81, targetPort: 8081}]\n---\n\
+apiVersion: v1\nkind: Service\nmetadata: {name: ranges}\nspec:\n  type: LoadBalancer\n  loadBalancerSourceRanges: [192.0.2.0/24]\n  selector: {app: numbers-api}\n  ports: [{port: 80, targetPort: http}]\n",
+    );
+    ready(&c, &ns.name, "numbers-api");
+
+    let (code, v, _) = trace(&c, &ns.name, &["udp"]);
+    assert_eq!(code, 1, "the named port is TCP on the pods: {v}");
+    assert!(details(hop(&v, "ports")).contains("port http is TCP on the container but UDP on the Service"), "{v}");
+
+    let (_, v, _) = trace(&c, &ns.name, &["undeclared"]);
+    let ports = details(hop(&v, "ports"));
+    assert!(ports.contains("do not declare container port 8081 (informational"), "{ports}");
+    assert!(details(hop(&v, "pods")).contains("publishNotReadyAddresses"), "{v}");
+    assert!(
+        hop(&v, "traffic-policy")["reason"].as_str().unwrap_or_default().starts_with("internalTrafficPolicy Local"),
+        "{v}"
+    );
+
+    let (_, v, _) = trace(&c, &ns.name, &["ranges"]);
+    let tp = hop(&v, "traffic-policy");
+    assert!(tp["reason"].as_str().unwrap_or_default().contains("loadBalancerSourceRanges: only 192.0.2.0/24"), "{v}");
+}

@@ -240,6 +240,56 @@ fn bench_cols_default_view(env: &Env, report: &mut String) -> Result<usize> {
     Ok(missed)
 }
 
+/// trace-svc against the kubectl commands a person would run for the same answer.
+fn bench_trace(env: &Env, report: &mut String) -> Result<usize> {
+    let ns = "bench-trace";
+    let kubectl = |args: &[&str]| {
+        let mut c = Command::new(&env.kubectl);
+        c.arg("--kubeconfig").arg(&env.kubeconfig).args(args).stdout(Stdio::null()).stderr(Stdio::null());
+        c
+    };
+    let _ = kubectl(&["create", "namespace", ns]).status();
+    util::run(kubectl(&["apply", "-n", ns, "-f"]).arg(paths::fixtures().join("apps").join("numbers-api.yaml")))?;
+    util::run(&mut kubectl(&[
+        "-n",
+        ns,
+        "wait",
+        "--for=condition=Available",
+        "deployment/numbers-api",
+        "--timeout=90s",
+    ]))?;
+    let ours = argv(&format!("kubectl-trace_svc -n {ns} numbers-api"));
+    let peers = [
+        argv(&format!("kubectl -n {ns} get svc numbers-api")),
+        argv(&format!("kubectl -n {ns} get endpointslices -l kubernetes.io/service-name=numbers-api")),
+        argv(&format!("kubectl -n {ns} get pods -l app=numbers-api")),
+        argv("kubectl get nodes"),
+    ];
+    time_once(env, &ours)?;
+    let mut o = vec![];
+    let mut p = vec![vec![]; peers.len()];
+    for _ in 0..11 {
+        o.push(time_once(env, &ours)?);
+        for (i, peer) in peers.iter().enumerate() {
+            p[i].push(time_once(env, peer)?);
+        }
+    }
+    let o = median(o);
+    let sum: Duration = p.into_iter().map(median).sum();
+    let ratio = o.as_secs_f64() / sum.as_secs_f64();
+    util::say(&format!(
+        "trace-svc numbers-api vs kubectl get svc + endpointslices -l + pods -l + nodes (summed)\n  ours {:>10}   peer {:>10}   ratio {ratio:.3}   goal ≤ 0.50\n",
+        ms(o),
+        ms(sum)
+    ));
+    report.push_str(&format!(
+        "| trace-svc vs the four kubectl gets a person would run | {} | {} | {ratio:.3} | ≤ 0.50 |\n",
+        ms(o),
+        ms(sum)
+    ));
+    Ok(usize::from(ratio > 0.5))
+}
+
 pub fn run(args: &[&str]) -> Result<()> {
     let large = args.contains(&"--large");
     let filter = args.iter().copied().find(|a| !a.starts_with("--")).unwrap_or("");
@@ -292,6 +342,9 @@ pub fn run(args: &[&str]) -> Result<()> {
         if cold > 2 || warm > 0 {
             failed += 1;
         }
+    }
+    if filter.is_empty() || "trace-svc".contains(filter) {
+        failed += bench_trace(&env, &mut report)?;
     }
     if filter.is_empty() || filter.starts_with("cols") {
         failed += bench_cols(&env, &mut report, large, filter)?;

@@ -311,8 +311,12 @@ pub fn diagnose(w: &World, port_sel: Option<&PortSel>) -> Trace {
     let mut hops = vec![];
 
     // DNS
+    // The domain is never assumed: without CoreDNS's configuration the name stops at `.svc`.
     let domain = w.typed_domain.clone().or_else(|| w.cluster_domain.clone());
-    let fqdn = format!("{name}.{ns}.svc.{}", domain.clone().unwrap_or_else(|| "cluster.local".into()));
+    let fqdn = match &domain {
+        Some(d) => format!("{name}.{ns}.svc.{d}"),
+        None => format!("{name}.{ns}.svc"),
+    };
     let answer = if kind == "ExternalName" {
         format!("CNAME {}", spec.external_name.clone().unwrap_or_default())
     } else if headless {
@@ -326,7 +330,7 @@ pub fn diagnose(w: &World, port_sel: Option<&PortSel>) -> Trace {
         (Some(t), None) => hop("dns", Status::Warn, format!("{fqdn} → {answer}"))
             .fix(format!("the cluster domain could not be read (no CoreDNS configuration visible), so {t} is unverified; {name}.{ns} works whatever the domain")),
         (None, None) => hop("dns", Status::Ok, format!("{fqdn} → {answer}"))
-            .details(vec!["the cluster domain could not be read (no CoreDNS configuration visible): cluster.local assumed; NAME.NAMESPACE needs no domain".into()]),
+            .details(vec!["the cluster domain could not be read (no CoreDNS configuration visible); NAME.NAMESPACE works whatever it is".into()]),
         _ => hop("dns", Status::Ok, format!("{fqdn} → {answer}")),
     };
     hops.push(dns);
@@ -823,12 +827,17 @@ mod tests {
 
     #[test]
     fn not_ready_pods_say_why_and_the_verdict_counts_reachable_pods() {
-        let pods = json!([pod("a", json!({"app": "api"}), "http", true), pod("b", json!({"app": "api"}), "http", false)]);
+        let pods =
+            json!([pod("a", json!({"app": "api"}), "http", true), pod("b", json!({"app": "api"}), "http", false)]);
         let slices = json!([{"metadata": {"name": "s"}, "addressType": "IPv4", "ports": [{"name": "http", "port": 80}],
             "endpoints": [{"addresses": ["10.0.0.1"], "conditions": {"ready": true}, "targetRef": {"kind": "Pod", "name": "a"}},
                           {"addresses": ["10.0.0.2"], "conditions": {"ready": false}, "targetRef": {"kind": "Pod", "name": "b"}}]}]);
         let t = diagnose(&world(svc(json!({"app": "api"}), json!("http")), pods, slices), None);
-        assert!(t.verdict.starts_with("traffic to api:80 would reach 1 of 2 pod(s); note pods: 1 of 2 pod(s) Ready"), "{}", t.verdict);
+        assert!(
+            t.verdict.starts_with("traffic to api:80 would reach 1 of 2 pod(s); note pods: 1 of 2 pod(s) Ready"),
+            "{}",
+            t.verdict
+        );
         let p = t.hops.iter().find(|h| h.hop == "pods").expect("pods hop");
         assert!(p.details[0].contains("pod b is not Ready: ReadinessProbeFailed"), "{:?}", p.details);
         assert_eq!(t.status, Status::Warn);

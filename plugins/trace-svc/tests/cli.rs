@@ -20,7 +20,11 @@ fn help_and_usage_errors() {
     ] {
         let out = trace().args(&args).output().expect("runs");
         assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(String::from_utf8_lossy(&out.stderr).contains(want), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(want),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let out = trace().output().expect("runs");
     assert_eq!(out.status.code(), Some(2), "a target is required");
