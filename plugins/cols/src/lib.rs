@@ -61,7 +61,7 @@ pub struct Cli {
     #[arg(long, value_name = "SELECTOR")]
     pub field_selector: Option<String>,
 
-    /// Sort rows by this JSONPath (kubectl's rules: numbers, quantities, natural string order)
+    /// Sort rows by this JSONPath (kubectl's rules: numbers by value, quantities, then byte order)
     #[arg(long, value_name = "JSONPATH")]
     pub sort_by: Option<String>,
 
@@ -815,7 +815,8 @@ impl SortKey {
 }
 
 /// kubectl's `Less`: missing first, nil first, numbers by value, strings as quantities when both
-/// parse, else in natural order. Mixed or unsortable types are an error.
+/// parse, else byte-wise (kubectl 1.35 puts `pod-45rhk` before `pod-7qjkz`, so not "natural"
+/// order). Mixed or unsortable types are an error.
 fn less(a: &SortKey, b: &SortKey) -> std::result::Result<bool, String> {
     use SortKey::*;
     Ok(match (a, b) {
@@ -828,7 +829,7 @@ fn less(a: &SortKey, b: &SortKey) -> std::result::Result<bool, String> {
         (Float(x), Float(y)) => x < y,
         (Str(x), Str(y)) => match (spec::quantity(x), spec::quantity(y)) {
             (Some(p), Some(q)) => p < q,
-            _ => natural_less(x, y),
+            _ => x < y,
         },
         (Other(t), _) | (_, Other(t)) => return Err(format!("unsortable type: {t}")),
         _ => return Err("unsortable interface: interface".into()),
@@ -869,54 +870,6 @@ fn sort_like_kubectl(lines: &mut [(SortKey, String)]) -> Result<()> {
         Some(e) => Err(Error::runtime(format!("the --sort-by field is an unsortable type: {e}"))),
         None => Ok(()),
     }
-}
-
-/// fvbommel/sortorder's `NaturalLess`.
-fn natural_less(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        let (da, db) = (a[i].is_ascii_digit(), b[j].is_ascii_digit());
-        match (da, db) {
-            (true, true) => {
-                let (si, sj) = (i, j);
-                while i < a.len() && a[i] == b'0' {
-                    i += 1;
-                }
-                while j < b.len() && b[j] == b'0' {
-                    j += 1;
-                }
-                let (zi, zj) = (i - si, j - sj);
-                let (ni, nj) = (i, j);
-                while i < a.len() && a[i].is_ascii_digit() {
-                    i += 1;
-                }
-                while j < b.len() && b[j].is_ascii_digit() {
-                    j += 1;
-                }
-                let (ra, rb) = (&a[ni..i], &b[nj..j]);
-                if ra.len() != rb.len() {
-                    return ra.len() < rb.len();
-                }
-                if ra != rb {
-                    return ra < rb;
-                }
-                if zi != zj {
-                    return zi < zj;
-                }
-            }
-            (true, false) => return true,
-            (false, true) => return false,
-            (false, false) => {
-                if a[i] != b[j] {
-                    return a[i] < b[j];
-                }
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    a.len() - i < b.len() - j
 }
 
 /// kubectl's default view (server-side Table), with `--add` columns evaluated on each row's
@@ -1166,24 +1119,17 @@ mod tests {
     }
 
     #[test]
-    fn natural_order_matches_sortorder() {
-        assert!(natural_less("a2", "a10"));
-        assert!(!natural_less("a10", "a2"));
-        assert!(natural_less("a", "a0"));
-        // Equal numbers: fewer leading zeros first.
-        assert!(natural_less("a01", "a001"));
-        assert!(natural_less("a1", "a01"));
-        assert!(!natural_less("a001", "a01"));
-        assert!(natural_less("1", "a"));
-    }
-
-    #[test]
     fn sort_keys_follow_kubectl() {
         use SortKey::*;
         assert_eq!(less(&Str("100m".into()), &Str("1".into())), Ok(true));
         assert_eq!(less(&Str("10".into()), &Str("9".into())), Ok(false));
         assert_eq!(less(&Missing, &Int(1)), Ok(true));
         assert!(less(&Int(1), &Float(2.0)).is_err());
+        assert_eq!(
+            less(&Str("pod-45rhk".into()), &Str("pod-7qjkz".into())),
+            Ok(true),
+            "byte-wise, as kubectl 1.35 sorts"
+        );
         let mut lines = vec![
             (Missing, "m1".into()),
             (Int(2), "a2".into()),
