@@ -251,35 +251,19 @@ fn go_json_string(s: &str, out: &mut String) {
     out.push('"');
 }
 
-/// encoding/json's float: `'f'` between 1e-6 and 1e21, else `'e'` with `e-07` shortened to `e-7`.
+/// encoding/json's float: `'f'` between 1e-6 and 1e21, else `'e'` with at least one exponent
+/// digit (`1e-7`, `1e+21`).
 fn go_json_float(f: f64) -> String {
-    let abs = f.abs();
-    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-        let s = crate::jsonpath::go_float(f);
-        // go_float gives 1e+21 / 1e-07 forms; JSON trims one leading zero of a negative exponent.
-        return match s.find("e-0") {
-            Some(i) if s.len() == i + 4 => format!("{}e-{}", &s[..i], &s[i + 3..]),
-            _ => s,
-        };
-    }
-    // Shortest digits, no exponent.
-    let e = format!("{f:e}");
-    let (mantissa, exp) = e.split_once('e').unwrap_or((&e, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let negative = mantissa.starts_with('-');
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    if digits == "0" {
+    use crate::jsonpath::{exponent_form, plain_form, shortest_digits};
+    if f == 0.0 || !f.is_finite() {
         return "0".into();
     }
-    let point = exp + 1;
-    let body = if point <= 0 {
-        format!("0.{}{}", "0".repeat((-point) as usize), digits)
-    } else if point as usize >= digits.len() {
-        format!("{}{}", digits, "0".repeat(point as usize - digits.len()))
-    } else {
-        format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
-    };
-    format!("{}{body}", if negative { "-" } else { "" })
+    let (negative, digits, exp) = shortest_digits(f);
+    let sign = if negative { "-" } else { "" };
+    if !(1e-6..1e21).contains(&f.abs()) {
+        return format!("{sign}{}", exponent_form(&digits, exp, 1));
+    }
+    format!("{sign}{}", plain_form(&digits, exp))
 }
 
 /// `kubectl -o jsonpath` output for a value: composites as Go JSON, the rest as `fmt.Sprint`.

@@ -597,28 +597,41 @@ pub fn go_float(f: f64) -> String {
     if f == 0.0 {
         return if f.is_sign_negative() { "-0".into() } else { "0".into() };
     }
-    // Rust's `{:e}` gives the shortest round-trip digits: "1.5e-7", "1e21".
+    let (negative, digits, exp) = shortest_digits(f);
+    let sign = if negative { "-" } else { "" };
+    if !(-4..6).contains(&exp) {
+        return format!("{sign}{}", exponent_form(&digits, exp, 2));
+    }
+    format!("{sign}{}", plain_form(&digits, exp))
+}
+
+/// The shortest round-trip decimal digits of `f` and its decimal exponent (`1.5e-7` → `15`, -7).
+pub(crate) fn shortest_digits(f: f64) -> (bool, String, i32) {
+    // Rust's `{:e}` gives the shortest digits that round-trip.
     let e = format!("{f:e}");
     let (mantissa, exp) = e.split_once('e').unwrap_or((&e, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    let negative = mantissa.starts_with('-');
     let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let sign = if negative { "-" } else { "" };
-    if !(-4..6).contains(&exp) {
-        let m = if digits.len() > 1 { format!("{}.{}", &digits[..1], &digits[1..]) } else { digits.clone() };
-        let esign = if exp < 0 { '-' } else { '+' };
-        return format!("{sign}{m}e{esign}{:02}", exp.abs());
-    }
-    // Plain decimal notation.
+    (mantissa.starts_with('-'), digits, exp)
+}
+
+/// `d.ddde±XX` with at least `min_exp_digits` exponent digits.
+pub(crate) fn exponent_form(digits: &str, exp: i32, min_exp_digits: usize) -> String {
+    let m = if digits.len() > 1 { format!("{}.{}", &digits[..1], &digits[1..]) } else { digits.to_string() };
+    let esign = if exp < 0 { '-' } else { '+' };
+    format!("{m}e{esign}{:0width$}", exp.abs(), width = min_exp_digits)
+}
+
+/// Digits placed around the decimal point, without an exponent.
+pub(crate) fn plain_form(digits: &str, exp: i32) -> String {
     let point = exp + 1; // digits before the decimal point
-    let body = if point <= 0 {
+    if point <= 0 {
         format!("0.{}{}", "0".repeat((-point) as usize), digits)
     } else if point as usize >= digits.len() {
         format!("{}{}", digits, "0".repeat(point as usize - digits.len()))
     } else {
         format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
-    };
-    format!("{sign}{body}")
+    }
 }
 
 /// client-go's parser, rune for rune.

@@ -1,6 +1,5 @@
 //! `kubectl cols` behaviour on the real cluster: presets, -A, --add, paging, watch, errors.
 
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -127,15 +126,7 @@ fn watch_prints_a_row_for_each_change() {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = kubectl_kit_tests::stdout_lines(&mut child);
     let mut seen: Vec<String> = vec![];
     let deadline = Instant::now() + Duration::from_secs(10);
     while seen.len() < 3 && Instant::now() < deadline {

@@ -241,7 +241,6 @@ fn requests_do_not_grow_with_pods() {
 
 #[test]
 fn watch_traces_again_when_the_pods_change() {
-    use std::io::{BufRead, BufReader};
     use std::process::Stdio;
     use std::time::Instant;
     let c = require_cluster!("trace-svc watch");
@@ -256,15 +255,7 @@ fn watch_traces_again_when_the_pods_change() {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = kubectl_kit_tests::stdout_lines(&mut child);
     let first = rx.recv_timeout(Duration::from_secs(20)).expect("a first trace");
     assert!(first.contains("would reach 2 of 2 pod(s)"), "{first}");
     // Let the watches start before changing anything.
