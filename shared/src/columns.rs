@@ -78,6 +78,15 @@ impl Column {
 
     /// The cell for one object: kubectl's `printOneObject`.
     pub fn cell(&self, obj: &Value) -> Result<String, JsonPathError> {
+        self.render(obj, true)
+    }
+
+    /// The cell's exact text, without kubectl's terminal escaping (for JSON/YAML/CSV output).
+    pub fn cell_raw(&self, obj: &Value) -> Result<String, JsonPathError> {
+        self.render(obj, false)
+    }
+
+    fn render(&self, obj: &Value, terminal: bool) -> Result<String, JsonPathError> {
         let sets = self.template.find_results(obj)?;
         if sets.first().is_none_or(|s| s.is_empty()) {
             return Ok("<none>".into());
@@ -85,7 +94,8 @@ impl Column {
         let mut parts = vec![];
         for set in &sets {
             for v in set {
-                parts.push(escape_terminal(&v.to_go_string()));
+                let text = v.to_go_string();
+                parts.push(if terminal { escape_terminal(&text) } else { text });
             }
         }
         Ok(parts.join(","))

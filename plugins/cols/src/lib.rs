@@ -520,10 +520,16 @@ impl Plan {
         let mut line = String::new();
         for (i, c) in self.columns.iter().enumerate() {
             if i > 0 {
-                line.push('\t');
+                line.push(self.separator());
             }
-            let cell = c.cell(obj).map_err(|e| Error::runtime(e.0))?;
-            line.push_str(&output::escape(&cell));
+            let cell = if self.is_data() { c.cell_raw(obj) } else { c.cell(obj) }.map_err(|e| Error::runtime(e.0))?;
+            if self.is_data() {
+                // JSON, YAML, CSV and Markdown carry the exact text (only NUL, the separator,
+                // is replaced); tables are escaped for the terminal.
+                line.push_str(&cell.replace('\0', "\u{fffd}"));
+            } else {
+                line.push_str(&output::escape(&cell));
+            }
         }
         rows.lines.push((key, line));
         Ok(())
@@ -540,6 +546,17 @@ impl Plan {
             )));
         }
         sort_like_kubectl(&mut rows.lines)
+    }
+
+    /// Data formats (json, yaml, csv, markdown) keep cells exact; tables escape them.
+    fn is_data(&self) -> bool {
+        matches!(self.mode, Mode::Table(DataFormat::Json | DataFormat::Yaml | DataFormat::Csv | DataFormat::Markdown))
+    }
+
+    /// Cells of a stored row are joined by a tab for tables (kubectl's tabwriter splits on it
+    /// too) and by NUL for data formats.
+    fn separator(&self) -> char {
+        if self.is_data() { '\0' } else { '\t' }
     }
 
     fn headers(&self) -> Vec<String> {
@@ -559,7 +576,7 @@ impl Plan {
                     .lines
                     .iter()
                     .map(|(_, l)| {
-                        headers.iter().cloned().zip(l.split('\t').map(|c| Value::String(c.to_string()))).collect()
+                        headers.iter().cloned().zip(l.split('\0').map(|c| Value::String(c.to_string()))).collect()
                     })
                     .collect();
                 let text = if self.mode == Mode::Table(DataFormat::Json) {
@@ -579,7 +596,7 @@ impl Plan {
                     s.push_str(&csv_line(self.headers().iter().map(String::as_str)));
                 }
                 for (_, l) in &rows.lines {
-                    s.push_str(&csv_line(l.split('\t')));
+                    s.push_str(&csv_line(l.split('\0')));
                 }
                 output::out(&s);
                 return vec![];
@@ -590,7 +607,13 @@ impl Plan {
                 s.push_str(&md_line(h.iter().map(String::as_str)));
                 s.push_str(&format!("|{}\n", "---|".repeat(h.len())));
                 for (_, l) in &rows.lines {
-                    s.push_str(&md_line(l.split('\t')));
+                    s.push_str(&md_line(
+                        l.split('\0')
+                            .map(|c| c.replace(['\n', '\r'], " "))
+                            .collect::<Vec<_>>()
+                            .iter()
+                            .map(String::as_str),
+                    ));
                 }
                 output::out(&s);
                 return vec![];

@@ -30,12 +30,22 @@ impl Spec {
         }
     }
 
-    /// The cell for one object.
+    /// The cell for one object, escaped as kubectl escapes table cells.
     pub fn cell(&self, obj: &Value) -> Result<String, JsonPathError> {
+        self.render(obj, true)
+    }
+
+    /// The cell's exact text, for data formats.
+    pub fn cell_raw(&self, obj: &Value) -> Result<String, JsonPathError> {
+        self.render(obj, false)
+    }
+
+    fn render(&self, obj: &Value, terminal: bool) -> Result<String, JsonPathError> {
+        let cell = |c: &Column| if terminal { c.cell(obj) } else { c.cell_raw(obj) };
         match self {
-            Spec::Plain(c) => c.cell(obj),
+            Spec::Plain(c) => cell(c),
             Spec::Age(c) => {
-                let raw = c.cell(obj)?;
+                let raw = cell(c)?;
                 Ok(if raw == "<none>" { raw } else { kubectl_kit_core::time::age(&raw) })
             }
         }
