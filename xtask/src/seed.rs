@@ -44,11 +44,24 @@ fn pod(ns: &str, i: usize) -> String {
     )
 }
 
+/// How many pods match, from a one-item page (`limit=1` plus `remainingItemCount`): listing
+/// tens of thousands of pods just to count them would cost gigabytes in kubectl and the API server.
+fn count_pods(ns: &str, field_selector: Option<&str>) -> Option<usize> {
+    let mut path = format!("/api/v1/namespaces/{ns}/pods?limit=1");
+    if let Some(f) = field_selector {
+        path.push_str("&fieldSelector=");
+        path.push_str(&f.replace('!', "%21").replace('=', "%3D"));
+    }
+    let out = util::run(kubectl().args(["get", "--raw", &path])).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    let items = v["items"].as_array().map_or(0, Vec::len);
+    let rest = v["metadata"]["remainingItemCount"].as_u64().unwrap_or(0) as usize;
+    Some(items + rest)
+}
+
 /// Makes sure namespace `ns` holds `count` bench pods.
 pub fn pods(ns: &str, count: usize) -> Result<()> {
-    let have = util::run(kubectl().args(["get", "pods", "-n", ns, "-o", "name", "--chunk-size=5000"]))
-        .map(|o| String::from_utf8_lossy(&o.stdout).lines().count())
-        .unwrap_or(0);
+    let have = count_pods(ns, None).unwrap_or(0);
     if have >= count {
         return Ok(());
     }
@@ -92,7 +105,7 @@ pub fn pods(ns: &str, count: usize) -> Result<()> {
         if std::time::Instant::now() > deadline {
             bail!("{pending} bench pods in {ns} are still not Running after 10 minutes");
         }
-        std::thread::sleep(std::time::Duration::from_secs(2));
+        std::thread::sleep(std::time::Duration::from_secs(5));
     }
 }
 
