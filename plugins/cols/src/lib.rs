@@ -336,10 +336,48 @@ fn spec_error(e: columns::SpecError) -> Error {
     }
 }
 
-/// Rows collected for a table: cells already rendered, plus the sort key.
+/// Rows collected for a table, kept compact because column widths need every row: all rendered
+/// lines in one string (cells joined by the separator), where each line ends, and sort keys only
+/// when sorting.
 #[derive(Default)]
 struct Rows {
-    lines: Vec<(SortKey, String)>,
+    text: String,
+    ends: Vec<usize>,
+    keys: Vec<SortKey>,
+    /// Print order after sorting (indexes into `ends`).
+    order: Option<Vec<usize>>,
+}
+
+impl Rows {
+    fn push(&mut self, key: Option<SortKey>, line: &str) {
+        self.text.push_str(line);
+        self.ends.push(self.text.len());
+        if let Some(k) = key {
+            self.keys.push(k);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    fn line(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+
+    /// Lines in print order.
+    fn lines(&self) -> impl Iterator<Item = &str> {
+        let order: Box<dyn Iterator<Item = usize>> = match &self.order {
+            Some(o) => Box::new(o.iter().copied()),
+            None => Box::new(0..self.len()),
+        };
+        order.map(|i| self.line(i))
+    }
 }
 
 async fn run_cluster(cli: &Cli, mut plan: Plan) -> Result<()> {
@@ -514,8 +552,8 @@ impl Plan {
 
     fn row(&self, obj: &Value, rows: &mut Rows) -> Result<()> {
         let key = match &self.sort {
-            Some(t) => SortKey::of(t, obj)?,
-            None => SortKey::Missing,
+            Some(t) => Some(SortKey::of(t, obj)?),
+            None => None,
         };
         let mut line = String::new();
         for (i, c) in self.columns.iter().enumerate() {
@@ -531,21 +569,24 @@ impl Plan {
                 line.push_str(&output::escape(&cell));
             }
         }
-        rows.lines.push((key, line));
+        rows.push(key, &line);
         Ok(())
     }
 
     fn sort_rows(&self, rows: &mut Rows, single: bool) -> Result<()> {
-        if self.sort.is_none() || single || rows.lines.is_empty() {
+        if self.sort.is_none() || single || rows.is_empty() {
             return Ok(());
         }
-        if rows.lines.iter().all(|(k, _)| matches!(k, SortKey::Missing)) {
+        if rows.keys.iter().all(|k| matches!(k, SortKey::Missing)) {
             return Err(Error::runtime(format!(
                 "couldn't find any field with path \"{}\" in the list of objects",
                 self.sort_source
             )));
         }
-        sort_like_kubectl(&mut rows.lines)
+        let mut keyed: Vec<(SortKey, usize)> = std::mem::take(&mut rows.keys).into_iter().zip(0..).collect();
+        sort_like_kubectl(&mut keyed)?;
+        rows.order = Some(keyed.into_iter().map(|(_, i)| i).collect());
+        Ok(())
     }
 
     /// Data formats (json, yaml, csv, markdown) keep cells exact; tables escape them.
@@ -573,11 +614,8 @@ impl Plan {
             Mode::Table(DataFormat::Json) | Mode::Table(DataFormat::Yaml) => {
                 let headers = self.headers();
                 let data: Vec<serde_json::Map<String, Value>> = rows
-                    .lines
-                    .iter()
-                    .map(|(_, l)| {
-                        headers.iter().cloned().zip(l.split('\0').map(|c| Value::String(c.to_string()))).collect()
-                    })
+                    .lines()
+                    .map(|l| headers.iter().cloned().zip(l.split('\0').map(|c| Value::String(c.to_string()))).collect())
                     .collect();
                 let text = if self.mode == Mode::Table(DataFormat::Json) {
                     output::to_json(&data)
@@ -595,7 +633,7 @@ impl Plan {
                 if show_headers {
                     s.push_str(&csv_line(self.headers().iter().map(String::as_str)));
                 }
-                for (_, l) in &rows.lines {
+                for l in rows.lines() {
                     s.push_str(&csv_line(l.split('\0')));
                 }
                 output::out(&s);
@@ -606,7 +644,7 @@ impl Plan {
                 let h = self.headers();
                 s.push_str(&md_line(h.iter().map(String::as_str)));
                 s.push_str(&format!("|{}\n", "---|".repeat(h.len())));
-                for (_, l) in &rows.lines {
+                for l in rows.lines() {
                     s.push_str(&md_line(
                         l.split('\0')
                             .map(|c| c.replace(['\n', '\r'], " "))
@@ -620,15 +658,39 @@ impl Plan {
             }
             _ => {}
         }
-        let mut lines: Vec<Vec<String>> = Vec::with_capacity(rows.lines.len() + 1);
-        if show_headers {
-            lines.push(self.headers());
+        // kubectl's tabwriter layout, straight from the compact rows: one pass for the widths,
+        // one to write, flushed in chunks.
+        let headers = self.headers().join("\t");
+        let all = || (show_headers.then_some(headers.as_str())).into_iter().chain(rows.lines());
+        let mut widths: Vec<usize> = vec![];
+        for l in all() {
+            let cells: Vec<&str> = l.split('\t').collect();
+            for (i, c) in cells.iter().take(cells.len().saturating_sub(1)).enumerate() {
+                let w = (c.chars().count() + 3).max(6);
+                if widths.len() <= i {
+                    widths.push(w);
+                } else {
+                    widths[i] = widths[i].max(w);
+                }
+            }
         }
-        for (_, l) in &rows.lines {
-            lines.push(l.split('\t').map(String::from).collect());
+        let mut buf = String::with_capacity(64 * 1024);
+        for l in all() {
+            let cells: Vec<&str> = l.split('\t').collect();
+            for (i, c) in cells.iter().enumerate() {
+                buf.push_str(c);
+                if i + 1 < cells.len() {
+                    buf.extend(std::iter::repeat_n(' ', widths[i].saturating_sub(c.chars().count())));
+                }
+            }
+            buf.push('\n');
+            if buf.len() >= 60 * 1024 {
+                output::out(&buf);
+                buf.clear();
+            }
         }
-        output::out(&output::tabwrite(&lines));
-        column_widths(&lines)
+        output::out(&buf);
+        widths
     }
 
     /// On an error part-way, kubectl has already printed the header and the rows so far.
@@ -713,7 +775,7 @@ impl Plan {
                 let mut rows = Rows::default();
                 self.row(&obj, &mut rows)?;
                 let cells: Vec<String> =
-                    rows.lines.first().map(|(_, l)| l.split('\t').map(String::from).collect()).unwrap_or_default();
+                    rows.lines().next().map(|l| l.split('\t').map(String::from).collect()).unwrap_or_default();
                 output::out(&watch_line(&cells, &mut widths));
             }
             if gone {
@@ -725,7 +787,7 @@ impl Plan {
                     self.row(&obj, &mut rows)
                 })
                 .await?;
-                for (_, l) in &rows.lines {
+                for l in rows.lines() {
                     let cells: Vec<String> = l.split('\t').map(String::from).collect();
                     output::out(&watch_line(&cells, &mut widths));
                 }
@@ -745,22 +807,6 @@ fn val_to_json(v: &kubectl_kit_core::jsonpath::Val<'_>) -> Value {
         Val::Byte(b) => Value::from(*b),
         Val::Bool(b) => Value::Bool(*b),
     }
-}
-
-/// Widths as kubectl's tabwriter computes them for one block (minimum 6, padding 3).
-fn column_widths(lines: &[Vec<String>]) -> Vec<usize> {
-    let n = lines.iter().map(|l| l.len().saturating_sub(1)).max().unwrap_or(0);
-    (0..n)
-        .map(|c| {
-            lines
-                .iter()
-                .filter_map(|l| l.get(c).filter(|_| c + 1 < l.len()))
-                .map(|s| s.chars().count() + 3)
-                .max()
-                .unwrap_or(0)
-                .max(6)
-        })
-        .collect()
 }
 
 /// A watch row: padded to the remembered widths, which grow but never shrink.
@@ -861,7 +907,7 @@ fn less(a: &SortKey, b: &SortKey) -> std::result::Result<bool, String> {
 
 /// Go's `sort.Sort` on up to 12 elements is an insertion sort; larger lists are sorted stably
 /// here (Go's pdqsort may order ties differently).
-fn sort_like_kubectl(lines: &mut [(SortKey, String)]) -> Result<()> {
+fn sort_like_kubectl<T>(lines: &mut [(SortKey, T)]) -> Result<()> {
     let mut failure = None;
     let mut lt = |a: &SortKey, b: &SortKey| match less(a, b) {
         Ok(v) => v,
@@ -1161,7 +1207,7 @@ mod tests {
             (Missing, "m3".into()),
             (Int(1), "c1".into()),
         ];
-        sort_like_kubectl(&mut lines).expect("sorts");
+        sort_like_kubectl::<String>(&mut lines).expect("sorts");
         let order: Vec<&str> = lines.iter().map(|(_, s)| s.as_str()).collect();
         assert_eq!(order, ["m3", "m2", "m1", "b1", "c1", "a2"], "Go's insertion sort for small lists");
     }
