@@ -122,6 +122,11 @@ fn stop(pids: &[(String, u32)]) -> Vec<String> {
             signal(*pid, "KILL");
         }
     }
+    // SIGKILL is not instant either: wait for the processes to be gone before reporting.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && ours.iter().any(|(_, p)| is_ours(*p)) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     ours.iter().map(|(n, _)| n.clone()).collect()
 }
 
