@@ -23,6 +23,43 @@ pub struct ListOptions {
     pub limit: u32,
 }
 
+impl ListOptions {
+    /// The path of one page of `resource`'s list: paging and selectors as query parameters.
+    pub fn page_path(&self, resource: &Resource, namespace: Option<&str>, cont: Option<&str>) -> String {
+        let mut path = resource.url_path(namespace);
+        if self.limit > 0 {
+            query_pair(&mut path, "limit", &self.limit.to_string());
+        }
+        if let Some(c) = cont {
+            query_pair(&mut path, "continue", c);
+        }
+        self.add_selectors(&mut path);
+        path
+    }
+
+    /// The path of a watch on `resource` from `resource_version` (empty: from now, as the server
+    /// chooses), with bookmarks and the same selectors as the list.
+    pub fn watch_path(&self, resource: &Resource, namespace: Option<&str>, resource_version: &str) -> String {
+        let mut path = resource.url_path(namespace);
+        query_pair(&mut path, "watch", "1");
+        query_pair(&mut path, "allowWatchBookmarks", "true");
+        if !resource_version.is_empty() {
+            query_pair(&mut path, "resourceVersion", resource_version);
+        }
+        self.add_selectors(&mut path);
+        path
+    }
+
+    fn add_selectors(&self, path: &mut String) {
+        if let Some(l) = &self.label_selector {
+            query_pair(path, "labelSelector", l);
+        }
+        if let Some(f) = &self.field_selector {
+            query_pair(path, "fieldSelector", f);
+        }
+    }
+}
+
 /// What a listing returns besides its items.
 #[derive(Debug, Clone, Default)]
 pub struct ListMeta {
@@ -59,19 +96,7 @@ pub async fn for_each(
     let mut meta = ListMeta::default();
     let mut cont: Option<String> = None;
     loop {
-        let mut path = resource.url_path(namespace);
-        if opts.limit > 0 {
-            query_pair(&mut path, "limit", &opts.limit.to_string());
-        }
-        if let Some(c) = &cont {
-            query_pair(&mut path, "continue", c);
-        }
-        if let Some(l) = &opts.label_selector {
-            query_pair(&mut path, "labelSelector", l);
-        }
-        if let Some(f) = &opts.field_selector {
-            query_pair(&mut path, "fieldSelector", f);
-        }
+        let path = opts.page_path(resource, namespace, cont.as_deref());
         let body = kube.get_raw(&path, "application/json").await?;
         let mut page = PageMeta::default();
         let mut failure: Option<Error> = None;

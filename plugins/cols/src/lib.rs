@@ -731,18 +731,7 @@ impl Plan {
         mut widths: Vec<usize>,
     ) -> Result<()> {
         loop {
-            let mut path = r.url_path(ns);
-            list::query_pair(&mut path, "watch", "1");
-            list::query_pair(&mut path, "allowWatchBookmarks", "true");
-            if !rv.is_empty() {
-                list::query_pair(&mut path, "resourceVersion", &rv);
-            }
-            if let Some(l) = &opts.label_selector {
-                list::query_pair(&mut path, "labelSelector", l);
-            }
-            if let Some(f) = &opts.field_selector {
-                list::query_pair(&mut path, "fieldSelector", f);
-            }
+            let path = opts.watch_path(r, ns, &rv);
             let mut lines = kube.stream_lines(&path).await?;
             let mut gone = false;
             while let Some(line) = lines.next().await {
@@ -961,24 +950,10 @@ async fn server_table(
         let ns = if r.namespaced { namespace } else { None };
         let mut cont: Option<String> = None;
         loop {
-            let mut path = r.url_path(ns);
-            if let Some(n) = name {
-                path.push('/');
-                path.push_str(n);
-            } else {
-                if opts.limit > 0 {
-                    list::query_pair(&mut path, "limit", &opts.limit.to_string());
-                }
-                if let Some(c) = &cont {
-                    list::query_pair(&mut path, "continue", c);
-                }
-                if let Some(l) = &opts.label_selector {
-                    list::query_pair(&mut path, "labelSelector", l);
-                }
-                if let Some(f) = &opts.field_selector {
-                    list::query_pair(&mut path, "fieldSelector", f);
-                }
-            }
+            let mut path = match name {
+                Some(n) => format!("{}/{n}", r.url_path(ns)),
+                None => opts.page_path(r, ns, cont.as_deref()),
+            };
             if !added.is_empty() {
                 list::query_pair(&mut path, "includeObject", "Object");
             }

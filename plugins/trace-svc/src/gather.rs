@@ -3,7 +3,6 @@
 //! nodes, NetworkPolicies, Ingresses, Warning events, CoreDNS's configuration, and the client pod
 //! for `--from`. What RBAC hides is reported as not visible rather than failing the trace.
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Pod, Service};
@@ -109,7 +108,6 @@ pub async fn world(kube: &Kube, svc: Service, t: &Target, from: Option<&str>) ->
         Ok(Some(cm)) => cm.data.and_then(|d| d.get("Corefile").and_then(|c| corefile_domain(c))),
         _ => None,
     };
-    let mut namespace_labels = BTreeMap::new();
     let from = match from {
         Some(f) => {
             let pod_name = f.strip_prefix("pod/").or_else(|| f.strip_prefix("pods/")).ok_or_else(|| {
@@ -125,7 +123,6 @@ pub async fn world(kube: &Kube, svc: Service, t: &Target, from: Option<&str>) ->
             let pod = api.get(&fname).await?;
             let nsapi: Api<Namespace> = Api::all(client.clone());
             let labels = nsapi.get(&fns).await.ok().and_then(|n| n.metadata.labels).unwrap_or_default();
-            namespace_labels.insert(fns.clone(), labels.clone());
             Some((pod, labels))
         }
         None => None,
@@ -142,7 +139,6 @@ pub async fn world(kube: &Kube, svc: Service, t: &Target, from: Option<&str>) ->
         cluster_domain,
         typed_domain: t.domain.clone(),
         from,
-        namespace_labels,
     })
 }
 

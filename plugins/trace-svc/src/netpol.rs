@@ -2,7 +2,6 @@
 //! ingress rule allows the Service's target port, and (with `--from pod/NAME`) whether that client
 //! is one of the allowed peers.
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use k8s_openapi::api::core::v1::{Pod, ServicePort};
@@ -83,7 +82,6 @@ pub fn check(
     pods: &[Pod],
     ports: &[ServicePort],
     from: Option<&(Pod, Labels)>,
-    ns_labels: &BTreeMap<String, Labels>,
     ns: &str,
 ) -> Option<Hop> {
     let ingress: Vec<&NetworkPolicy> = policies.iter().filter(|p| is_ingress(p)).collect();
@@ -91,7 +89,6 @@ pub fn check(
     if isolated.is_empty() {
         return None;
     }
-    let _ = ns_labels;
     let mut details = vec![];
     let mut status = Status::Ok;
     for sp in ports {

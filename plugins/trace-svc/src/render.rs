@@ -29,6 +29,15 @@ pub fn tree(t: &Trace) -> String {
     s
 }
 
+/// The status's name (a Mermaid class) and its fill colour, shared by both pictures.
+fn style(s: Status) -> (&'static str, &'static str) {
+    match s {
+        Status::Ok => ("ok", "#c8e6c9"),
+        Status::Warn => ("warn", "#fff3b0"),
+        Status::Fail => ("fail", "#ffcdd2"),
+    }
+}
+
 fn dot_escape(s: &str) -> String {
     escape(s).replace('\\', "\\\\").replace('"', "\\\"")
 }
@@ -41,11 +50,7 @@ pub fn dot(t: &Trace) -> String {
     s.push_str("  client [label=\"client\", shape=ellipse, fillcolor=\"#eeeeee\"];\n");
     let mut prev = "client".to_string();
     for h in &t.hops {
-        let color = match h.status {
-            Status::Ok => "#c8e6c9",
-            Status::Warn => "#fff3b0",
-            Status::Fail => "#ffcdd2",
-        };
+        let (_, color) = style(h.status);
         let id = h.hop.replace('-', "_");
         s.push_str(&format!(
             "  {id} [label=\"{} {}\\n{}\", fillcolor=\"{color}\"];\n",
@@ -76,14 +81,13 @@ pub fn mermaid(t: &Trace) -> String {
             h.hop,
             mermaid_escape(&h.reason)
         ));
-        let class = match h.status {
-            Status::Ok => "ok",
-            Status::Warn => "warn",
-            Status::Fail => "fail",
-        };
+        let (class, _) = style(h.status);
         s.push_str(&format!("  class {id} {class}\n"));
         prev = id;
     }
-    s.push_str("  classDef ok fill:#c8e6c9\n  classDef warn fill:#fff3b0\n  classDef fail fill:#ffcdd2\n");
+    for status in [Status::Ok, Status::Warn, Status::Fail] {
+        let (class, fill) = style(status);
+        s.push_str(&format!("  classDef {class} fill:{fill}\n"));
+    }
     s
 }

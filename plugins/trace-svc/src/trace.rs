@@ -1,7 +1,7 @@
 //! The diagnosis: from the objects around a Service to a list of hops, each ok, warn or fail
 //! with a reason and a fix. Pure functions over fetched objects, so every rule is unit-tested.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use k8s_openapi::api::core::v1::{Event, Node, Pod, Service, ServicePort};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
@@ -77,10 +77,8 @@ pub struct World {
     pub cluster_domain: Option<String>,
     /// The domain the user typed, if any.
     pub typed_domain: Option<String>,
-    /// `--from pod/NAME`: the client pod and its namespace's labels.
+    /// `--from pod/NAME`: the client pod and its namespace's labels (for namespaceSelector peers).
     pub from: Option<(Pod, Labels)>,
-    /// Namespace labels by name (for namespaceSelector peers).
-    pub namespace_labels: BTreeMap<String, Labels>,
 }
 
 /// The whole trace.
@@ -681,7 +679,7 @@ pub fn diagnose(w: &World, port_sel: Option<&PortSel>) -> Trace {
 
     // NetworkPolicies
     if let Ok(policies) = &w.policies
-        && let Some(h) = crate::netpol::check(policies, &pods, &ports, w.from.as_ref(), &w.namespace_labels, &ns)
+        && let Some(h) = crate::netpol::check(policies, &pods, &ports, w.from.as_ref(), &ns)
     {
         hops.push(h);
     }
@@ -797,7 +795,6 @@ mod tests {
             cluster_domain: Some("cluster.local".into()),
             typed_domain: None,
             from: None,
-            namespace_labels: BTreeMap::new(),
         }
     }
 
