@@ -153,3 +153,37 @@ mod tests {
         assert!(parse_duration("1.5").is_err());
     }
 }
+
+/// kubectl's `--dry-run` strategies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DryRun {
+    /// Change the cluster.
+    #[default]
+    None,
+    /// Only print what would be sent; nothing reaches the server.
+    Client,
+    /// Send the request with `dryRun=All`: the server validates and answers with the result,
+    /// and persists nothing.
+    Server,
+}
+
+impl DryRun {
+    /// The suffix kubectl prints after a dry-run result: ` (dry run)`, ` (server dry run)`.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            DryRun::None => "",
+            DryRun::Client => " (dry run)",
+            DryRun::Server => " (server dry run)",
+        }
+    }
+}
+
+/// `--dry-run`, for commands that write.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DryRunFlag {
+    /// Must be "none", "server", or "client". If client strategy, only print what would be
+    /// changed. If server strategy, submit the change to the server without persisting it
+    #[arg(long = "dry-run", value_enum, value_name = "STRATEGY", default_value = "none", num_args = 0..=1, default_missing_value = "client", require_equals = true)]
+    pub dry_run: DryRun,
+}
