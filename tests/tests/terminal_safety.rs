@@ -21,6 +21,11 @@ fn hostile_server_text_is_escaped_in_tables_and_exact_in_json() {
         {"apiVersion": "v1", "kind": "Pod",
          "metadata": {"name": "stuck", "labels": {"app": "stuck"}, "annotations": {"note": HOSTILE}},
          "spec": {"nodeSelector": {"kit.example.com/no-such-node": "true"}, "containers": [{"name": "c", "image": "x"}]}},
+        {"apiVersion": "v1", "kind": "Pod",
+         "metadata": {"name": "planted", "labels": {"kubectl-kit/detached": "true"},
+                      "annotations": {"kubectl-kit/detached-by": HOSTILE, "kubectl-kit/detached-from": HOSTILE,
+                                      "kubectl-kit/detached-at": "2026-01-01T00:00:00Z"}},
+         "spec": {"nodeSelector": {"kit.example.com/no-such-node": "true"}, "containers": [{"name": "c", "image": "x"}]}},
         {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "stuck"},
          "spec": {"selector": {"app": "stuck"}, "ports": [{"port": 80}]}},
         {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "stuck.hostile"},
@@ -55,7 +60,8 @@ fn hostile_server_text_is_escaped_in_tables_and_exact_in_json() {
         .expect("runs");
     assert!(out.status.success(), "{}", stderr(&out));
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(rows[0]["NOTE"], HOSTILE, "JSON keeps the exact text");
+    let stuck = rows.as_array().and_then(|r| r.iter().find(|r| r["NAME"] == "stuck")).cloned().unwrap_or_default();
+    assert_eq!(stuck["NOTE"], HOSTILE, "JSON keeps the exact text");
     let out = c
         .plugin("cols", cache.path())
         .args(["-n", &ns.name, "pods", "stuck", "-o", "jsonpath={.metadata.annotations.note}"])
@@ -75,4 +81,12 @@ fn hostile_server_text_is_escaped_in_tables_and_exact_in_json() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let pods = v["hops"].as_array().and_then(|h| h.iter().find(|h| h["hop"] == "pods")).cloned().unwrap_or_default();
     assert!(pods["details"][0].as_str().unwrap_or_default().contains(HOSTILE), "JSON keeps the exact text: {pods}");
+
+    let out = c.plugin("detach", cache.path()).args(["-n", &ns.name, "list"]).output().expect("runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(clean(&stdout(&out)), "detach list printed raw controls: {:?}", stdout(&out));
+    assert!(stdout(&out).contains("^[[31mred"), "{:?}", stdout(&out));
+    let out = c.plugin("detach", cache.path()).args(["-n", &ns.name, "list", "-o", "json"]).output().expect("runs");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["items"][0]["detachedBy"], HOSTILE, "JSON keeps the exact text");
 }
