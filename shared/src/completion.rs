@@ -566,11 +566,10 @@ pub fn link(request: &LinkRequest, binary: &str, argv0: &Path) -> Result<String>
         let _ = std::fs::remove_file(&tmp);
         Error::runtime(format!("could not create {}", path.display())).caused_by(e)
     })?;
-    let mut message = format!("{} -> {}\n", path.display(), target.display());
     if !on_path(&dir) {
-        message.push_str(&format!("Warning: {} is not on PATH; kubectl finds {name} only on PATH\n", dir.display()));
+        output::warn(&format!("{} is not on PATH; kubectl finds {name} only on PATH", dir.display()));
     }
-    Ok(message)
+    Ok(format!("{} -> {}\n", path.display(), target.display()))
 }
 
 #[cfg(unix)]
@@ -605,7 +604,8 @@ fn invoked_path(argv0: &Path) -> Result<PathBuf> {
     }
     let cwd =
         std::env::current_dir().map_err(|e| Error::runtime("could not read the current directory").caused_by(e))?;
-    Ok(cwd.join(path))
+    // `./kubectl-x` becomes CWD/kubectl-x; `..` is kept, since a link may stand before it.
+    Ok(cwd.join(path.components().filter(|c| *c != std::path::Component::CurDir).collect::<PathBuf>()))
 }
 
 fn on_path(dir: &Path) -> bool {
