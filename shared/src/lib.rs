@@ -6,11 +6,14 @@
 //! - [`discovery`]: resource words to API resources by kubectl's rules, with a disk cache.
 //! - [`output`]: kubectl-style tables, json/yaml, terminal escaping, broken pipes.
 //! - [`error`]: one error type, kubectl-like rendering, exit codes, redaction.
+//! - [`completion`]: shell completion through kubectl, and `completion install`.
 //!
-//! A plugin's `main` is one call to [`run`].
+//! A plugin's `main` is one call to [`run`], or to [`run_completing`] when it completes values
+//! of its own (services, presets…).
 
 pub mod client;
 pub mod columns;
+pub mod completion;
 pub mod discovery;
 pub mod error;
 pub mod flags;
@@ -29,19 +32,63 @@ use std::process::ExitCode;
 
 /// Parses the command line, runs the plugin on a single-threaded runtime, prints any error the
 /// way kubectl would and turns the outcome into the exit code (0, 1 runtime/API, 2 usage).
+///
+/// Started as `kubectl_complete-<plugin>`, it completes the command line instead (flags,
+/// subcommands, namespaces, contexts…); `completion install|uninstall` manage that link.
 pub fn run<C, F, Fut>(body: F) -> ExitCode
 where
     C: clap::Parser,
     F: FnOnce(C) -> Fut,
     Fut: Future<Output = Result<()>>,
 {
-    let cli = match C::try_parse() {
-        Ok(cli) => cli,
+    run_completing(body, completion::no_values)
+}
+
+/// [`run`], with a hook that completes the plugin's own values: it gets a
+/// [`completion::Request`] and answers [`completion::Values`], `Unknown` for what it leaves to
+/// the shared completion.
+pub fn run_completing<C, F, Fut, H, HFut>(body: F, complete: H) -> ExitCode
+where
+    C: clap::Parser,
+    F: FnOnce(C) -> Fut,
+    Fut: Future<Output = Result<()>>,
+    H: FnOnce(completion::Request) -> HFut,
+    HFut: Future<Output = Result<completion::Values>>,
+{
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if completion::invoked_as_completer(args.first()) {
+        output::silence_stderr();
+        let words: Vec<String> = args.iter().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
+        output::out(&completion::answer(C::command(), &words, complete));
+        // kubectl ignores the output of a completer that fails: always succeed.
+        return ExitCode::SUCCESS;
+    }
+    let mut cmd = completion::with_completion_command(C::command());
+    let parsed = cmd.try_get_matches_from_mut(&args).and_then(|m| match completion::requested(&m) {
+        Some(request) => Ok(Err(request)),
+        None => C::from_arg_matches(&m).map(Ok),
+    });
+    let cli = match parsed {
+        Ok(Ok(cli)) => cli,
+        Ok(Err(request)) => {
+            let argv0 = args.first().map(std::path::PathBuf::from).unwrap_or_default();
+            return match completion::link(&request, cmd.get_name(), &argv0) {
+                Ok(message) => {
+                    output::out(&message);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    output::err(&e.render());
+                    ExitCode::from(e.exit_code())
+                }
+            };
+        }
         Err(e) => {
             // clap prints help/version on stdout with status 0, usage errors on stderr with 2,
             // colouring only for terminals.
-            let _ = e.print();
-            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+            let code = u8::try_from(e.exit_code()).unwrap_or(2);
+            let _ = e.format(&mut cmd).print();
+            return ExitCode::from(code);
         }
     };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {

@@ -184,8 +184,19 @@ pub fn out(text: &str) {
     write_or_exit(&mut io::stdout().lock(), text.as_bytes(), true);
 }
 
+static STDERR_SILENCED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Drops everything later written to stderr. Completion mode needs it: kubectl passes the
+/// completer's stderr to the terminal the user is typing in.
+pub fn silence_stderr() {
+    STDERR_SILENCED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Writes to stderr (diagnostics, warnings, progress).
 pub fn err(text: &str) {
+    if STDERR_SILENCED.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
     write_or_exit(&mut io::stderr().lock(), text.as_bytes(), false);
 }
 

@@ -5,6 +5,8 @@
 //! `target/cluster/kubeconfig`. Without a reachable cluster a test prints one line and returns,
 //! unless `KUBECTL_KIT_REQUIRE_CLUSTER=1` (set by `cargo xtask test`), where that is a failure.
 
+pub mod krew;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;

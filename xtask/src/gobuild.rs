@@ -19,6 +19,8 @@ struct Module {
     binaries: &'static [&'static str],
     /// Version stamped into the Kubernetes binaries (what `/version` reports).
     kube_version: Option<&'static str>,
+    /// Other `-X importpath.name=value` stamps.
+    stamps: &'static [&'static str],
 }
 
 const MODULES: &[Module] = &[
@@ -32,9 +34,26 @@ const MODULES: &[Module] = &[
         ],
         binaries: &["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl"],
         kube_version: Some("1.35.4"),
+        stamps: &[],
     },
-    Module { dir: "etcd", packages: &["."], binaries: &["etcd"], kube_version: None },
-    Module { dir: "kwok", packages: &["sigs.k8s.io/kwok/cmd/kwok"], binaries: &["kwok"], kube_version: None },
+    Module { dir: "etcd", packages: &["."], binaries: &["etcd"], kube_version: None, stamps: &[] },
+    Module {
+        dir: "kwok",
+        packages: &["sigs.k8s.io/kwok/cmd/kwok"],
+        binaries: &["kwok"],
+        kube_version: None,
+        stamps: &[],
+    },
+    // krew and the krew-index CI's manifest validator, for the krew tests of the release archives.
+    Module {
+        dir: "krew",
+        packages: &["sigs.k8s.io/krew/cmd/krew", "sigs.k8s.io/krew/cmd/validate-krew-manifest"],
+        binaries: &["krew", "validate-krew-manifest"],
+        kube_version: None,
+        // Without a tag krew calls itself a development build and `kubectl krew version` says
+        // "unknown".
+        stamps: &["sigs.k8s.io/krew/internal/version.gitTag=v0.5.0"],
+    },
 ];
 
 /// The Go toolchain, or a clear error.
@@ -78,6 +97,11 @@ pub fn ensure_binaries() -> Result<()> {
             std::fs::read(dir.join(f)).unwrap_or_default().hash(&mut h);
         }
         m.packages.hash(&mut h);
+        // Only when there are any, so that the keys of the modules without stamps stay what
+        // they were (and their cached builds stay valid).
+        if !m.stamps.is_empty() {
+            m.stamps.hash(&mut h);
+        }
         let out = paths::cache().join("go-bin").join(format!("{}-{:016x}", m.dir, h.finish()));
         let stamp = out.join(".complete");
         if !stamp.exists() {
@@ -108,6 +132,9 @@ fn build(go: &Path, m: &Module, dir: &Path, out: &Path) -> Result<()> {
                 " -X {p}.gitVersion=v{v} -X {p}.gitMajor=1 -X {p}.gitMinor={minor} -X {p}.gitTreeState=clean"
             ));
         }
+    }
+    for stamp in m.stamps {
+        ldflags.push_str(&format!(" -X {stamp}"));
     }
     let logfile = std::fs::File::create(&log)?;
     let mut cmd = go_command(go, dir);

@@ -6,10 +6,12 @@
 //! - `test`: cluster up, every test with cluster tests required, cluster down.
 //! - `bench`: the suite against its peers, as ratios.
 //! - `fuzz`: the parsers' fuzz targets.
+//! - `dist`: release archives, SHA256SUMS, krew manifests and a local krew index.
 
 mod bench;
 mod cluster;
 mod demo;
+mod dist;
 mod fuzz;
 mod gobuild;
 mod paths;
@@ -31,6 +33,8 @@ commands:
   test             cluster up, cargo test --workspace with cluster tests required, cluster down
   bench [FILTER] [--large]   benchmarks against kubectl and other peers, printed as ratios
   fuzz [--seconds N] [TARGET...]   run the parsers' fuzz targets (default 60 s each)
+  dist [--target TRIPLE]... [--base-url URL] [--no-build]
+                   release archives, SHA256SUMS, krew manifests and index in target/dist
 ";
 
 fn main() -> ExitCode {
@@ -44,6 +48,7 @@ fn main() -> ExitCode {
         ["test", rest @ ..] => return test::run(rest),
         ["bench", rest @ ..] => bench::run(rest),
         ["fuzz", rest @ ..] => fuzz::run(rest),
+        ["dist", rest @ ..] => dist::run(rest),
         ["help"] | ["--help"] | ["-h"] => {
             util::say(USAGE);
             return ExitCode::SUCCESS;

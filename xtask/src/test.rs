@@ -1,12 +1,13 @@
 //! `cargo xtask test`: the README's test command, run verbatim by CI.
 //!
-//! Starts the cluster (building it the first time), runs `cargo test --workspace` with cluster
-//! tests required (`KUBECTL_KIT_REQUIRE_CLUSTER=1`), and stops the cluster again even when the
-//! tests fail, unless it was already running before. The exit status is the tests'.
+//! Starts the cluster (building it the first time), makes the release the krew tests install
+//! (`cargo xtask dist` for this machine), runs `cargo test --workspace` with cluster tests
+//! required (`KUBECTL_KIT_REQUIRE_CLUSTER=1`), and stops the cluster again even when the tests
+//! fail, unless it was already running before. The exit status is the tests'.
 
 use std::process::{Command, ExitCode};
 
-use crate::{cluster, paths, util};
+use crate::{cluster, dist, gobuild, paths, util};
 
 pub fn run(extra: &[&str]) -> ExitCode {
     let started_here = match cluster::ensure_up() {
@@ -17,18 +18,25 @@ pub fn run(extra: &[&str]) -> ExitCode {
         }
     };
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    // The cluster tests run the plugin binaries: build them all first.
-    let built = Command::new(&cargo).current_dir(paths::root()).args(["build", "--workspace", "--bins"]).status();
-    let status = match built {
-        Ok(s) if s.success() => Command::new(&cargo)
+    // krew (a cluster that was already up may predate it), the release the krew tests install,
+    // and the debug binaries the other cluster tests run.
+    let prepared = gobuild::ensure_binaries().and_then(|()| dist::run(&[])).and_then(|()| {
+        let built =
+            Command::new(&cargo).current_dir(paths::root()).args(["build", "--workspace", "--bins"]).status()?;
+        anyhow::ensure!(built.success(), "cargo build --workspace --bins failed");
+        Ok(())
+    });
+    let status = match prepared {
+        Ok(()) => Command::new(&cargo)
             .current_dir(paths::root())
             .args(["test", "--workspace"])
             .args(extra)
             .env("KUBECTL_KIT_REQUIRE_CLUSTER", "1")
             .env("KUBECTL_KIT_TEST_KUBECONFIG", paths::kubeconfig())
             .env("KUBECTL_KIT_TEST_KUBECTL", paths::kubectl())
-            .status(),
-        other => other,
+            .status()
+            .map_err(|e| format!("could not run cargo: {e}")),
+        Err(e) => Err(format!("{e:#}")),
     };
     if started_here {
         if let Err(e) = cluster::down() {
@@ -41,7 +49,7 @@ pub fn run(extra: &[&str]) -> ExitCode {
         Ok(s) if s.success() => ExitCode::SUCCESS,
         Ok(s) => ExitCode::from(u8::try_from(s.code().unwrap_or(1)).unwrap_or(1)),
         Err(e) => {
-            util::say_err(&format!("error: could not run cargo: {e}\n"));
+            util::say_err(&format!("error: {e}\n"));
             ExitCode::from(1)
         }
     }

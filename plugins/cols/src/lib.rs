@@ -20,6 +20,7 @@ use std::io::Read as _;
 use clap::{Parser, Subcommand};
 use futures::StreamExt;
 use kubectl_kit_core::columns::{self, Column};
+use kubectl_kit_core::completion::{self, Candidate, Request, Values};
 use kubectl_kit_core::discovery::{Catalog, Resource};
 use kubectl_kit_core::flags::{AllNamespaces, GlobalFlags, OutputFlags};
 use kubectl_kit_core::jsonpath::Template;
@@ -308,6 +309,67 @@ fn presets_command(action: Option<&PresetsAction>, out: &OutputFlags) -> Result<
         }
     }
     Ok(())
+}
+
+/// Completes the resource word, then the presets that fit it and its objects' names; the
+/// resource of `presets add`; `-o` and `-f`.
+pub async fn complete(req: Request) -> Result<Values> {
+    let cmd: Vec<&str> = req.command.iter().map(String::as_str).collect();
+    match (cmd.as_slice(), req.arg.as_str(), req.flag) {
+        ([], "args", false) if req.positionals.is_empty() => {
+            Ok(Values::Candidates(completion::resource_words(&catalog_for_completion(&req).await?)))
+        }
+        ([], "args", false) => {
+            let catalog = catalog_for_completion(&req).await?;
+            let mut all = presets::load_user(&presets::config_path()).unwrap_or_default();
+            all.extend(presets::builtins());
+            let mut out = vec![];
+            let mut resolved = vec![];
+            for word in req.positionals[0].split(',') {
+                let word = word.split_once('/').map_or(word, |(r, _)| r);
+                if let Ok(r) = catalog.resolve(word) {
+                    for p in presets::for_resource(&all, &r.winner) {
+                        out.push(Candidate::described(p.name.clone(), format!("preset: {}", p.spec)));
+                    }
+                    resolved.push(r.winner);
+                }
+            }
+            // Object names as well, for one resource in the namespace; presets stay on offer
+            // when the cluster cannot list them.
+            if let [r] = resolved.as_slice()
+                && let Ok(kube) = req.kube().await
+                && let Ok(names) = completion::names(&kube, &r.url_path(Some(&kube.namespace))).await
+            {
+                out.extend(names);
+            }
+            Ok(Values::Candidates(out))
+        }
+        (["presets", "add"], "resource", false) => {
+            let mut words = vec![Candidate::described("*", "every resource")];
+            words.extend(completion::resource_words(&catalog_for_completion(&req).await?));
+            Ok(Values::Candidates(words))
+        }
+        (_, "output", true) => {
+            let formats = ["json", "yaml", "csv", "markdown", "wide"];
+            Ok(Values::Candidates(formats.into_iter().map(Candidate::new).collect()))
+        }
+        (_, "filename", true) => Ok(Values::Files),
+        _ => Ok(Values::Unknown),
+    }
+}
+
+/// Discovery for completion: the cache or the cluster, else kubectl's built-in resources (the
+/// words stay valid without a cluster).
+async fn catalog_for_completion(req: &Request) -> Result<Catalog> {
+    let loaded = match req.kube().await {
+        Ok(kube) => Catalog::load(&kube).await,
+        Err(e) => Err(e),
+    };
+    match loaded {
+        Ok(c) => Ok(c),
+        Err(e) if e.is_unreachable() => Ok(kubectl_kit_core::discovery::offline()),
+        Err(e) => Err(e),
+    }
 }
 
 /// A mistyped preset reads as an object name and ends in NotFound: say which presets are close.

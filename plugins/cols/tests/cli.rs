@@ -142,3 +142,28 @@ fn usage_errors_point_at_the_problem() {
         "error: unterminated array\nhint: in column 2 (\"B\"), the template stops parsing at character 7:\n  {.x[1}\n        ^\n"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn completion_offers_presets_that_fit_the_resource() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("presets.yaml");
+    std::fs::write(&config, "pods:\n  mine: 'IP:.status.podIP'\n").expect("write");
+    let link = dir.path().join("kubectl_complete-cols");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_kubectl-cols"), &link).expect("link");
+    let mut c = Command::new(&link);
+    c.env_remove("KUBECONFIG")
+        .env("KUBECTL_COLS_CONFIG", &config)
+        .env("HOME", std::env::temp_dir().join("kubectl-kit-no-home"));
+    let (code, out, err) = run(c.args(["po", "i"]));
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        "ip\tpreset: NODE_IP:.status.hostIP,POD_IP:.status.podIP\nimages\tpreset: IMAGES:.spec.containers[*].image\n:4\n"
+    );
+    assert_eq!(err, "");
+    let mut c = Command::new(&link);
+    c.env_remove("KUBECONFIG").env("KUBECTL_COLS_CONFIG", &config).env("HOME", dir.path());
+    let (_, out, _) = run(c.args(["pods", "m"]));
+    assert_eq!(out, "mine\tpreset: IP:.status.podIP\n:4\n", "the user's presets too");
+}

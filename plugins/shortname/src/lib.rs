@@ -11,6 +11,7 @@
 //! warning.
 
 use clap::{Args, Parser, Subcommand};
+use kubectl_kit_core::completion::{self, Candidate, Request, Values};
 use kubectl_kit_core::discovery::{self, Catalog, Conflict, Resolution, Resource};
 use kubectl_kit_core::flags::{GlobalFlags, OutputFlags};
 use kubectl_kit_core::output::{self, Format, Table};
@@ -104,6 +105,26 @@ pub async fn run(cli: Cli) -> Result<()> {
     };
     output::out(&text);
     Ok(())
+}
+
+/// Completes resource words (live discovery, else the built-in ones), `--api-group` and `-o`.
+pub async fn complete(req: Request) -> Result<Values> {
+    let cmd: Vec<&str> = req.command.iter().map(String::as_str).collect();
+    match (cmd.as_slice(), req.arg.as_str(), req.flag) {
+        ([], "words", false) | (["why"], "word", false) => {
+            Ok(Values::Candidates(completion::resource_words(&load(&req.global).await?)))
+        }
+        (_, "api_group", true) => {
+            let catalog = load(&req.global).await?;
+            let groups = catalog.groups.iter().filter(|g| !g.name.is_empty()).map(|g| Candidate::new(g.name.clone()));
+            Ok(Values::Candidates(groups.collect()))
+        }
+        (_, "output", true) => {
+            let formats = ["json", "yaml", "name", "wide"];
+            Ok(Values::Candidates(formats.into_iter().map(Candidate::new).collect()))
+        }
+        _ => Ok(Values::Unknown),
+    }
 }
 
 fn merge_output(sub: &OutputFlags, top: &OutputFlags) -> OutputFlags {

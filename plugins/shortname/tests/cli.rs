@@ -121,3 +121,17 @@ fn a_failing_exec_credential_plugin_never_leaks_its_output_args_or_env() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("exec credential plugin \"sh\" failed (exit status 3)"), "{err}");
 }
+
+#[cfg(unix)]
+#[test]
+fn completion_offers_the_built_in_words_without_a_cluster() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let link = dir.path().join("kubectl_complete-shortname");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_kubectl-shortname"), &link).expect("link");
+    let mut c = Command::new(&link);
+    c.env_remove("KUBECONFIG").env("HOME", std::env::temp_dir().join("kubectl-kit-no-home"));
+    let (code, out, err) = run(c.args(["why", "dep"]));
+    assert_eq!(code, 0);
+    assert_eq!(out, "deployments\tDeployment (apps/v1)\ndeploy\tdeployments (apps/v1)\n:4\n");
+    assert_eq!(err, "");
+}

@@ -13,6 +13,7 @@ pub mod trace;
 
 use clap::Parser;
 use futures::StreamExt;
+use kubectl_kit_core::completion::{self, Candidate, Request, Values};
 use kubectl_kit_core::flags::{GlobalFlags, OutputFlags};
 use kubectl_kit_core::{Error, Kube, Result, output};
 
@@ -97,6 +98,44 @@ pub async fn run(cli: Cli) -> Result<()> {
         return Err(Error::quiet(1));
     }
     Ok(())
+}
+
+/// Completes the Service (its namespace's Services), `--port` (the Service's ports), `--from`
+/// (`pod/NAME`) and `-o`.
+pub async fn complete(req: Request) -> Result<Values> {
+    let flag = |id: &str| req.flag && req.command.is_empty() && req.arg == id;
+    if req.is_positional("target") {
+        let kube = req.kube().await?;
+        let path = format!("/api/v1/namespaces/{}/services", kube.namespace);
+        return Ok(Values::Candidates(completion::names(&kube, &path).await?));
+    }
+    if flag("from") {
+        let kube = req.kube().await?;
+        let path = format!("/api/v1/namespaces/{}/pods", kube.namespace);
+        let pods = completion::names(&kube, &path).await?;
+        return Ok(Values::Candidates(pods.into_iter().map(|p| Candidate::new(format!("pod/{}", p.value))).collect()));
+    }
+    if flag("port") {
+        let Some(t) = req.positionals.first().and_then(|t| target::parse(t).ok()).filter(|t| t.ip.is_none()) else {
+            return Ok(Values::Candidates(vec![]));
+        };
+        let kube = req.kube().await?;
+        let svc = gather::find_service(&kube, &t, &kube.namespace).await?;
+        let mut ports = vec![];
+        for p in svc.spec.and_then(|s| s.ports).unwrap_or_default() {
+            let about = format!("{}/{}", p.port, p.protocol.as_deref().unwrap_or("TCP"));
+            if let Some(name) = p.name.filter(|n| !n.is_empty()) {
+                ports.push(Candidate::described(name, about.clone()));
+            }
+            ports.push(Candidate::described(p.port.to_string(), about));
+        }
+        return Ok(Values::Candidates(ports));
+    }
+    if flag("output") {
+        let formats = ["json", "yaml", "dot", "mermaid"];
+        return Ok(Values::Candidates(formats.into_iter().map(Candidate::new).collect()));
+    }
+    Ok(Values::Unknown)
 }
 
 async fn print_trace(

@@ -1,0 +1,235 @@
+//! The release through real krew (v0.5.0, built from the Go module): manifests that krew-index's
+//! validator accepts, install and uninstall from the release archive, discovery by kubectl,
+//! shell completion through `kubectl __complete`, a tampered archive refused, and the local
+//! index that `cargo xtask dist` lays out.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use kubectl_kit_tests::krew::KrewHome;
+use kubectl_kit_tests::{require_cluster, require_release, stderr, stdout};
+
+#[test]
+fn every_manifest_passes_validate_krew_manifest() {
+    let release = require_release!("validate");
+    // One manifest per plugin: plugins/<name> is the crate of `kubectl <name>`.
+    let mut plugins: Vec<String> = std::fs::read_dir(kubectl_kit_tests::root().join("plugins"))
+        .expect("plugins/")
+        .filter_map(|e| e.ok()?.file_name().to_str().map(str::to_string))
+        .collect();
+    plugins.sort();
+    assert_eq!(release.plugins, plugins, "krew/ must hold one template per plugin");
+    for p in &release.plugins {
+        let out = std::process::Command::new(&release.validate)
+            .arg("-manifest")
+            .arg(release.manifest(p))
+            .arg("-skip-install")
+            .output()
+            .expect("validate-krew-manifest runs");
+        assert!(out.status.success(), "{p}: {}", stderr(&out));
+        assert!(stderr(&out).contains("structural validation OK"), "{p}: {}", stderr(&out));
+        // The sha256 in the manifest is the archive's, as SHA256SUMS records it.
+        let (archive, sha) = release.archive(p);
+        let sums = std::fs::read_to_string(release.dist.join("SHA256SUMS")).expect("SHA256SUMS");
+        let name = archive.file_name().and_then(|n| n.to_str()).expect("name");
+        assert!(sums.lines().any(|l| l == format!("{sha}  {name}")), "{p}: {sha} {name} not in\n{sums}");
+    }
+}
+
+#[test]
+fn krew_installs_each_plugin_kubectl_runs_it_and_uninstall_removes_it() {
+    let release = require_release!("install");
+    let home = KrewHome::new(&release, None);
+    // krew's other commands want an index (users have the default one); ours will do.
+    home.add_index(&release, "kit");
+    for p in &release.plugins {
+        let bin = format!("kubectl-{}", p.replace('-', "_"));
+        home.install(&release, p);
+        // Through kubectl's own plugin discovery, by both spellings kubectl accepts.
+        let help = home.kubectl_ok(&[p, "--help"]);
+        assert!(help.contains(&format!("Usage: kubectl {p}")), "{p}: {help}");
+        home.kubectl_ok(&[&p.replace('-', "_"), "--version"]);
+        let list = home.kubectl_ok(&["plugin", "list", "--name-only"]);
+        assert!(list.lines().any(|l| l == bin), "{bin} not in\n{list}");
+        let installed = home.root.join("store").join(p).join(format!("v{}", env!("CARGO_PKG_VERSION")));
+        assert!(installed.join(&bin).is_file(), "{}", installed.display());
+        assert!(installed.join("LICENSE").is_file(), "krew-index requires the license beside the binary");
+        let listed = home.kubectl_ok(&["krew", "list"]);
+        // krew files a --manifest install under the pseudo-index "detached".
+        assert!(listed.lines().any(|l| l == format!("detached/{p}")), "{p} not in\n{listed}");
+
+        home.kubectl_ok(&["krew", "uninstall", p]);
+        assert!(!home.root.join("receipts").join(format!("{p}.yaml")).exists());
+        let gone = home.kubectl(&[p, "--help"]);
+        assert!(!gone.status.success(), "{p} still runs after uninstall");
+        assert!(!installed.exists(), "{} left behind", installed.display());
+        assert!(!home.root.join("bin").join(&bin).exists());
+    }
+}
+
+#[test]
+fn a_tampered_archive_is_refused() {
+    let release = require_release!("tampered");
+    let home = KrewHome::new(&release, None);
+    let (archive, _) = release.archive("cols");
+    let mut bytes = std::fs::read(&archive).expect("archive");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    let tampered = home.dir.path().join(archive.file_name().expect("name"));
+    std::fs::write(&tampered, &bytes).expect("write");
+    let out = home.kubectl(&[
+        "krew",
+        "install",
+        &format!("--manifest={}", release.manifest("cols").display()),
+        &format!("--archive={}", tampered.display()),
+    ]);
+    assert!(!out.status.success(), "krew installed a tampered archive");
+    assert!(stderr(&out).contains("checksum does not match"), "{}", stderr(&out));
+    assert!(!home.root.join("store").join("cols").exists());
+    assert!(!home.kubectl(&["cols", "--help"]).status.success());
+}
+
+#[test]
+fn kubectl_completes_plugin_arguments_from_the_cluster() {
+    let c = require_cluster!("krew completion");
+    let release = require_release!("completion");
+    let home = KrewHome::new(&release, Some(&c));
+    let ns = c.namespace("krew-complete");
+    c.apply_fixture(&ns.name, "numbers-api");
+    for p in &release.plugins {
+        home.install(&release, p);
+        // What the krew caveats tell users to run, through kubectl.
+        let said = home.kubectl_ok(&[p, "completion", "install"]);
+        let completer = home.root.join("bin").join(format!("kubectl_complete-{}", p.replace('-', "_")));
+        assert!(said.starts_with(&completer.display().to_string()), "{said}");
+        // The link points at krew's link, which krew moves on upgrade, not into the store.
+        let target = std::fs::read_link(&completer).expect("a link");
+        assert_eq!(target, home.root.join("bin").join(format!("kubectl-{}", p.replace('-', "_"))));
+    }
+    let complete = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["__complete"];
+        all.extend_from_slice(args);
+        let out = home.kubectl(&all);
+        assert!(out.status.success(), "kubectl {}: {}", all.join(" "), stderr(&out));
+        stdout(&out).lines().map(|l| l.split('\t').next().unwrap_or_default().to_string()).collect()
+    };
+
+    // trace-svc: the Services of the namespace.
+    let got = complete(&["trace-svc", ""]);
+    assert!(got.contains(&"kubernetes".to_string()), "{got:?}");
+    assert_eq!(got.last().map(String::as_str), Some(":4"), "{got:?}");
+    let got = complete(&["trace-svc", "-n", &ns.name, ""]);
+    assert_eq!(got, ["numbers-api", ":4"]);
+    let got = complete(&["trace-svc", "-n", &ns.name, "numbers-api", "--port", ""]);
+    assert!(got.contains(&"80".to_string()), "{got:?}");
+    let got = complete(&["trace-svc", "--req"]);
+    assert_eq!(got, ["--request-timeout", ":4"]);
+
+    // cols: resource words from live discovery (the cluster's CRD too), then presets and names.
+    let got = complete(&["cols", "wi"]);
+    assert_eq!(got, ["widgets", ":4"]);
+    c.wait_for("numbers-api pods", Duration::from_secs(60), || {
+        complete(&["cols", "-n", &ns.name, "po", "numbers-api"]).len() == 3
+    });
+    let got = complete(&["cols", "-n", &ns.name, "po", ""]);
+    for want in ["ip", "images", "ready"] {
+        assert!(got.contains(&want.to_string()), "{want} missing from {got:?}");
+    }
+
+    // shortname: resource words, the CRD's short name included.
+    let got = complete(&["shortname", "why", "w"]);
+    assert!(got.contains(&"wd".to_string()) && got.contains(&"widgets".to_string()), "{got:?}");
+
+    // A namespace the user may not list: no candidates, no file names, nothing printed.
+    let got = complete(&["trace-svc", "--context", "kubectl-kit-user", ""]);
+    assert_eq!(got, [":4"]);
+
+    for p in &release.plugins {
+        home.kubectl_ok(&[p, "completion", "uninstall"]);
+        let got = complete(&[p, ""]);
+        assert_eq!(got, [":0"], "{p}: without the completer, kubectl falls back to file names");
+    }
+}
+
+#[test]
+fn the_local_index_installs_the_plugins() {
+    let release = require_release!("index");
+    let home = KrewHome::new(&release, None);
+    let index = release.dist.join("index");
+    home.add_index(&release, "kit");
+    let found = home.kubectl_ok(&["krew", "search"]);
+    for p in &release.plugins {
+        assert!(found.lines().any(|l| l.starts_with(&format!("kit/{p} "))), "kit/{p} not in\n{found}");
+    }
+    let info = home.kubectl_ok(&["krew", "info", "kit/trace-svc"]);
+    assert!(info.contains(&format!("VERSION: v{}", env!("CARGO_PKG_VERSION"))), "{info}");
+
+    // Installing from an index downloads the archive from the manifest's URI (krew fetches
+    // http(s) only). Until the release is published, serve target/dist from here: the same
+    // index, with its download base pointed at this server.
+    let server = serve(&release.dist);
+    let copy = home.dir.path().join("index-copy");
+    std::fs::create_dir_all(copy.join("plugins")).expect("mkdir");
+    for p in &release.plugins {
+        let text = std::fs::read_to_string(index.join("plugins").join(format!("{p}.yaml"))).expect("manifest");
+        let (archive, _) = release.archive(p);
+        let name = archive.file_name().and_then(|n| n.to_str()).expect("name").to_string();
+        let text: String = text
+            .lines()
+            .map(|l| match l.strip_prefix("    uri: ") {
+                Some(uri) if uri.ends_with(&name) => format!("    uri: {server}/{name}\n"),
+                _ => format!("{l}\n"),
+            })
+            .collect();
+        std::fs::write(copy.join("plugins").join(format!("{p}.yaml")), text).expect("write");
+    }
+    git(&copy, &["init", "--quiet"]);
+    git(&copy, &["add", "plugins"]);
+    git(&copy, &["commit", "--quiet", "-m", "served from the test"]);
+    home.kubectl_ok(&["krew", "index", "add", "served", &format!("file://{}", copy.display())]);
+    home.kubectl_ok(&["krew", "install", "served/shortname"]);
+    let out = home.kubectl_ok(&["shortname", "--help"]);
+    assert!(out.contains("Usage: kubectl shortname"), "{out}");
+    let listed = home.kubectl_ok(&["krew", "list"]);
+    assert!(listed.contains("served/shortname"), "{listed}");
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=kubectl-kit", "-c", "user.email=dev@kubectl-kit.invalid", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {}: {}", args.join(" "), stderr(&out));
+}
+
+/// Serves the files of a directory over HTTP on 127.0.0.1 for the rest of the test process;
+/// returns the base URL.
+fn serve(dir: &Path) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let dir: PathBuf = dir.to_path_buf();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut request = vec![0u8; 8192];
+            let n = s.read(&mut request).unwrap_or(0);
+            let line = String::from_utf8_lossy(&request[..n]).lines().next().unwrap_or_default().to_string();
+            let path = line.split_whitespace().nth(1).unwrap_or("/").trim_start_matches('/').to_string();
+            let file = (!path.contains("..") && !path.contains('/')).then(|| std::fs::read(dir.join(&path)).ok());
+            match file.flatten() {
+                Some(body) => {
+                    let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+                    let _ = s.write_all(&body);
+                }
+                None => {
+                    let _ = s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                }
+            }
+        }
+    });
+    base
+}
