@@ -451,8 +451,17 @@ pub const MAX_NAMES: usize = 1000;
 /// The names of the objects in a collection (`/api/v1/namespaces/default/services`), asking
 /// only for their metadata.
 pub async fn names(kube: &Kube, collection: &str) -> Result<Vec<Candidate>> {
+    names_selected(kube, collection, None).await
+}
+
+/// [`names`] of the objects a label selector picks.
+pub async fn names_selected(kube: &Kube, collection: &str, selector: Option<&str>) -> Result<Vec<Candidate>> {
     const ACCEPT: &str = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
-    let text = kube.get_raw(&format!("{collection}?limit={MAX_NAMES}"), ACCEPT).await?;
+    let mut path = format!("{collection}?limit={MAX_NAMES}");
+    if let Some(s) = selector {
+        crate::list::query_pair(&mut path, "labelSelector", s);
+    }
+    let text = kube.get_raw(&path, ACCEPT).await?;
     let list: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| Error::runtime(format!("unreadable list from {collection}")).caused_by(e))?;
     Ok(list["items"]

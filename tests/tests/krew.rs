@@ -142,6 +142,15 @@ fn kubectl_completes_plugin_arguments_from_the_cluster() {
     let got = complete(&["shortname", "why", "w"]);
     assert!(got.contains(&"wd".to_string()) && got.contains(&"widgets".to_string()), "{got:?}");
 
+    // detach: the namespace's pods after the type word, and in resource/name form.
+    let pods = complete(&["detach", "-n", &ns.name, "pod", ""]);
+    assert_eq!(pods.len(), 3, "{pods:?}");
+    assert!(pods[..2].iter().all(|p| p.starts_with("numbers-api-")), "{pods:?}");
+    let got = complete(&["detach", "-n", &ns.name, "pods/numbers"]);
+    assert_eq!(got[..2], pods[..2].iter().map(|p| format!("pods/{p}")).collect::<Vec<_>>()[..], "{got:?}");
+    let got = complete(&["detach", "--from", ""]);
+    assert_eq!(got, ["all", "owner", "services", ":4"]);
+
     // A namespace the user may not list: no candidates, no file names, nothing printed.
     let got = complete(&["trace-svc", "--context", "kubectl-kit-user", ""]);
     assert_eq!(got, [":4"]);

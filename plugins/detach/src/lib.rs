@@ -16,6 +16,7 @@ pub mod target;
 
 use clap::{Args, Parser, Subcommand};
 use kubectl_kit_core::Result;
+use kubectl_kit_core::completion::{self, Candidate, Request, Values};
 use kubectl_kit_core::flags::{AllNamespaces, DryRunFlag, GlobalFlags, OutputFlags};
 
 use crate::plan::From;
@@ -153,6 +154,38 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(Command::Cleanup(a)) => manage::cleanup(a, &cli.global).await,
         None => detach::run(&cli.targets, cli.detach, &cli.output, &cli.global).await,
     }
+}
+
+/// Completes the targets (`pod`, then the namespace's pods; for `reattach`, the detached ones),
+/// `--from`, `--dry-run` and `-o`.
+pub async fn complete(req: Request) -> Result<Values> {
+    let flag = |id: &str| req.flag && req.arg == id;
+    if !req.flag && req.arg == "targets" {
+        let reattach = req.command.first().map(String::as_str) == Some("reattach");
+        let typed_type = req.positionals.first().is_some_and(|w| matches!(w.as_str(), "pod" | "pods" | "po"));
+        let slash = req.partial.split_once('/').map(|(t, _)| t.to_string());
+        if !typed_type && slash.is_none() {
+            return Ok(Values::Candidates(vec![Candidate::new("pod"), Candidate::new("pods/")]));
+        }
+        let kube = req.kube().await?;
+        let path = format!("/api/v1/namespaces/{}/pods", kube.namespace);
+        let selector = if reattach { Some(plan::MARKER) } else { None };
+        let names = completion::names_selected(&kube, &path, selector).await?;
+        return Ok(Values::Candidates(match slash {
+            Some(t) => names.into_iter().map(|c| Candidate::new(format!("{t}/{}", c.value))).collect(),
+            None => names,
+        }));
+    }
+    if flag("from") {
+        return Ok(Values::Candidates(["all", "owner", "services"].into_iter().map(Candidate::new).collect()));
+    }
+    if flag("dry_run") {
+        return Ok(Values::Candidates(["none", "client", "server"].into_iter().map(Candidate::new).collect()));
+    }
+    if flag("output") {
+        return Ok(Values::Candidates(["json", "yaml"].into_iter().map(Candidate::new).collect()));
+    }
+    Ok(Values::Unknown)
 }
 
 #[cfg(test)]
