@@ -518,10 +518,11 @@ pub fn with_completion_command(cmd: Command) -> Command {
                 .arg(dir()),
         )
         .subcommand(Command::new("uninstall").about("Remove the kubectl_complete-<plugin> link").arg(dir()));
-    let cmd = cmd.subcommand(completion).subcommand_negates_reqs(true).args_conflicts_with_subcommands(true);
+    let cmd = cmd.subcommand(completion).subcommand_negates_reqs(true);
     // A plugin without subcommands of its own keeps `help` as an ordinary word (a Service may be
-    // called help); `--help` is unchanged.
-    if had_subcommands { cmd } else { cmd.disable_help_subcommand(true) }
+    // called help); `--help` is unchanged. A plugin with subcommands keeps its own parsing rules,
+    // so that flags may come first (`kubectl detach -n web list`).
+    if had_subcommands { cmd } else { cmd.args_conflicts_with_subcommands(true).disable_help_subcommand(true) }
 }
 
 /// What `completion install|uninstall` was asked to do.

@@ -41,7 +41,10 @@ fn help_and_usage_errors() {
 
 #[test]
 fn no_cluster_is_a_runtime_error() {
-    for args in [vec!["pod", "a"], vec!["list"]] {
+    // Flags may come before a subcommand, as kubectl allows (`-n x list`).
+    for args in
+        [vec!["pod", "a"], vec!["list"], vec!["-n", "x", "list"], vec!["-n", "x", "cleanup", "--older-than", "1h"]]
+    {
         let out = detach().args(&args).output().expect("runs");
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("no kubeconfig found"), "{args:?}");
