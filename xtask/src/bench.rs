@@ -31,6 +31,13 @@ pub struct Env {
 }
 
 impl Env {
+    /// The cluster's kubectl, quiet, for setting up a benchmark.
+    fn kubectl(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.kubectl);
+        c.arg("--kubeconfig").arg(&self.kubeconfig).args(args).stdout(Stdio::null()).stderr(Stdio::null());
+        c
+    }
+
     fn command(&self, argv: &[String]) -> Command {
         let program = if argv[0] == "kubectl" { self.kubectl.clone() } else { self.release.join(&argv[0]) };
         let mut c = Command::new(program);
@@ -117,6 +124,20 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Prints one wall-time comparison, adds its row to the report, and returns 1 if it misses
+/// its goal (0 otherwise).
+fn record(report: &mut String, name: &str, ours: Duration, peer: Duration, goal: f64) -> usize {
+    let ratio = ours.as_secs_f64() / peer.as_secs_f64();
+    let verdict = if ratio <= goal { "meets goal" } else { "MISSES goal" };
+    util::say(&format!(
+        "{name}\n  ours {:>10}   peer {:>10}   ratio {ratio:.3}   goal ≤ {goal:.2}   {verdict}\n",
+        ms(ours),
+        ms(peer)
+    ));
+    report.push_str(&format!("| {name} | {} | {} | {ratio:.3} | ≤ {goal:.2} |\n", ms(ours), ms(peer)));
+    usize::from(ratio > goal)
 }
 
 /// Counts the requests a command sends (`-v=6` lines).
@@ -236,33 +257,16 @@ fn bench_cols(env: &Env, report: &mut String, large: bool, filter: &str) -> Resu
 
 /// 1 000 pods, kubectl's default view (server-side Table) on both sides.
 fn bench_cols_default_view(env: &Env, report: &mut String) -> Result<usize> {
-    let mut missed = 0;
     let ours = argv("kubectl-cols -n bench-1k pods");
     let peer = argv("kubectl get -n bench-1k pods");
     let (o, p) = interleaved(env, &ours, &peer, 7, None)?;
-    let ratio = o.as_secs_f64() / p.as_secs_f64();
-    util::say(&format!(
-        "cols: 1000 pods, default view\n  ours {:>10}   peer {:>10}   ratio {ratio:.3}   goal ≤ 1.00\n",
-        ms(o),
-        ms(p)
-    ));
-    report.push_str(&format!(
-        "| cols: 1000 pods, default view vs kubectl get pods | {} | {} | {ratio:.3} | ≤ 1.00 |\n",
-        ms(o),
-        ms(p)
-    ));
-    missed += usize::from(ratio > 1.0);
-    Ok(missed)
+    Ok(record(report, "cols: 1000 pods, default view vs kubectl get pods", o, p, 1.0))
 }
 
 /// trace-svc against the kubectl commands a person would run for the same answer.
 fn bench_trace(env: &Env, report: &mut String) -> Result<usize> {
     let ns = "bench-trace";
-    let kubectl = |args: &[&str]| {
-        let mut c = Command::new(&env.kubectl);
-        c.arg("--kubeconfig").arg(&env.kubeconfig).args(args).stdout(Stdio::null()).stderr(Stdio::null());
-        c
-    };
+    let kubectl = |args: &[&str]| env.kubectl(args);
     let _ = kubectl(&["create", "namespace", ns]).status();
     util::run(kubectl(&["apply", "-n", ns, "-f"]).arg(paths::fixtures().join("apps").join("numbers-api.yaml")))?;
     util::run(&mut kubectl(&[
@@ -291,18 +295,7 @@ fn bench_trace(env: &Env, report: &mut String) -> Result<usize> {
     }
     let o = median(o);
     let sum: Duration = p.into_iter().map(median).sum();
-    let ratio = o.as_secs_f64() / sum.as_secs_f64();
-    util::say(&format!(
-        "trace-svc numbers-api vs kubectl get svc + endpointslices -l + pods -l + nodes (summed)\n  ours {:>10}   peer {:>10}   ratio {ratio:.3}   goal ≤ 0.50\n",
-        ms(o),
-        ms(sum)
-    ));
-    report.push_str(&format!(
-        "| trace-svc vs the four kubectl gets a person would run | {} | {} | {ratio:.3} | ≤ 0.50 |\n",
-        ms(o),
-        ms(sum)
-    ));
-    Ok(usize::from(ratio > 0.5))
+    Ok(record(report, "trace-svc numbers-api vs the four kubectl gets a person would run (summed)", o, sum, 0.5))
 }
 
 /// `kubectl detach pod -l` over 100 pods of a ReplicaSet against `kubectl label pods -l
@@ -311,11 +304,7 @@ fn bench_trace(env: &Env, report: &mut String) -> Result<usize> {
 fn bench_detach(env: &Env, report: &mut String) -> Result<usize> {
     const PODS: usize = 100;
     let ns = "bench-detach";
-    let kubectl = |args: &[&str]| {
-        let mut c = Command::new(&env.kubectl);
-        c.arg("--kubeconfig").arg(&env.kubeconfig).args(args).stdout(Stdio::null()).stderr(Stdio::null());
-        c
-    };
+    let kubectl = |args: &[&str]| env.kubectl(args);
     let _ = kubectl(&["create", "namespace", ns]).status();
     let manifest = format!(
         "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: bench}}\nspec:\n  replicas: {PODS}\n  selector: {{matchLabels: {{app: bench}}}}\n  template:\n    metadata: {{labels: {{app: bench}}}}\n    spec: {{containers: [{{name: app, image: registry.local/bench:1}}]}}\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: bench}}\nspec:\n  selector: {{app: bench}}\n  ports: [{{port: 80}}]\n"
@@ -329,11 +318,10 @@ fn bench_detach(env: &Env, report: &mut String) -> Result<usize> {
         let _ = kubectl(&["delete", "pods", "-n", ns, "-l", "app=bench-debug", "--wait=false"]).status();
         let deadline = Instant::now() + Duration::from_secs(180);
         loop {
-            let out = Command::new(&env.kubectl)
-                .arg("--kubeconfig")
-                .arg(&env.kubeconfig)
-                .args(["get", "rs", "bench", "-n", ns, "-o", "jsonpath={.status.readyReplicas}/{.status.replicas}"])
-                .output()?;
+            let out =
+                kubectl(&["get", "rs", "bench", "-n", ns, "-o", "jsonpath={.status.readyReplicas}/{.status.replicas}"])
+                    .stdout(Stdio::piped())
+                    .output()?;
             if String::from_utf8_lossy(&out.stdout) == format!("{PODS}/{PODS}") {
                 return Ok(());
             }
@@ -358,19 +346,8 @@ fn bench_detach(env: &Env, report: &mut String) -> Result<usize> {
         }
     }
     fresh()?;
-    let (o, p) = (median(o), median(p));
-    let ratio = o.as_secs_f64() / p.as_secs_f64();
-    util::say(&format!(
-        "detach pod -l over {PODS} pods vs kubectl label pods -l --overwrite\n  ours {:>10}   peer {:>10}   ratio {ratio:.3}   goal ≤ 0.50\n",
-        ms(o),
-        ms(p)
-    ));
-    report.push_str(&format!(
-        "| detach -l over {PODS} pods vs kubectl label -l --overwrite | {} | {} | {ratio:.3} | ≤ 0.50 |\n",
-        ms(o),
-        ms(p)
-    ));
-    Ok(usize::from(ratio > 0.5))
+    let name = format!("detach pod -l over {PODS} pods vs kubectl label pods -l --overwrite");
+    Ok(record(report, &name, median(o), median(p), 0.5))
 }
 
 pub fn run(args: &[&str]) -> Result<()> {
@@ -385,20 +362,7 @@ pub fn run(args: &[&str]) -> Result<()> {
     let mut failed = 0;
     for b in benches().into_iter().filter(|b| b.name.contains(filter)) {
         let (o, p) = interleaved(&env, &b.ours, &b.peer, iterations, b.before_ours)?;
-        let ratio = o.as_secs_f64() / p.as_secs_f64();
-        let verdict = if ratio <= b.goal { "meets goal" } else { "MISSES goal" };
-        if ratio > b.goal {
-            failed += 1;
-        }
-        util::say(&format!(
-            "{}\n  ours {:>10}   peer {:>10}   ratio {:.3}   goal ≤ {:.2}   {verdict}\n",
-            b.name,
-            ms(o),
-            ms(p),
-            ratio,
-            b.goal
-        ));
-        report.push_str(&format!("| {} | {} | {} | {:.3} | ≤ {:.2} |\n", b.name, ms(o), ms(p), ratio, b.goal));
+        failed += record(&mut report, b.name, o, p, b.goal);
     }
     if "requests".contains(filter) || filter.is_empty() {
         clear_cache(&env);

@@ -67,23 +67,11 @@ struct Report {
     pods: Vec<PodReport>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Format {
-    Table,
-    Json,
-    Yaml,
-}
-
-/// Parses `-o` for the subcommands: false for the table, true for json or yaml.
+/// Parses `-o`: false for the table, true for json or yaml (printed by [`print_data`]).
 pub fn wants_data(o: &OutputFlags) -> Result<bool> {
-    Ok(parse_format(o)? != Format::Table)
-}
-
-fn parse_format(o: &OutputFlags) -> Result<Format> {
     match o.output.as_deref().unwrap_or("") {
-        "" | "wide" => Ok(Format::Table),
-        "json" => Ok(Format::Json),
-        "yaml" => Ok(Format::Yaml),
+        "" | "wide" => Ok(false),
+        "json" | "yaml" => Ok(true),
         other => Err(Error::usage(format!(
             "unable to match a printer suitable for the output format \"{other}\", allowed formats are: json,yaml"
         ))),
@@ -175,7 +163,7 @@ fn plan_pod(pod: &Pod, owner: Option<&Owner>, n: &Neighbourhood, from: From) -> 
 
 /// `kubectl detach pod …`.
 pub async fn run(words: &[String], args: DetachArgs, out: &OutputFlags, global: &GlobalFlags) -> Result<()> {
-    let fmt = parse_format(out)?;
+    let data = wants_data(out)?;
     let selection = target::parse(words, args.selector.as_deref()).map_err(Error::usage)?;
     let kube = Kube::connect(global).await?;
     let ns = kube.namespace.clone();
@@ -185,10 +173,7 @@ pub async fn run(words: &[String], args: DetachArgs, out: &OutputFlags, global: 
     let (pods, n) = tokio::try_join!(
         async {
             match &selection {
-                Selection::Names(names) => {
-                    let gets = names.iter().map(|name| gather::pod(&kube, &ns, name));
-                    futures::future::try_join_all(gets).await
-                }
+                Selection::Names(names) => gather::pods_named(&kube, &ns, names).await,
                 Selection::Selector(sel) => {
                     let list = pods_api.list(&ListParams::default().labels(sel)).await?;
                     let (detached, fresh): (Vec<Pod>, Vec<Pod>) =
@@ -291,7 +276,7 @@ pub async fn run(words: &[String], args: DetachArgs, out: &OutputFlags, global: 
             }
         })
         .collect();
-    if fmt == Format::Table {
+    if !data {
         output::out(&impact_table(&reports));
     }
 
@@ -350,26 +335,23 @@ pub async fn run(words: &[String], args: DetachArgs, out: &OutputFlags, global: 
         wait(&kube, &ns, &planned, &owners, &before_sets, &mut reports, args.timeout).await?;
     }
 
-    match fmt {
-        Format::Table => {
-            let mut text = String::new();
-            for r in &reports {
-                text.push_str(&format!("pod/{} {}\n", output::escape(&r.name), r.result));
-                if dry == DryRun::Server {
-                    text.push_str(&format!(
-                        "  labels after: {}\n",
-                        output::escape(&kubectl_kit_core::selector::map_to_string(&r.labels_after))
-                    ));
-                }
-                if !r.replacements.is_empty() {
-                    text.push_str(&format!("  replaced by: {}\n", output::escape(&r.replacements.join(", "))));
-                }
+    if data {
+        print_data(out, &Report { api_version: "kubectl-kit.detach/v1", dry_run: dry, pods: reports })?;
+    } else {
+        let mut text = String::new();
+        for r in &reports {
+            text.push_str(&format!("pod/{} {}\n", output::escape(&r.name), r.result));
+            if dry == DryRun::Server {
+                text.push_str(&format!(
+                    "  labels after: {}\n",
+                    output::escape(&kubectl_kit_core::selector::map_to_string(&r.labels_after))
+                ));
             }
-            output::out(&text);
+            if !r.replacements.is_empty() {
+                text.push_str(&format!("  replaced by: {}\n", output::escape(&r.replacements.join(", "))));
+            }
         }
-        Format::Json | Format::Yaml => {
-            print_data(out, &Report { api_version: "kubectl-kit.detach/v1", dry_run: dry, pods: reports })?;
-        }
+        output::out(&text);
     }
     Ok(())
 }

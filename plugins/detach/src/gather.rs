@@ -216,3 +216,8 @@ pub async fn pod(kube: &Kube, ns: &str, name: &str) -> Result<Pod> {
         None => Err(Error::api("NotFound", 404, format!("pods \"{name}\" not found"))),
     }
 }
+
+/// Gets pods by name, concurrently; the first missing one is the error.
+pub async fn pods_named(kube: &Kube, ns: &str, names: &[String]) -> Result<Vec<Pod>> {
+    futures::future::try_join_all(names.iter().map(|name| pod(kube, ns, name))).await
+}

@@ -168,9 +168,7 @@ pub async fn reattach(a: ReattachArgs, global: &GlobalFlags) -> Result<()> {
     let ns = kube.namespace.clone();
     let api: Api<Pod> = Api::namespaced(kube.client.clone(), &ns);
     let pods = match &selection {
-        Selection::Names(names) => {
-            futures::future::try_join_all(names.iter().map(|n| crate::gather::pod(&kube, &ns, n))).await?
-        }
+        Selection::Names(names) => crate::gather::pods_named(&kube, &ns, names).await?,
         Selection::Selector(sel) => {
             let items = api.list(&ListParams::default().labels(&format!("{sel},{MARKER}"))).await?.items;
             if items.is_empty() {
