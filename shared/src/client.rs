@@ -433,22 +433,12 @@ where
                 let elapsed = started.elapsed().as_millis();
                 match &result {
                     // The same shape as kubectl's round-tripper log at -v=6, so greps carry over.
-                    Ok(resp) if shared.verbosity >= 6 => output::err(&format!(
-                        "I \"Response\" verb=\"{}\" url=\"{}{}\" status=\"{}\" milliseconds={}\n",
-                        method,
-                        shared.server,
-                        output::escape(&uri.to_string()),
-                        status_text(resp.status()),
-                        elapsed
-                    )),
-                    Err(e) if shared.verbosity >= 6 => output::err(&format!(
-                        "I \"Response\" verb=\"{}\" url=\"{}{}\" error=\"{}\" milliseconds={}\n",
-                        method,
-                        shared.server,
-                        output::escape(&uri.to_string()),
-                        output::escape(&crate::error::redact(&e.to_string())),
-                        elapsed
-                    )),
+                    Ok(resp) if shared.verbosity >= 6 => {
+                        log_round_trip(&method, &format!("{}{uri}", shared.server), Ok(resp.status()), elapsed)
+                    }
+                    Err(e) if shared.verbosity >= 6 => {
+                        log_round_trip(&method, &format!("{}{uri}", shared.server), Err(&e.to_string()), elapsed)
+                    }
                     _ => {}
                 }
                 let resp = result?;
@@ -489,6 +479,22 @@ where
     }
 }
 
+/// Logs one request in the shape of kubectl's round-tripper log at `-v=6`, so greps carry over
+/// (used for the API server and for registries alike). Errors are redacted and escaped.
+pub fn log_round_trip(method: &http::Method, url: &str, outcome: std::result::Result<StatusCode, &str>, ms: u128) {
+    let url = output::escape(url);
+    match outcome {
+        Ok(status) => output::err(&format!(
+            "I \"Response\" verb=\"{method}\" url=\"{url}\" status=\"{}\" milliseconds={ms}\n",
+            status_text(status)
+        )),
+        Err(e) => output::err(&format!(
+            "I \"Response\" verb=\"{method}\" url=\"{url}\" error=\"{}\" milliseconds={ms}\n",
+            output::escape(&crate::error::redact(e))
+        )),
+    }
+}
+
 fn clone_request(req: &Request<Body>) -> Option<Request<Body>> {
     let body = req.body().try_clone()?;
     let mut builder = Request::builder().method(req.method().clone()).uri(req.uri().clone()).version(req.version());
@@ -502,7 +508,7 @@ fn clone_request(req: &Request<Body>) -> Option<Request<Body>> {
 }
 
 /// Retry-After (seconds, clamped to 1–10 s) when the server gives one, else 250 ms doubling to 4 s.
-fn retry_delay(headers: &http::HeaderMap, attempt: u32) -> Duration {
+pub fn retry_delay(headers: &http::HeaderMap, attempt: u32) -> Duration {
     if let Some(secs) =
         headers.get(http::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok())
     {
@@ -512,7 +518,8 @@ fn retry_delay(headers: &http::HeaderMap, attempt: u32) -> Duration {
     Duration::from_millis(ms.min(4000))
 }
 
-fn status_text(s: StatusCode) -> String {
+/// `404 Not Found`.
+pub fn status_text(s: StatusCode) -> String {
     format!("{} {}", s.as_u16(), s.canonical_reason().unwrap_or(""))
 }
 

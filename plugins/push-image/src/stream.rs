@@ -1,0 +1,214 @@
+//! Blob bytes on their way out: read from the source in chunks on a blocking thread, hashed as
+//! they pass, and handed to the HTTP body through a small bounded channel, so that a layer is
+//! never held in memory whatever its size.
+//!
+//! The last chunk is held back until the digest and size are known to match: a corrupt layer
+//! never reaches the registry complete, so it is never committed under the expected digest.
+
+use std::io::Read;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use tokio::sync::mpsc;
+
+use kubectl_kit_core::{Error, Result};
+
+use crate::store;
+
+/// Bytes per chunk read and sent.
+pub const CHUNK: usize = 1 << 20;
+/// Chunks in flight per blob: with four blobs at once, about 16 MiB of buffers in all.
+const IN_FLIGHT: usize = 3;
+
+/// Hashes a byte range (for layers whose digest the source does not state).
+pub fn hash_range(bytes: &store::Bytes) -> Result<String> {
+    let mut reader = bytes.open().map_err(|e| Error::runtime("cannot read a layer").caused_by(e))?;
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = reader.read(&mut buf).map_err(|e| Error::runtime("cannot read a layer").caused_by(e))?;
+        if n == 0 {
+            break;
+        }
+        ctx.update(&buf[..n]);
+    }
+    Ok(format!("sha256:{}", crate::image::hex(ctx.finish().as_ref())))
+}
+
+/// The error a body ends with when the bytes are not what the manifest says.
+#[derive(Debug)]
+pub struct Corrupt(pub String);
+
+impl std::fmt::Display for Corrupt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Corrupt {}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// An HTTP body streaming a byte range, verified against a digest.
+pub struct VerifiedBody {
+    rx: mpsc::Receiver<std::result::Result<Bytes, BoxError>>,
+    len: u64,
+}
+
+impl VerifiedBody {
+    /// Starts reading `range` on a blocking thread, checking it hashes to `digest` (`None` for
+    /// a chunk of a blob, which the registry checks when the upload is closed). `sent` counts
+    /// bytes handed to the network.
+    pub fn start(range: store::Bytes, digest: Option<String>, sent: Arc<AtomicU64>) -> Self {
+        let len = range.len;
+        let (tx, rx) = mpsc::channel(IN_FLIGHT);
+        tokio::task::spawn_blocking(move || pump(range, digest.as_deref(), &tx, &sent));
+        VerifiedBody { rx, len }
+    }
+}
+
+fn pump(
+    range: store::Bytes,
+    expected: Option<&str>,
+    tx: &mpsc::Sender<std::result::Result<Bytes, BoxError>>,
+    sent: &AtomicU64,
+) {
+    let digest = expected.unwrap_or("chunk");
+    let fail = |m: String| {
+        let _ = tx.blocking_send(Err(Box::new(Corrupt(m))));
+    };
+    let mut reader = match range.open() {
+        Ok(r) => r,
+        Err(e) => return fail(format!("cannot read blob {digest}: {e}")),
+    };
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut total = 0u64;
+    let mut held: Option<Bytes> = None;
+    loop {
+        let mut buf = vec![0u8; CHUNK];
+        let mut filled = 0;
+        while filled < CHUNK {
+            match reader.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return fail(format!("cannot read blob {digest}: {e}")),
+            }
+        }
+        if filled == 0 {
+            break;
+        }
+        buf.truncate(filled);
+        ctx.update(&buf);
+        total += filled as u64;
+        if let Some(previous) = held.replace(Bytes::from(buf)) {
+            let n = previous.len() as u64;
+            if tx.blocking_send(Ok(previous)).is_err() {
+                return; // The request was dropped.
+            }
+            sent.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+    let actual = format!("sha256:{}", crate::image::hex(ctx.finish().as_ref()));
+    if total != range.len || expected.is_some_and(|d| d != actual) {
+        return fail(format!(
+            "blob {digest} is corrupt in the source: {total} bytes hashing to {actual}, {} bytes expected",
+            range.len
+        ));
+    }
+    if let Some(last) = held {
+        let n = last.len() as u64;
+        if tx.blocking_send(Ok(last)).is_ok() {
+            sent.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Body for VerifiedBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<std::result::Result<Frame<Bytes>, BoxError>>> {
+        match self.rx.poll_recv(cx) {
+            Poll::Ready(Some(Ok(data))) => Poll::Ready(Some(Ok(Frame::data(data)))),
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.len)
+    }
+}
+
+/// How to compress uncompressed layers before pushing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Compress {
+    /// Uncompressed layers as they are to loopback registries, gzip to others
+    Auto,
+    /// Push layers as they are
+    None,
+    /// gzip (every runtime reads it)
+    Gzip,
+    /// zstd (containerd 1.5+, CRI-O; smaller and faster than gzip)
+    Zstd,
+}
+
+/// Compresses a layer into a temporary file (hashing the output), returning the new blob's
+/// descriptor fields and its bytes. The temporary file lives as long as `dir`.
+pub fn compress(range: &store::Bytes, how: Compress, dir: &std::path::Path) -> Result<(String, store::Bytes)> {
+    let io = |e: std::io::Error| Error::runtime("cannot compress a layer").caused_by(e);
+    let file = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    // Kept until `dir` (a temporary directory of the run) goes.
+    let (handle, path) = file.keep().map_err(|e| io(e.error))?;
+    let mut reader = range.open().map_err(io)?;
+    let hashing = HashingWriter {
+        inner: std::io::BufWriter::with_capacity(CHUNK, handle),
+        ctx: ring::digest::Context::new(&ring::digest::SHA256),
+        len: 0,
+    };
+    let hashing = match how {
+        Compress::Gzip => {
+            let mut enc = flate2::write::GzEncoder::new(hashing, flate2::Compression::fast());
+            std::io::copy(&mut reader, &mut enc).map_err(io)?;
+            enc.finish().map_err(io)?
+        }
+        Compress::Zstd => {
+            let mut enc = zstd::stream::write::Encoder::new(hashing, 3).map_err(io)?;
+            std::io::copy(&mut reader, &mut enc).map_err(io)?;
+            enc.finish().map_err(io)?
+        }
+        Compress::Auto | Compress::None => return Err(Error::runtime("internal: nothing to compress")),
+    };
+    let HashingWriter { inner, ctx, len } = hashing;
+    inner.into_inner().map_err(|e| io(e.into_error()))?.sync_all().map_err(io)?;
+    let digest = format!("sha256:{}", crate::image::hex(ctx.finish().as_ref()));
+    Ok((digest, store::Bytes { path: Arc::new(path), offset: 0, len }))
+}
+
+struct HashingWriter<W> {
+    inner: W,
+    ctx: ring::digest::Context,
+    len: u64,
+}
+
+impl<W: std::io::Write> std::io::Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.ctx.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}

@@ -1,0 +1,90 @@
+//! A private instance of the CNCF distribution registry (Debian's `docker-registry`, the same
+//! binary the cluster's registry runs) for tests that stop a registry mid-push or need one
+//! to themselves.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running registry, killed on drop.
+pub struct Registry {
+    /// `127.0.0.1:PORT`.
+    pub host: String,
+    port: u16,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+fn binary() -> PathBuf {
+    ["docker-registry", "registry"]
+        .iter()
+        .find_map(|b| which::which(b).ok())
+        .expect("docker-registry is installed (apt-get install docker-registry)")
+}
+
+impl Registry {
+    /// Starts a registry on a free loopback port with its own storage.
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("registry dir");
+        let mut r = Registry { host: String::new(), port: free_port(), dir, child: None };
+        r.host = format!("127.0.0.1:{}", r.port);
+        r.restart();
+        r
+    }
+
+    /// Storage and log directory.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// (Re)starts the registry process on the same port and storage.
+    pub fn restart(&mut self) {
+        let config = self.dir.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{}\n",
+                self.dir.path().join("data").display(),
+                self.port
+            ),
+        )
+        .expect("registry config");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("registry.log"))
+            .expect("log");
+        let child = Command::new(binary())
+            .args(["serve", &config.display().to_string()])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("docker-registry starts");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "registry on {} did not start", self.host);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Kills the registry at once (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -1,0 +1,409 @@
+//! `kubectl push-image` against the cluster's real registry (found through its KEP-1755
+//! ConfigMap) and private registry instances: every input format round-trips through an
+//! independent client (skopeo), warm pushes send no blob bytes, other repositories mount,
+//! --set-image rolls a Deployment, and failures never leave a tag.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use kubectl_kit_tests::images::{self, Image};
+use kubectl_kit_tests::{Cluster, require_cluster, stderr, stdout};
+use serde_json::Value;
+
+const MB: u64 = 1 << 20;
+
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{prefix}-{}-{}", std::process::id(), nanos % 1_000_000_000)
+}
+
+fn seed() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(7)
+}
+
+/// The cluster registry's push host and pull host, from the ConfigMap as a user would read it.
+fn cluster_registry(c: &Cluster) -> (String, String) {
+    let doc = c.kubectl_ok(&[
+        "get",
+        "configmap",
+        "-n",
+        "kube-public",
+        "local-registry-hosting",
+        "-o",
+        "jsonpath={.data.localRegistryHosting\\.v1}",
+    ]);
+    let v: serde_yaml::Value = serde_yaml::from_str(&doc).expect("KEP-1755 document");
+    let host = v["host"].as_str().expect("host").to_string();
+    let pull = v["hostFromContainerRuntime"].as_str().unwrap_or(&host).to_string();
+    (host, pull)
+}
+
+fn push(c: &Cluster, cache: &Path, args: &[&str]) -> Output {
+    c.plugin("push_image", cache).args(args).output().expect("kubectl-push-image runs")
+}
+
+fn json(out: &Output) -> Value {
+    assert!(out.status.success(), "push failed: {}", stderr(out));
+    serde_json::from_str(&stdout(out)).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(out)))
+}
+
+/// skopeo, the independent client: the raw manifest a tag points at, or `None`.
+fn skopeo_manifest(host: &str, repo_tag: &str) -> Option<Vec<u8>> {
+    let out = Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false", &format!("docker://{host}/{repo_tag}")])
+        .output()
+        .expect("skopeo runs");
+    out.status.success().then_some(out.stdout)
+}
+
+/// Pulls every blob of a tag with skopeo into an OCI layout (skopeo checks each digest) and
+/// returns the layout's blob digests.
+fn skopeo_pull(host: &str, repo_tag: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dest = format!("oci:{}:x", dir.path().join("layout").display());
+    let out = Command::new("skopeo")
+        .args(["copy", "--preserve-digests", "--src-tls-verify=false", &format!("docker://{host}/{repo_tag}"), &dest])
+        .output()
+        .expect("skopeo runs");
+    assert!(out.status.success(), "skopeo copy failed: {}", String::from_utf8_lossy(&out.stderr));
+    let mut digests: Vec<String> = std::fs::read_dir(dir.path().join("layout/blobs/sha256"))
+        .expect("blobs")
+        .map(|e| format!("sha256:{}", e.expect("entry").file_name().to_string_lossy()))
+        .collect();
+    digests.sort();
+    digests
+}
+
+fn small_image(dir: &Path, gzip: bool) -> Image {
+    images::image(&dir.join("layers"), &[3 * MB, MB + 17, 4096], seed(), gzip, "amd64")
+}
+
+fn blob_digests(report: &Value) -> Vec<String> {
+    report["blobs"]
+        .as_array()
+        .expect("blobs")
+        .iter()
+        .map(|b| b["digest"].as_str().expect("digest").to_string())
+        .collect()
+}
+
+#[test]
+fn every_source_format_round_trips_through_skopeo() {
+    let c = require_cluster!("every_source_format_round_trips_through_skopeo");
+    let (host, pull) = cluster_registry(&c);
+    let cache = tempfile::tempdir().expect("cache");
+    let work = tempfile::tempdir().expect("work");
+    for format in ["oci-layout", "oci-archive", "docker-save", "docker-save-gzip", "docker25-save"] {
+        let dir = work.path().join(format);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let gzip_layers = format.starts_with("oci");
+        let img = small_image(&dir, gzip_layers);
+        let repo = unique(&format!("kit/{format}"));
+        let tag = format!("{repo}:v1");
+        let source = match format {
+            "oci-layout" => {
+                images::write_oci_layout(&dir.join("layout"), &img, Some("v1"));
+                dir.join("layout")
+            }
+            "oci-archive" => {
+                images::write_oci_layout(&dir.join("layout"), &img, Some("v1"));
+                images::tar_dir(&dir.join("layout"), &dir.join("image.tar"));
+                dir.join("image.tar")
+            }
+            "docker-save" | "docker-save-gzip" => {
+                images::write_docker_save(&dir.join("image.tar"), &[(&img, &[tag.as_str()])]);
+                if format == "docker-save-gzip" {
+                    let data = std::fs::read(dir.join("image.tar")).expect("tar");
+                    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                    std::io::Write::write_all(&mut enc, &data).expect("gzip");
+                    std::fs::write(dir.join("image.tar.gz"), enc.finish().expect("gzip")).expect("write");
+                    dir.join("image.tar.gz")
+                } else {
+                    dir.join("image.tar")
+                }
+            }
+            _ => {
+                images::write_docker25_save(&dir.join("image.tar"), &dir.join("work"), &img, &tag);
+                dir.join("image.tar")
+            }
+        };
+        // docker saves carry their tag; the OCI sources are named on the command line.
+        let mut args = vec![source.to_str().expect("utf-8 path").to_string()];
+        if format.starts_with("oci") {
+            args.push(tag.clone());
+        }
+        args.extend(["-o".to_string(), "json".to_string()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = json(&push(&c, cache.path(), &args));
+        let report = &out["images"][0];
+        assert_eq!(report["repository"], repo.as_str(), "{format}");
+        assert_eq!(report["tag"], "v1", "{format}");
+        let digest = report["digest"].as_str().expect("digest");
+        assert_eq!(
+            report["reference"],
+            format!("{pull}/{repo}@{digest}"),
+            "{format}: reference uses hostFromContainerRuntime"
+        );
+        // skopeo reads the same manifest back, and its digest is the one we printed.
+        let raw = skopeo_manifest(&host, &tag).unwrap_or_else(|| panic!("{format}: skopeo finds no {tag}"));
+        assert_eq!(images::digest(&raw), digest, "{format}");
+        let manifest: Value = serde_json::from_slice(&raw).expect("manifest");
+        let layers: Vec<&str> =
+            manifest["layers"].as_array().expect("layers").iter().map(|l| l["digest"].as_str().expect("d")).collect();
+        let expected: Vec<&str> = img.layers.iter().map(|l| l.digest.as_str()).collect();
+        assert_eq!(layers, expected, "{format}: layers keep their digests");
+        assert_eq!(manifest["config"]["digest"], img.config_digest.as_str(), "{format}");
+        if format.starts_with("oci") || format == "docker25-save" {
+            assert_eq!(digest, img.digest, "{format}: the source's own manifest is pushed as it is");
+        }
+        // Every blob pulls back with its digest verified by skopeo.
+        let mut pulled = skopeo_pull(&host, &tag);
+        pulled.retain(|d| d != digest);
+        let mut ours = blob_digests(report);
+        ours.sort();
+        assert_eq!(pulled, ours, "{format}");
+        assert!(
+            report["blobs"].as_array().expect("blobs").iter().all(|b| b["action"] == "pushed"),
+            "{format}: {report}"
+        );
+    }
+}
+
+#[test]
+fn warm_push_sends_no_blob_bytes_and_other_repositories_mount() {
+    let c = require_cluster!("warm_push_sends_no_blob_bytes_and_other_repositories_mount");
+    let (host, _) = cluster_registry(&c);
+    let cache = tempfile::tempdir().expect("cache");
+    let work = tempfile::tempdir().expect("work");
+    let img = small_image(work.path(), true);
+    images::write_oci_layout(&work.path().join("layout"), &img, None);
+    let layout = work.path().join("layout");
+    let layout = layout.to_str().expect("utf-8");
+    let repo = unique("kit/warm");
+    let first = json(&push(&c, cache.path(), &[layout, &format!("{repo}:v1"), "-o", "json"]));
+    let blobs = blob_digests(&first["images"][0]).len();
+    assert_eq!(blobs, 4, "config and three layers");
+
+    // Warm: ping, one HEAD per blob, the manifest PUT. Nothing else, no bytes.
+    let out = push(&c, cache.path(), &[layout, &format!("{repo}:v1"), "-o", "json", "-v=6"]);
+    let warm = json(&out);
+    assert_eq!(warm["requests"], 1 + blobs + 1, "{warm}");
+    assert_eq!(warm["images"][0]["bytesSent"], 0);
+    assert!(warm["images"][0]["blobs"].as_array().expect("blobs").iter().all(|b| b["action"] == "exists"), "{warm}");
+    let log = stderr(&out);
+    let verbs = |v: &str| log.lines().filter(|l| l.contains(&format!("verb=\"{v}\"")) && l.contains("/v2/")).count();
+    assert_eq!(
+        (verbs("GET"), verbs("HEAD"), verbs("PUT"), verbs("POST"), verbs("PATCH")),
+        (1, blobs, 1, 0, 0),
+        "{log}"
+    );
+
+    // Another repository: every blob is mounted from the first, none uploaded.
+    let other = unique("kit/mounted");
+    let out = push(&c, cache.path(), &[layout, &format!("{other}:v1"), "-o", "json", "-v=6"]);
+    let mounted = json(&out);
+    let report = &mounted["images"][0];
+    assert_eq!(report["bytesSent"], 0, "{report}");
+    for b in report["blobs"].as_array().expect("blobs") {
+        assert_eq!(b["action"], "mounted", "{report}");
+        assert_eq!(b["mountedFrom"], repo.as_str());
+    }
+    let log = stderr(&out);
+    assert!(log.lines().filter(|l| l.contains("verb=\"POST\"")).all(|l| l.contains("201 Created")), "{log}");
+    assert!(skopeo_manifest(&host, &format!("{other}:v1")).is_some());
+}
+
+#[test]
+fn set_image_rolls_the_deployment_to_the_digest() {
+    let c = require_cluster!("set_image_rolls_the_deployment_to_the_digest");
+    let ns = c.namespace("push-set-image");
+    c.apply(
+        &ns.name,
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: app\n        image: localhost:5000/web:latest\n      - name: sidecar\n        image: busybox\n",
+    );
+    let cache = tempfile::tempdir().expect("cache");
+    let work = tempfile::tempdir().expect("work");
+    let img = small_image(work.path(), true);
+    images::write_oci_layout(&work.path().join("layout"), &img, None);
+    let layout = work.path().join("layout");
+    let layout = layout.to_str().expect("utf-8");
+    let repo = unique("kit/web");
+    // Two containers: the command must name one; it says so before pushing anything.
+    let out = push(
+        &c,
+        cache.path(),
+        &["-n", &ns.name, layout, &format!("{repo}:latest"), "--set-image", "deployment/web", "-v=6"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("has 2 containers (app, sidecar)"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("/v2/"), "nothing was sent to the registry: {}", stderr(&out));
+    let out = push(
+        &c,
+        cache.path(),
+        &["-n", &ns.name, layout, &format!("{repo}:latest"), "--set-image", "deployment/web=app", "-o", "json"],
+    );
+    let reference = json(&out)["images"][0]["reference"].as_str().expect("reference").to_string();
+    assert!(reference.contains("@sha256:"), "{reference}");
+    let images = c.kubectl_ok(&[
+        "-n",
+        &ns.name,
+        "get",
+        "deployment",
+        "web",
+        "-o",
+        "jsonpath={.spec.template.spec.containers[*].image}",
+    ]);
+    assert_eq!(images, format!("{reference} busybox"));
+    // The rollout is real: a new ReplicaSet with the digest.
+    c.wait_for("a ReplicaSet running the digest", Duration::from_secs(60), || {
+        c.kubectl_ok(&[
+            "-n",
+            &ns.name,
+            "get",
+            "rs",
+            "-o",
+            "jsonpath={.items[*].spec.template.spec.containers[0].image}",
+        ])
+        .contains(&reference)
+    });
+}
+
+#[test]
+fn multi_platform_sources_push_the_nodes_platform_and_say_what_was_skipped() {
+    let c = require_cluster!("multi_platform_sources_push_the_nodes_platform_and_say_what_was_skipped");
+    let (host, _) = cluster_registry(&c);
+    let cache = tempfile::tempdir().expect("cache");
+    let work = tempfile::tempdir().expect("work");
+    let amd = images::image(&work.path().join("amd"), &[MB], seed(), true, "amd64");
+    let arm = images::image(&work.path().join("arm"), &[MB], seed() + 1, true, "arm64");
+    let layout = work.path().join("layout");
+    // kind#3795: the arm64 entry is listed but its blobs are not in the source.
+    images::write_multi_platform(&layout, &[("amd64", &amd, true), ("arm64", &arm, false)], "multi:v1");
+    let layout = layout.to_str().expect("utf-8");
+    let repo = unique("kit/multi");
+    let out = json(&push(&c, cache.path(), &[layout, &format!("{repo}:v1"), "-o", "json"]));
+    let report = &out["images"][0];
+    assert_eq!(report["digest"], amd.digest.as_str(), "the kwok nodes are linux/amd64: {report}");
+    let skipped = report["skipped"].to_string();
+    assert!(skipped.contains(&arm.digest) && skipped.contains("linux/arm64"), "{skipped}");
+    assert!(skopeo_manifest(&host, &format!("{repo}:v1")).is_some_and(|m| images::digest(&m) == amd.digest));
+    // Asking for the missing platform is an error that says how to get what is there.
+    let out = push(&c, cache.path(), &[layout, &format!("{repo}:arm"), "--platform", "linux/arm64"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no pushable platform"), "{}", stderr(&out));
+    assert!(skopeo_manifest(&host, &format!("{repo}:arm")).is_none());
+}
+
+#[test]
+fn multi_image_tarballs_push_all_or_the_one_picked() {
+    let c = require_cluster!("multi_image_tarballs_push_all_or_the_one_picked");
+    let (host, _) = cluster_registry(&c);
+    let cache = tempfile::tempdir().expect("cache");
+    let work = tempfile::tempdir().expect("work");
+    let a = images::image(&work.path().join("a"), &[MB], seed(), false, "amd64");
+    let b = images::image(&work.path().join("b"), &[MB], seed() + 1, false, "amd64");
+    let (ra, rb) = (unique("kit/multi-a"), unique("kit/multi-b"));
+    let (ta, tb) = (format!("{ra}:1"), format!("{rb}:2"));
+    let tar = work.path().join("both.tar");
+    images::write_docker_save(&tar, &[(&a, &[ta.as_str()]), (&b, &[tb.as_str()])]);
+    let tar = tar.to_str().expect("utf-8");
+    // One NAME for two images is ambiguous: a usage error that lists them.
+    let out = push(&c, cache.path(), &[tar, "kit/x:1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&ta) && stderr(&out).contains(&tb), "{}", stderr(&out));
+    // --image picks one.
+    let out = push(&c, cache.path(), &[tar, "--image", &tb]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 1);
+    assert!(skopeo_manifest(&host, &tb).is_some() && skopeo_manifest(&host, &ta).is_none());
+    // No NAME: every image under its own tag.
+    let out = push(&c, cache.path(), &[tar]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 2, "{}", stdout(&out));
+    assert!(skopeo_manifest(&host, &ta).is_some());
+}
+
+#[test]
+fn corrupt_sources_are_refused_before_anything_is_tagged() {
+    let c = require_cluster!("corrupt_sources_are_refused_before_anything_is_tagged");
+    let (host, _) = cluster_registry(&c);
+    let cache = tempfile::tempdir().expect("cache");
+    let work = tempfile::tempdir().expect("work");
+
+    // A layer whose bytes changed but not its size: the digest check catches it mid-stream.
+    let img = small_image(&work.path().join("bad-digest"), true);
+    let layout = work.path().join("bad-digest/layout");
+    images::write_oci_layout(&layout, &img, None);
+    let victim = layout.join("blobs/sha256").join(img.layers[0].digest.trim_start_matches("sha256:"));
+    let mut data = std::fs::read(&victim).expect("layer");
+    let last = data.len() - 100;
+    data[last] ^= 0xff;
+    std::fs::write(&victim, &data).expect("corrupt");
+    let repo = unique("kit/corrupt");
+    let out = push(&c, cache.path(), &[layout.to_str().expect("utf-8"), &format!("{repo}:v1")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("corrupt"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no manifest was written"), "{}", stderr(&out));
+    assert!(skopeo_manifest(&host, &format!("{repo}:v1")).is_none());
+
+    // A truncated docker save: refused while reading it, before any request.
+    let img = small_image(&work.path().join("truncated"), false);
+    let tar = work.path().join("truncated/image.tar");
+    let tag = format!("{}:v1", unique("kit/truncated"));
+    images::write_docker_save(&tar, &[(&img, &[tag.as_str()])]);
+    let data = std::fs::read(&tar).expect("tar");
+    std::fs::write(&tar, &data[..data.len() / 2]).expect("truncate");
+    let out = push(&c, cache.path(), &[tar.to_str().expect("utf-8"), "-v=6"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("truncated or corrupt"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("verb="), "nothing is sent for a truncated source: {}", stderr(&out));
+    assert!(skopeo_manifest(&host, &tag).is_none());
+}
+
+#[test]
+fn a_registry_that_dies_mid_push_leaves_no_tag() {
+    let c = require_cluster!("a_registry_that_dies_mid_push_leaves_no_tag");
+    let mut registry = kubectl_kit_tests::registry::Registry::start();
+    let cache = tempfile::tempdir().expect("cache");
+    let work = tempfile::tempdir().expect("work");
+    let img = images::image(&work.path().join("layers"), &[96 * MB, 96 * MB, 96 * MB], seed(), true, "amd64");
+    images::write_oci_layout(&work.path().join("layout"), &img, None);
+    let layout = work.path().join("layout");
+    let mut child = c
+        .plugin("push_image", cache.path())
+        .args([layout.to_str().expect("utf-8"), "kit/dies:v1", "--registry", &registry.host, "-v=6"])
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("push starts");
+    // Kill the registry as soon as the first upload has started.
+    let stderr_pipe = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr_pipe).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut log = String::new();
+    loop {
+        let line = rx.recv_timeout(Duration::from_secs(30)).expect("the push logs its requests");
+        log.push_str(&line);
+        log.push('\n');
+        if line.contains("verb=\"POST\"") {
+            break;
+        }
+    }
+    registry.kill();
+    let status = child.wait().expect("push ends");
+    log.extend(rx.try_iter().map(|l| l + "\n"));
+    assert_eq!(status.code(), Some(1), "{log}");
+    assert!(log.contains("no manifest was written, so kit/dies:v1 was not changed"), "{log}");
+    registry.restart();
+    assert!(skopeo_manifest(&registry.host, "kit/dies:v1").is_none(), "a tag was written");
+    // And a push to the restarted registry completes, re-using what had arrived.
+    let out = push(&c, cache.path(), &[layout.to_str().expect("utf-8"), "kit/dies:v1", "--registry", &registry.host]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(skopeo_manifest(&registry.host, "kit/dies:v1").is_some_and(|m| images::digest(&m) == img.digest));
+}
