@@ -407,3 +407,84 @@ fn a_registry_that_dies_mid_push_leaves_no_tag() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(skopeo_manifest(&registry.host, "kit/dies:v1").is_some_and(|m| images::digest(&m) == img.digest));
 }
+
+#[test]
+fn port_forward_pushes_through_the_api_server() {
+    let c = require_cluster!("port_forward_pushes_through_the_api_server");
+    let (host, pull) = cluster_registry(&c);
+    let (_, registry_port) = host.rsplit_once(':').expect("host:port");
+    let ns = c.namespace("push-pf");
+    // An in-cluster registry as the API server sees it: a Deployment and a Service. Its pod runs
+    // on a kwok node, so kwok's kubelet endpoint serves the port-forward, and a kwok PortForward
+    // rule sends the pod's port 5000 to the real registry.
+    c.apply(
+        &ns.name,
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: registry\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {app: registry}\n  template:\n    metadata:\n      labels: {app: registry}\n    spec:\n      containers:\n      - name: registry\n        image: registry:2\n        ports:\n        - {containerPort: 5000, name: registry}\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: registry\nspec:\n  selector: {app: registry}\n  ports:\n  - {port: 5000, targetPort: registry, name: registry}\n",
+    );
+    c.kubectl_ok(&["-n", &ns.name, "wait", "--for=condition=Available", "deployment/registry", "--timeout=60s"]);
+    let pod = c.kubectl_ok(&[
+        "-n",
+        &ns.name,
+        "get",
+        "pods",
+        "-l",
+        "app=registry",
+        "-o",
+        "jsonpath={.items[0].metadata.name}",
+    ]);
+    c.apply(
+        &ns.name,
+        &format!(
+            "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: PortForward\nmetadata:\n  name: {pod}\nspec:\n  forwards:\n  - ports: [5000]\n    target: {{address: 127.0.0.1, port: {registry_port}}}\n"
+        ),
+    );
+    c.wait_for("ready endpoints of the registry Service", Duration::from_secs(60), || {
+        c.kubectl_ok(&[
+            "-n",
+            &ns.name,
+            "get",
+            "endpointslices",
+            "-l",
+            "kubernetes.io/service-name=registry",
+            "-o",
+            "jsonpath={.items[*].endpoints[*].conditions.ready}",
+        ])
+        .contains("true")
+    });
+    let cache = tempfile::tempdir().expect("cache");
+    let work = tempfile::tempdir().expect("work");
+    let img = small_image(work.path(), true);
+    images::write_oci_layout(&work.path().join("layout"), &img, None);
+    let layout = work.path().join("layout");
+    let repo = unique("kit/forwarded");
+    let out = push(
+        &c,
+        cache.path(),
+        &[layout.to_str().expect("utf-8"), &format!("{repo}:v1"), "--port-forward", "-o", "json"],
+    );
+    // Bare --port-forward looks for kube-system/registry, which this cluster does not have.
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no registry Service kube-system/registry"), "{}", stderr(&out));
+    let out = push(
+        &c,
+        cache.path(),
+        &[
+            layout.to_str().expect("utf-8"),
+            &format!("{repo}:v1"),
+            &format!("--port-forward={}/registry", ns.name),
+            "-o",
+            "json",
+        ],
+    );
+    assert!(
+        stderr(&out).contains(&format!("pushing through a port-forward to {}/{pod}:5000", ns.name)),
+        "{}",
+        stderr(&out)
+    );
+    let report = &json(&out)["images"][0];
+    assert_eq!(report["digest"], img.digest.as_str());
+    assert_eq!(report["reference"], format!("{pull}/{repo}@{}", img.digest), "the ConfigMap still names the pull host");
+    // The bytes really went through the API server into the registry.
+    assert!(skopeo_manifest(&host, &format!("{repo}:v1")).is_some_and(|m| images::digest(&m) == img.digest));
+    assert_eq!(skopeo_pull(&host, &format!("{repo}:v1")).len(), 5, "config, three layers and the manifest");
+}

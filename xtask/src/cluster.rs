@@ -367,6 +367,9 @@ fn start_all(
             format!("--client-ca-file={}", p("ca.crt")),
             s("--authorization-mode=Node,RBAC"),
             s("--enable-admission-plugins=NodeRestriction"),
+            // port-forward (and logs, exec) reach kwok's kubelet endpoint through the nodes'
+            // InternalDNS address `localhost`; the TEST-NET-3 InternalIPs are never dialled.
+            s("--kubelet-preferred-address-types=InternalDNS,InternalIP,Hostname,ExternalDNS,ExternalIP"),
             s("--allow-privileged=true"),
             s("--service-account-issuer=https://kubernetes.default.svc.cluster.local"),
             format!("--service-account-key-file={}", p("sa.pub")),
@@ -429,6 +432,10 @@ fn start_all(
     )?;
     let stage = kwok_dir.join("kustomize/stage");
     let kwok_port = state.port("kwok");
+    // kwok's PortForward rules (pod port → a local address) are objects it watches: its CRD
+    // must exist before kwok starts.
+    let crd = kwok_dir.join("kustomize/crd/bases/kwok.x-k8s.io_portforwards.yaml");
+    apply(&std::fs::read_to_string(&crd).with_context(|| format!("reading {}", crd.display()))?)?;
     spawn(
         "kwok",
         &bin.join("kwok"),
@@ -438,6 +445,7 @@ fn start_all(
             format!("--server-address=127.0.0.1:{kwok_port}"),
             format!("--node-port={kwok_port}"),
             s("--node-lease-duration-seconds=40"),
+            s("--enable-crds=PortForward"),
             format!("--tls-cert-file={}", p("apiserver.crt")),
             format!("--tls-private-key-file={}", p("apiserver.key")),
             format!("--config={}", stage.join("node/fast/node-initialize.yaml").display()),
@@ -542,6 +550,8 @@ status:
     address: 203.0.113.{ip}
   - type: Hostname
     address: kit-node-{zone}
+  - type: InternalDNS
+    address: localhost
   allocatable: {{cpu: 1k, memory: 4Ti, pods: \"20000\"}}
   capacity: {{cpu: 1k, memory: 4Ti, pods: \"20000\"}}
 ",

@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod discover;
 pub mod image;
+pub mod portforward;
 pub mod progress;
 pub mod push;
 pub mod reference;
@@ -70,6 +71,12 @@ pub struct Cli {
     /// Allow plain HTTP to a registry that is not on a loopback address
     #[arg(long)]
     pub insecure: bool,
+
+    /// Push through the API server's port-forward to the in-cluster registry Service
+    /// ([NAMESPACE/]SERVICE; default: the ConfigMap's hostFromClusterNetwork, else
+    /// kube-system/registry), for registries not reachable from here
+    #[arg(long, value_name = "[NAMESPACE/]SERVICE", num_args = 0..=1, require_equals = true, default_missing_value = "", conflicts_with = "registry")]
+    pub port_forward: Option<String>,
 
     /// Compression of uncompressed layers: auto = none to loopback registries, gzip otherwise
     #[arg(long, value_enum, default_value = "auto")]
@@ -139,15 +146,25 @@ pub async fn run(cli: Cli) -> Result<()> {
     // multi-platform sources) and --set-image.
     let named_host = cli.registry.clone().or_else(|| plan.target.as_ref().and_then(|t| t.host.clone()));
     let needs_platforms = plan.platforms.is_none() && opened.has_index();
-    let kube = if named_host.is_none() || needs_platforms || plan.set_image.is_some() {
+    let kube = if named_host.is_none() || needs_platforms || plan.set_image.is_some() || cli.port_forward.is_some() {
         Some(Kube::connect(&cli.global).await?)
     } else {
         None
     };
-    let (push_host, pull_host) = match (&named_host, &kube) {
-        (Some(h), _) => (h.clone(), h.clone()),
-        (None, Some(k)) => registry_of_cluster(k).await?,
-        (None, None) => return Err(Error::runtime("internal: no registry and no cluster")),
+    let (push_host, pull_host, from_cluster) = match (&named_host, &kube, &cli.port_forward) {
+        (_, Some(k), Some(spec)) => {
+            let hosting = discover::hosting(k).await?;
+            let forward =
+                portforward::start(k, Some(spec.as_str()).filter(|s| !s.is_empty()), hosting.as_ref()).await?;
+            output::warn(&format!("pushing through a port-forward to {}", forward.target));
+            (forward.local, forward.pull_host, false)
+        }
+        (Some(h), _, _) => (h.clone(), h.clone(), false),
+        (None, Some(k), None) => {
+            let (push, pull) = registry_of_cluster(k).await?;
+            (push, pull, true)
+        }
+        (None, None, _) => return Err(Error::runtime("internal: no registry and no cluster")),
     };
     // --set-image is checked before anything is pushed.
     let set_image = match (&plan.set_image, &kube) {
@@ -182,7 +199,14 @@ pub async fn run(cli: Cli) -> Result<()> {
         cli.global.verbosity,
         cli.global.request_timeout.filter(|t| !t.is_zero()),
     )?;
-    registry.ping().await?;
+    registry.ping().await.map_err(|e| {
+        if from_cluster && e.message.starts_with("cannot reach") {
+            // The ConfigMap names a host this machine cannot reach (a remote cluster).
+            e.hint("if the registry runs in the cluster, push through the API server with --port-forward")
+        } else {
+            e
+        }
+    })?;
 
     let compress = match cli.compress {
         Compress::Auto if loopback => Compress::None,

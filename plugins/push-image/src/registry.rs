@@ -142,7 +142,12 @@ impl Registry {
         } else {
             builder.https_only().enable_http1().wrap_connector(http)
         };
-        let client = Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(30)).build(connector);
+        // writev: hand each 1 MiB chunk to the socket as it is, rather than copying it into
+        // hyper's write buffer first.
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .http1_writev(true)
+            .build(connector);
         let scheme = if plain_http { "http" } else { "https" };
         Ok(Registry {
             host: host.to_string(),

@@ -88,8 +88,9 @@ fn pump(
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
     let mut total = 0u64;
     let mut held: Option<Bytes> = None;
+    let pool = Pool::default();
     loop {
-        let mut buf = vec![0u8; CHUNK];
+        let mut buf = pool.take();
         let mut filled = 0;
         while filled < CHUNK {
             match reader.read(&mut buf[filled..]) {
@@ -102,10 +103,9 @@ fn pump(
         if filled == 0 {
             break;
         }
-        buf.truncate(filled);
-        ctx.update(&buf);
+        ctx.update(&buf[..filled]);
         total += filled as u64;
-        if let Some(previous) = held.replace(Bytes::from(buf)) {
+        if let Some(previous) = held.replace(Bytes::from_owner(Pooled { buf, len: filled, pool: pool.clone() })) {
             let n = previous.len() as u64;
             if tx.blocking_send(Ok(previous)).is_err() {
                 return; // The request was dropped.
@@ -124,6 +124,39 @@ fn pump(
         let n = last.len() as u64;
         if tx.blocking_send(Ok(last)).is_ok() {
             sent.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Chunk buffers come back when the network is done with them: a blob of any size is read
+/// through the same few buffers, without a fresh (page-faulting) allocation per chunk.
+#[derive(Clone, Default)]
+struct Pool(Arc<std::sync::Mutex<Vec<Vec<u8>>>>);
+
+impl Pool {
+    fn take(&self) -> Vec<u8> {
+        self.0.lock().ok().and_then(|mut free| free.pop()).unwrap_or_else(|| vec![0u8; CHUNK])
+    }
+}
+
+struct Pooled {
+    buf: Vec<u8>,
+    len: usize,
+    pool: Pool,
+}
+
+impl AsRef<[u8]> for Pooled {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        if let Ok(mut free) = self.pool.0.lock()
+            && free.len() <= IN_FLIGHT + 2
+        {
+            free.push(std::mem::take(&mut self.buf));
         }
     }
 }
