@@ -55,7 +55,19 @@ pub fn run() -> Result<()> {
         paths::bin().display(),
         paths::kubeconfig().display()
     ));
-    for line in TOUR {
+    // An image to push, as `docker save numbers-api:dev -o numbers-api.tar` would write it.
+    let demo = paths::root().join("target").join("demo");
+    let _ = std::fs::remove_dir_all(&demo);
+    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(1);
+    let img = kubectl_kit_tests::images::image(&demo.join("layers"), &[4 << 20, 1 << 20], seed, false, "amd64");
+    let tarball = demo.join("numbers-api.tar");
+    kubectl_kit_tests::images::write_docker_save(&tarball, &[(&img, &["numbers-api:dev"])]);
+    let push = [
+        format!("kubectl push-image {}", tarball.display()),
+        format!("kubectl push-image {} --set-image deployment/numbers-api -o yaml", tarball.display()),
+        "kubectl cols deploy images".to_string(),
+    ];
+    for line in TOUR.iter().map(|l| l.to_string()).chain(push) {
         util::say(&format!("$ {line}\n"));
         let words: Vec<&str> = line.split_whitespace().skip(1).collect();
         // Through kubectl's own plugin mechanism, as a user would run it.

@@ -9,7 +9,8 @@ use anyhow::{Context, Result, bail};
 
 use crate::{paths, util};
 
-const TARGETS: &[&str] = &["jsonpath", "custom_columns", "presets_yaml", "projection"];
+const TARGETS: &[&str] =
+    &["jsonpath", "custom_columns", "presets_yaml", "projection", "image_reference", "registry_auth", "image_archive"];
 
 pub fn run(args: &[&str]) -> Result<()> {
     let mut seconds = 60u64;

@@ -54,6 +54,14 @@ const MODULES: &[Module] = &[
         // "unknown".
         stamps: &["sigs.k8s.io/krew/internal/version.gitTag=v0.5.0"],
     },
+    // crane (go-containerregistry), the push-image benchmark's second peer.
+    Module {
+        dir: "crane",
+        packages: &["github.com/google/go-containerregistry/cmd/crane"],
+        binaries: &["crane"],
+        kube_version: None,
+        stamps: &[],
+    },
 ];
 
 /// The Go toolchain, or a clear error.
