@@ -10,8 +10,8 @@
 //! - `-o json|yaml|csv|markdown`: the projected table as data.
 //!
 //! Lists are read page by page and each item is decoded only as far as the columns read it;
-//! only the finished cells are kept (column widths need every row), packed in fixed-size chunks
-//! (see `rows`).
+//! only the finished cells are kept (column widths need every row), packed, with values that
+//! repeat down a column stored once (see `rows`).
 
 pub mod presets;
 mod rows;
