@@ -653,24 +653,24 @@ impl Plan {
                 return vec![];
             }
             Mode::Table(DataFormat::Csv) => {
-                let mut s = String::new();
+                let mut out = Chunked::new();
                 if show_headers {
-                    s.push_str(&csv_line(self.headers().iter().map(String::as_str)));
+                    out.push(&csv_line(self.headers().iter().map(String::as_str)));
                 }
-                rows.each_line(|l| s.push_str(&csv_line(l.split('\0'))));
-                output::out(&s);
+                rows.each_line(|l| out.push(&csv_line(l.split('\0'))));
+                out.finish();
                 return vec![];
             }
             Mode::Table(DataFormat::Markdown) => {
-                let mut s = String::new();
+                let mut out = Chunked::new();
                 let h = self.headers();
-                s.push_str(&md_line(h.iter().map(String::as_str)));
-                s.push_str(&format!("|{}\n", "---|".repeat(h.len())));
+                out.push(&md_line(h.iter().map(String::as_str)));
+                out.push(&format!("|{}\n", "---|".repeat(h.len())));
                 rows.each_line(|l| {
                     let cells: Vec<String> = l.split('\0').map(|c| c.replace(['\n', '\r'], " ")).collect();
-                    s.push_str(&md_line(cells.iter().map(String::as_str)));
+                    out.push(&md_line(cells.iter().map(String::as_str)));
                 });
-                output::out(&s);
+                out.finish();
                 return vec![];
             }
             _ => {}
@@ -696,22 +696,18 @@ impl Plan {
                 }
             }
         });
-        let mut buf = String::with_capacity(64 * 1024);
+        let mut out = Chunked::new();
         all(&mut |l| {
             let cells: Vec<&str> = l.split('\t').collect();
             for (i, c) in cells.iter().enumerate() {
-                buf.push_str(c);
+                out.push(c);
                 if i + 1 < cells.len() {
-                    buf.extend(std::iter::repeat_n(' ', widths[i].saturating_sub(c.chars().count())));
+                    out.pad(widths[i].saturating_sub(c.chars().count()));
                 }
             }
-            buf.push('\n');
-            if buf.len() >= 60 * 1024 {
-                output::out(&buf);
-                buf.clear();
-            }
+            out.push("\n");
         });
-        output::out(&buf);
+        out.finish();
         widths
     }
 
@@ -837,6 +833,36 @@ fn watch_line(cells: &[String], widths: &mut Vec<usize>) -> String {
     }
     s.push('\n');
     s
+}
+
+/// Standard output written in pieces of about 64 KiB, so that the text of a long table is never
+/// held whole.
+struct Chunked {
+    buf: String,
+}
+
+impl Chunked {
+    fn new() -> Self {
+        Chunked { buf: String::with_capacity(64 * 1024) }
+    }
+
+    fn push(&mut self, text: &str) {
+        self.buf.push_str(text);
+        if self.buf.len() >= 60 * 1024 {
+            output::out(&self.buf);
+            self.buf.clear();
+        }
+    }
+
+    /// `n` spaces.
+    fn pad(&mut self, n: usize) {
+        self.buf.extend(std::iter::repeat_n(' ', n));
+    }
+
+    /// Writes what is left.
+    fn finish(self) {
+        output::out(&self.buf);
+    }
 }
 
 fn csv_line<'a>(cells: impl Iterator<Item = &'a str>) -> String {
