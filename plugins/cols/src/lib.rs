@@ -10,9 +10,11 @@
 //! - `-o json|yaml|csv|markdown`: the projected table as data.
 //!
 //! Lists are read page by page and each item is decoded only as far as the columns read it;
-//! only the finished cells are kept (column widths need every row).
+//! only the finished cells are kept (column widths need every row), packed, with values that
+//! repeat down a column stored once (see `rows`).
 
 pub mod presets;
+mod rows;
 pub mod spec;
 
 use std::io::Read as _;
@@ -30,6 +32,7 @@ use kubectl_kit_core::projection::Projection;
 use kubectl_kit_core::{Error, Kube, Result};
 use serde_json::Value;
 
+use crate::rows::Rows;
 use crate::spec::Spec;
 
 /// Print Kubernetes objects with named column presets, or with kubectl's custom-columns and
@@ -398,50 +401,6 @@ fn spec_error(e: columns::SpecError) -> Error {
     }
 }
 
-/// Rows collected for a table, kept compact because column widths need every row: all rendered
-/// lines in one string (cells joined by the separator), where each line ends, and sort keys only
-/// when sorting.
-#[derive(Default)]
-struct Rows {
-    text: String,
-    ends: Vec<usize>,
-    keys: Vec<SortKey>,
-    /// Print order after sorting (indexes into `ends`).
-    order: Option<Vec<usize>>,
-}
-
-impl Rows {
-    fn push(&mut self, key: Option<SortKey>, line: &str) {
-        self.text.push_str(line);
-        self.ends.push(self.text.len());
-        if let Some(k) = key {
-            self.keys.push(k);
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-
-    fn line(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.text[start..self.ends[i]]
-    }
-
-    /// Lines in print order.
-    fn lines(&self) -> impl Iterator<Item = &str> {
-        let order: Box<dyn Iterator<Item = usize>> = match &self.order {
-            Some(o) => Box::new(o.iter().copied()),
-            None => Box::new(0..self.len()),
-        };
-        order.map(|i| self.line(i))
-    }
-}
-
 async fn run_cluster(cli: &Cli, mut plan: Plan) -> Result<()> {
     let kube = Kube::connect(&cli.global).await?;
     let mut resolved: Vec<Resource> = vec![];
@@ -524,7 +483,7 @@ async fn run_cluster(cli: &Cli, mut plan: Plan) -> Result<()> {
     let single = names.len() == 1 && resolved.len() == 1;
     let projection = plan.projection(single);
     let mut objects: Vec<Value> = vec![];
-    let mut rows = Rows::default();
+    let mut rows = plan.rows();
     let mut last_rv = String::new();
     let keep_objects = matches!(plan.mode, Mode::JsonPath { .. });
     for r in &resolved {
@@ -617,22 +576,23 @@ impl Plan {
             Some(t) => Some(SortKey::of(t, obj)?),
             None => None,
         };
-        let mut line = String::new();
-        for (i, c) in self.columns.iter().enumerate() {
-            if i > 0 {
-                line.push(self.separator());
-            }
+        for c in &self.columns {
             let cell = if self.is_data() { c.cell_raw(obj) } else { c.cell(obj) }.map_err(|e| Error::runtime(e.0))?;
             if self.is_data() {
                 // JSON, YAML, CSV and Markdown carry the exact text (only NUL, the separator,
                 // is replaced); tables are escaped for the terminal.
-                line.push_str(&cell.replace('\0', "\u{fffd}"));
+                rows.cell(&cell.replace('\0', "\u{fffd}"));
             } else {
-                line.push_str(&output::escape(&cell));
+                rows.cell(&output::escape(&cell));
             }
         }
-        rows.push(key, &line);
+        rows.end_row(key);
         Ok(())
+    }
+
+    /// Storage for this plan's rows.
+    fn rows(&self) -> Rows {
+        Rows::new(self.columns.len(), self.separator())
     }
 
     fn sort_rows(&self, rows: &mut Rows, single: bool) -> Result<()> {
@@ -645,7 +605,7 @@ impl Plan {
                 self.sort_source
             )));
         }
-        let mut keyed: Vec<(SortKey, usize)> = std::mem::take(&mut rows.keys).into_iter().zip(0..).collect();
+        let mut keyed: Vec<(SortKey, u32)> = std::mem::take(&mut rows.keys).into_iter().zip(0..).collect();
         sort_like_kubectl(&mut keyed)?;
         rows.order = Some(keyed.into_iter().map(|(_, i)| i).collect());
         Ok(())
@@ -675,10 +635,12 @@ impl Plan {
         match self.mode {
             Mode::Table(DataFormat::Json) | Mode::Table(DataFormat::Yaml) => {
                 let headers = self.headers();
-                let data: Vec<serde_json::Map<String, Value>> = rows
-                    .lines()
-                    .map(|l| headers.iter().cloned().zip(l.split('\0').map(|c| Value::String(c.to_string()))).collect())
-                    .collect();
+                let mut data: Vec<serde_json::Map<String, Value>> = Vec::with_capacity(rows.len());
+                rows.each_line(|l| {
+                    data.push(
+                        headers.iter().cloned().zip(l.split('\0').map(|c| Value::String(c.to_string()))).collect(),
+                    );
+                });
                 let text = if self.mode == Mode::Table(DataFormat::Json) {
                     output::to_json(&data)
                 } else {
@@ -691,31 +653,24 @@ impl Plan {
                 return vec![];
             }
             Mode::Table(DataFormat::Csv) => {
-                let mut s = String::new();
+                let mut out = Chunked::new();
                 if show_headers {
-                    s.push_str(&csv_line(self.headers().iter().map(String::as_str)));
+                    out.push(&csv_line(self.headers().iter().map(String::as_str)));
                 }
-                for l in rows.lines() {
-                    s.push_str(&csv_line(l.split('\0')));
-                }
-                output::out(&s);
+                rows.each_line(|l| out.push(&csv_line(l.split('\0'))));
+                out.finish();
                 return vec![];
             }
             Mode::Table(DataFormat::Markdown) => {
-                let mut s = String::new();
+                let mut out = Chunked::new();
                 let h = self.headers();
-                s.push_str(&md_line(h.iter().map(String::as_str)));
-                s.push_str(&format!("|{}\n", "---|".repeat(h.len())));
-                for l in rows.lines() {
-                    s.push_str(&md_line(
-                        l.split('\0')
-                            .map(|c| c.replace(['\n', '\r'], " "))
-                            .collect::<Vec<_>>()
-                            .iter()
-                            .map(String::as_str),
-                    ));
-                }
-                output::out(&s);
+                out.push(&md_line(h.iter().map(String::as_str)));
+                out.push(&format!("|{}\n", "---|".repeat(h.len())));
+                rows.each_line(|l| {
+                    let cells: Vec<String> = l.split('\0').map(|c| c.replace(['\n', '\r'], " ")).collect();
+                    out.push(&md_line(cells.iter().map(String::as_str)));
+                });
+                out.finish();
                 return vec![];
             }
             _ => {}
@@ -723,9 +678,14 @@ impl Plan {
         // kubectl's tabwriter layout, straight from the compact rows: one pass for the widths,
         // one to write, flushed in chunks.
         let headers = self.headers().join("\t");
-        let all = || (show_headers.then_some(headers.as_str())).into_iter().chain(rows.lines());
+        let all = |f: &mut dyn FnMut(&str)| {
+            if show_headers {
+                f(&headers);
+            }
+            rows.each_line(f);
+        };
         let mut widths: Vec<usize> = vec![];
-        for l in all() {
+        all(&mut |l| {
             let cells: Vec<&str> = l.split('\t').collect();
             for (i, c) in cells.iter().take(cells.len().saturating_sub(1)).enumerate() {
                 let w = (c.chars().count() + 3).max(6);
@@ -735,23 +695,19 @@ impl Plan {
                     widths[i] = widths[i].max(w);
                 }
             }
-        }
-        let mut buf = String::with_capacity(64 * 1024);
-        for l in all() {
+        });
+        let mut out = Chunked::new();
+        all(&mut |l| {
             let cells: Vec<&str> = l.split('\t').collect();
             for (i, c) in cells.iter().enumerate() {
-                buf.push_str(c);
+                out.push(c);
                 if i + 1 < cells.len() {
-                    buf.extend(std::iter::repeat_n(' ', widths[i].saturating_sub(c.chars().count())));
+                    out.pad(widths[i].saturating_sub(c.chars().count()));
                 }
             }
-            buf.push('\n');
-            if buf.len() >= 60 * 1024 {
-                output::out(&buf);
-                buf.clear();
-            }
-        }
-        output::out(&buf);
+            out.push("\n");
+        });
+        out.finish();
         widths
     }
 
@@ -823,25 +779,26 @@ impl Plan {
                 let text = serde_json::to_string(&event["object"]).unwrap_or_default();
                 let mut obj = kubectl_kit_core::projection::decode(&text, projection).unwrap_or(Value::Null);
                 columns::normalize_list_item(&mut obj, &r.api_version(), &r.kind);
-                let mut rows = Rows::default();
+                let mut rows = self.rows();
                 self.row(&obj, &mut rows)?;
-                let cells: Vec<String> =
-                    rows.lines().next().map(|l| l.split('\t').map(String::from).collect()).unwrap_or_default();
-                output::out(&watch_line(&cells, &mut widths));
+                rows.each_line(|l| {
+                    let cells: Vec<String> = l.split('\t').map(String::from).collect();
+                    output::out(&watch_line(&cells, &mut widths));
+                });
             }
             if gone {
                 // The resourceVersion expired: start again from a fresh list.
                 output::warn("the watch expired (410 Gone); listing again");
-                let mut rows = Rows::default();
+                let mut rows = self.rows();
                 let meta = list::for_each(kube, r, ns, opts, projection, |mut obj| {
                     columns::normalize_list_item(&mut obj, &r.api_version(), &r.kind);
                     self.row(&obj, &mut rows)
                 })
                 .await?;
-                for l in rows.lines() {
+                rows.each_line(|l| {
                     let cells: Vec<String> = l.split('\t').map(String::from).collect();
                     output::out(&watch_line(&cells, &mut widths));
-                }
+                });
                 rv = meta.resource_version;
             }
         }
@@ -876,6 +833,36 @@ fn watch_line(cells: &[String], widths: &mut Vec<usize>) -> String {
     }
     s.push('\n');
     s
+}
+
+/// Standard output written in pieces of about 64 KiB, so that the text of a long table is never
+/// held whole.
+struct Chunked {
+    buf: String,
+}
+
+impl Chunked {
+    fn new() -> Self {
+        Chunked { buf: String::with_capacity(64 * 1024) }
+    }
+
+    fn push(&mut self, text: &str) {
+        self.buf.push_str(text);
+        if self.buf.len() >= 60 * 1024 {
+            output::out(&self.buf);
+            self.buf.clear();
+        }
+    }
+
+    /// `n` spaces.
+    fn pad(&mut self, n: usize) {
+        self.buf.extend(std::iter::repeat_n(' ', n));
+    }
+
+    /// Writes what is left.
+    fn finish(self) {
+        output::out(&self.buf);
+    }
 }
 
 fn csv_line<'a>(cells: impl Iterator<Item = &'a str>) -> String {
@@ -1202,7 +1189,7 @@ fn run_offline(cli: &Cli, plan: &Plan, path: &str) -> Result<()> {
         output::out(&p.jsonpath(&data, as_json)?);
         return Ok(());
     }
-    let mut rows = Rows::default();
+    let mut rows = p.rows();
     for o in &objects {
         if let Err(e) = p.row(o, &mut rows) {
             p.flush_partial(&rows);
