@@ -15,7 +15,6 @@
 //!    core v1, then groups in discovery order with their preferred version first;
 //! 6. failing all that, the word is tried as a Kind.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -593,16 +592,8 @@ fn read_cache(file: &Path) -> Option<Catalog> {
 }
 
 fn write_cache(file: &Path, api: &str, apis: &str) -> std::io::Result<()> {
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-    let dir = file.parent().unwrap_or(Path::new("."));
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
-    let tmp = dir.join(format!(".kubectl-kit.{}.tmp", std::process::id()));
     let doc = serde_json::json!({ "api": api, "apis": apis });
-    {
-        let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
-        f.write_all(doc.to_string().as_bytes())?;
-    }
-    std::fs::rename(&tmp, file)
+    crate::client::write_cache_file(file, doc.to_string().as_bytes())
 }
 
 /// The built-in Kubernetes resources that have short names (v1.35): the table every tutorial's

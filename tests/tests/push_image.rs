@@ -79,6 +79,14 @@ fn small_image(dir: &Path, gzip: bool) -> Image {
     images::image(&dir.join("layers"), &[3 * MB, MB + 17, 4096], seed(), gzip, "amd64")
 }
 
+/// A small image as an OCI layout in `dir/layout`, and that path.
+fn small_layout(dir: &Path) -> (Image, String) {
+    let img = small_image(dir, true);
+    let layout = dir.join("layout");
+    images::write_oci_layout(&layout, &img, None);
+    (img, layout.to_str().expect("utf-8 path").to_string())
+}
+
 fn blob_digests(report: &Value) -> Vec<String> {
     report["blobs"]
         .as_array()
@@ -176,10 +184,8 @@ fn warm_push_sends_no_blob_bytes_and_other_repositories_mount() {
     let (host, _) = cluster_registry(&c);
     let cache = tempfile::tempdir().expect("cache");
     let work = tempfile::tempdir().expect("work");
-    let img = small_image(work.path(), true);
-    images::write_oci_layout(&work.path().join("layout"), &img, None);
-    let layout = work.path().join("layout");
-    let layout = layout.to_str().expect("utf-8");
+    let (_, layout) = small_layout(work.path());
+    let layout = layout.as_str();
     let repo = unique("kit/warm");
     let first = json(&push(&c, cache.path(), &[layout, &format!("{repo}:v1"), "-o", "json"]));
     let blobs = blob_digests(&first["images"][0]).len();
@@ -224,10 +230,8 @@ fn set_image_rolls_the_deployment_to_the_digest() {
     );
     let cache = tempfile::tempdir().expect("cache");
     let work = tempfile::tempdir().expect("work");
-    let img = small_image(work.path(), true);
-    images::write_oci_layout(&work.path().join("layout"), &img, None);
-    let layout = work.path().join("layout");
-    let layout = layout.to_str().expect("utf-8");
+    let (_, layout) = small_layout(work.path());
+    let layout = layout.as_str();
     let repo = unique("kit/web");
     // Two containers: the command must name one; it says so before pushing anything.
     let out = push(
@@ -453,28 +457,16 @@ fn port_forward_pushes_through_the_api_server() {
     });
     let cache = tempfile::tempdir().expect("cache");
     let work = tempfile::tempdir().expect("work");
-    let img = small_image(work.path(), true);
-    images::write_oci_layout(&work.path().join("layout"), &img, None);
-    let layout = work.path().join("layout");
+    let (img, layout) = small_layout(work.path());
     let repo = unique("kit/forwarded");
-    let out = push(
-        &c,
-        cache.path(),
-        &[layout.to_str().expect("utf-8"), &format!("{repo}:v1"), "--port-forward", "-o", "json"],
-    );
+    let out = push(&c, cache.path(), &[layout.as_str(), &format!("{repo}:v1"), "--port-forward", "-o", "json"]);
     // Bare --port-forward looks for kube-system/registry, which this cluster does not have.
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("no registry Service kube-system/registry"), "{}", stderr(&out));
     let out = push(
         &c,
         cache.path(),
-        &[
-            layout.to_str().expect("utf-8"),
-            &format!("{repo}:v1"),
-            &format!("--port-forward={}/registry", ns.name),
-            "-o",
-            "json",
-        ],
+        &[layout.as_str(), &format!("{repo}:v1"), &format!("--port-forward={}/registry", ns.name), "-o", "json"],
     );
     assert!(
         stderr(&out).contains(&format!("pushing through a port-forward to {}/{pod}:5000", ns.name)),

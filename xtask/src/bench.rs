@@ -161,27 +161,11 @@ pub fn build_release() -> Result<PathBuf> {
     Ok(paths::root().join("target").join("release"))
 }
 
-/// Wall time (s) and peak RSS (KiB) of one run, through GNU time; stdout kept for comparison.
+/// Wall time (s) and peak RSS (KiB) of one run of a plugin or kubectl, through GNU time; stdout
+/// kept for comparison.
 fn measure(env: &Env, argv: &[String]) -> Result<(f64, u64, Vec<u8>)> {
-    let time = which::which("time")
-        .or_else(|_| which::which("/usr/bin/time"))
-        .map_err(|_| anyhow::anyhow!("GNU time is needed to measure peak memory: apt-get install time"))?;
-    let report = paths::root().join("target").join("bench").join("time.txt");
-    let c = env.command(argv);
-    let program = c.get_program().to_owned();
-    let args: Vec<_> = c.get_args().map(|a| a.to_owned()).collect();
-    let mut t = Command::new(time);
-    t.arg("-f").arg("%e %M").arg("-o").arg(&report).arg(program).args(args);
-    t.env("KUBECONFIG", &env.kubeconfig).env("KUBECACHEDIR", &env.cache).stdin(Stdio::null()).stderr(Stdio::null());
-    let out = t.output()?;
-    if !out.status.success() {
-        bail!("`{}` failed ({})", argv.join(" "), out.status);
-    }
-    let text = std::fs::read_to_string(&report)?;
-    let mut it = text.split_whitespace();
-    let secs: f64 = it.next().and_then(|s| s.parse().ok()).unwrap_or(0.0);
-    let kib: u64 = it.next().and_then(|s| s.parse().ok()).unwrap_or(0);
-    Ok((secs, kib, out.stdout))
+    let (wall, kib, stdout) = measure_command(env.command(argv))?;
+    Ok((wall.as_secs_f64(), kib, stdout))
 }
 
 const COLS_SPEC: &str =
@@ -357,12 +341,13 @@ fn bench_detach(env: &Env, report: &mut String) -> Result<usize> {
     Ok(record(report, &name, median(o), median(p), 0.5))
 }
 
-/// A command's wall time and peak RSS (KiB) through GNU time, for peers outside the release dir.
-fn measure_command(c: Command) -> Result<(Duration, u64)> {
+/// Wall time, peak RSS (KiB, through GNU time) and stdout of one run of any command; stderr is
+/// kept for the message when it fails.
+fn measure_command(c: Command) -> Result<(Duration, u64, Vec<u8>)> {
     let time = which::which("time")
         .or_else(|_| which::which("/usr/bin/time"))
         .map_err(|_| anyhow::anyhow!("GNU time is needed to measure peak memory: apt-get install time"))?;
-    let report = paths::root().join("target").join("bench").join("time-push.txt");
+    let report = paths::root().join("target").join("bench").join("time.txt");
     let mut t = Command::new(time);
     t.arg("-f").arg("%M").arg("-o").arg(&report).arg(c.get_program()).args(c.get_args());
     for (k, v) in c.get_envs() {
@@ -370,7 +355,7 @@ fn measure_command(c: Command) -> Result<(Duration, u64)> {
             t.env(k, v);
         }
     }
-    t.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    t.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let started = Instant::now();
     let out = t.output()?;
     let elapsed = started.elapsed();
@@ -378,7 +363,7 @@ fn measure_command(c: Command) -> Result<(Duration, u64)> {
         bail!("`{:?}` failed ({}): {}", c.get_program(), out.status, String::from_utf8_lossy(&out.stderr).trim());
     }
     let kib = std::fs::read_to_string(&report)?.trim().parse().unwrap_or(0);
-    Ok((elapsed, kib))
+    Ok((elapsed, kib, out.stdout))
 }
 
 /// `kubectl push-image` against skopeo and crane. Every cold run pushes into a registry
@@ -424,14 +409,14 @@ fn bench_push(env: &Env, report: &mut String) -> Result<usize> {
         for r in [&mut ours_r, &mut skopeo_r, &mut crane_r] {
             fresh(r);
         }
-        let (t_o, rss) = measure_command(ours_cmd(&layout, &ours_r.host, &[]))?;
-        let (t_s, _) = measure_command(skopeo_cmd(format!("oci:{}", layout.display()), &skopeo_r.host))?;
+        let (t_o, rss, _) = measure_command(ours_cmd(&layout, &ours_r.host, &[]))?;
+        let (t_s, _, _) = measure_command(skopeo_cmd(format!("oci:{}", layout.display()), &skopeo_r.host))?;
         let mut c = Command::new(&crane);
         c.arg("push").arg(&layout).arg(format!("{}/bench/app:v1", crane_r.host));
-        let (t_c, _) = measure_command(c)?;
+        let (t_c, _, _) = measure_command(c)?;
         // Warm: everything is there now.
-        let (w_o, _) = measure_command(ours_cmd(&layout, &ours_r.host, &[]))?;
-        let (w_s, _) = measure_command(skopeo_cmd(format!("oci:{}", layout.display()), &skopeo_r.host))?;
+        let (w_o, _, _) = measure_command(ours_cmd(&layout, &ours_r.host, &[]))?;
+        let (w_s, _, _) = measure_command(skopeo_cmd(format!("oci:{}", layout.display()), &skopeo_r.host))?;
         peak = peak.max(rss);
         // The first round warms the page cache and the binaries.
         if round > 0 {
@@ -483,8 +468,8 @@ Requests: warm `kubectl push-image` {requests} for {blobs} blobs (goal {}), {byt
         for r in [&mut ours_r, &mut skopeo_r] {
             fresh(r);
         }
-        let (t_o, rss) = measure_command(ours_cmd(&tar, &ours_r.host, &[]))?;
-        let (t_s, _) = measure_command(skopeo_cmd(format!("docker-archive:{}", tar.display()), &skopeo_r.host))?;
+        let (t_o, rss, _) = measure_command(ours_cmd(&tar, &ours_r.host, &[]))?;
+        let (t_s, _, _) = measure_command(skopeo_cmd(format!("docker-archive:{}", tar.display()), &skopeo_r.host))?;
         peak = peak.max(rss);
         if round > 0 {
             o2.push(t_o);

@@ -6,8 +6,6 @@
 //! `manifest.json`; its manifests are written here, as OCI manifests). Digests are checked
 //! where they can be without reading layers (documents); layers are checked while they stream.
 
-use std::collections::BTreeSet;
-
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -478,11 +476,6 @@ pub fn docker_save_names(store: &Store) -> Vec<Vec<String>> {
     serde_json::from_slice::<Vec<LegacyEntry>>(&bytes)
         .map(|v| v.into_iter().map(|e| e.repo_tags.unwrap_or_default()).collect())
         .unwrap_or_default()
-}
-
-/// Every digest an image set references, for counting.
-pub fn unique_blobs<'a>(images: impl IntoIterator<Item = &'a Image>) -> BTreeSet<String> {
-    images.into_iter().flat_map(|i| i.blobs().map(|b| b.descriptor.digest.clone())).collect()
 }
 
 #[cfg(test)]

@@ -329,10 +329,8 @@ fn select(found: Vec<image::Found>, plan: &Plan) -> Result<Vec<Job>> {
     } else {
         let mut chosen = Vec::new();
         for want in &plan.images {
-            let hit = found.iter().find(|f| {
-                named(f).iter().any(|t| t.repository == want.repository && t.tag == want.tag)
-                    || f.names.iter().any(|n| n == &want.tag && want.repository.is_empty())
-            });
+            let hit =
+                found.iter().find(|f| named(f).iter().any(|t| t.repository == want.repository && t.tag == want.tag));
             match hit {
                 Some(f) => chosen.push(f.clone()),
                 None => {
@@ -394,15 +392,8 @@ fn save_known(path: &std::path::Path, known: &HashMap<String, String>) {
     entries.truncate(KNOWN_LIMIT);
     let map: serde_json::Map<String, serde_json::Value> =
         entries.into_iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.clone()))).collect();
-    let Ok(bytes) = serde_json::to_vec(&map) else { return };
-    if let Some(dir) = path.parent() {
-        let _ = std::fs::create_dir_all(dir);
-        if let Ok(mut tmp) = tempfile::NamedTempFile::new_in(dir) {
-            use std::io::Write;
-            if tmp.write_all(&bytes).is_ok() {
-                let _ = tmp.persist(path);
-            }
-        }
+    if let Ok(bytes) = serde_json::to_vec(&map) {
+        let _ = kubectl_kit_core::client::write_cache_file(path, &bytes);
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
@@ -338,6 +338,3 @@ async fn compress(content: Pushable, how: Compress, temp: &std::path::Path) -> R
         }
     }
 }
-
-/// The counter behind a blob's progress, shared with its body.
-pub type Sent = Arc<AtomicU64>;

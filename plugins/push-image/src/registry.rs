@@ -85,6 +85,8 @@ pub enum Payload<'a> {
         range: &'a store::Bytes,
         /// The digest to check while streaming (`None` for a chunk).
         digest: Option<&'a str>,
+        /// For a chunk: its first and last byte within the blob (`Content-Range`).
+        chunk: Option<(u64, u64)>,
         /// Progress counter.
         sent: &'a Arc<AtomicU64>,
     },
@@ -95,7 +97,7 @@ impl Payload<'_> {
         match self {
             Payload::Empty => Empty::new().map_err(|e| match e {}).boxed(),
             Payload::Bytes(b, _) => Full::new(Bytes::copy_from_slice(b)).map_err(|e| match e {}).boxed(),
-            Payload::Blob { range, digest, sent } => {
+            Payload::Blob { range, digest, sent, .. } => {
                 VerifiedBody::start((*range).clone(), digest.map(str::to_string), Arc::clone(sent)).boxed()
             }
         }
@@ -108,6 +110,11 @@ impl Payload<'_> {
             Payload::Blob { range, .. } => (range.len, Some("application/octet-stream")),
         };
         if let Some(h) = req.headers_mut() {
+            if let Payload::Blob { chunk: Some((first, last)), .. } = self
+                && let Ok(v) = HeaderValue::from_str(&format!("{first}-{last}"))
+            {
+                h.insert(header::CONTENT_RANGE, v);
+            }
             h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
             if let Some(kind) = kind.and_then(|k| HeaderValue::from_str(k).ok()) {
                 h.insert(header::CONTENT_TYPE, kind);
@@ -169,7 +176,7 @@ impl Registry {
     /// `GET /v2/`: is this a registry, and how does it want us to authenticate?
     pub async fn ping(&self) -> Result<()> {
         let url = format!("{}/v2/", self.base);
-        let resp = self.raw(Method::GET, &url, &Payload::Empty, None).await?;
+        let resp = self.raw_with(Method::GET, &url, &Payload::Empty, None, None).await?;
         let status = resp.status();
         if status == StatusCode::UNAUTHORIZED {
             self.learn_challenge(resp.headers()).await?;
@@ -380,16 +387,6 @@ impl Registry {
         }
     }
 
-    async fn raw(
-        &self,
-        method: Method,
-        url: &str,
-        payload: &Payload<'_>,
-        authorization: Option<String>,
-    ) -> Result<Response<Incoming>> {
-        self.raw_with(method, url, payload, authorization, None).await
-    }
-
     async fn raw_with(
         &self,
         method: Method,
@@ -530,7 +527,7 @@ impl Registry {
         }
         let location = self.location(&resp)?;
         let put = with_query(&location, "digest", &blob.digest);
-        let payload = Payload::Blob { range, digest: Some(&blob.digest), sent };
+        let payload = Payload::Blob { range, digest: Some(&blob.digest), chunk: None, sent };
         let resp = self.send(Method::PUT, &put, &payload, &scopes, None).await?;
         match resp.status() {
             StatusCode::CREATED => Ok(Action::Pushed),
@@ -562,23 +559,8 @@ impl Registry {
         while offset < range.len {
             let len = FALLBACK_CHUNK.min(range.len - offset);
             let chunk = store::Bytes { path: Arc::clone(&range.path), offset: range.offset + offset, len };
-            let payload = Payload::Blob { range: &chunk, digest: None, sent };
-            let uri: http::Uri = location
-                .parse()
-                .map_err(|_| Error::runtime(format!("registry {} gave an invalid upload URL", self.host)))?;
-            let authorization = self.authorization(scopes).await?;
-            let mut req = Request::builder()
-                .method(Method::PATCH)
-                .uri(uri)
-                .header(header::CONTENT_RANGE, format!("{offset}-{}", offset + len - 1))
-                .header(header::CONTENT_TYPE, "application/octet-stream")
-                .header(header::CONTENT_LENGTH, len);
-            if let Some(a) = authorization {
-                req = req.header(header::AUTHORIZATION, a);
-            }
-            let req =
-                req.body(payload.body()).map_err(|e| Error::runtime("cannot build a registry request").caused_by(e))?;
-            let resp = self.send_logged(req, &Method::PATCH, &strip_query(&location)).await?;
+            let payload = Payload::Blob { range: &chunk, digest: None, chunk: Some((offset, offset + len - 1)), sent };
+            let resp = self.send(Method::PATCH, &location, &payload, scopes, None).await?;
             if resp.status() != StatusCode::ACCEPTED {
                 return Err(self.failure(&Method::PATCH, &format!("/v2/{repository}/blobs/uploads/…"), resp).await);
             }
