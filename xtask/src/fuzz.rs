@@ -9,8 +9,17 @@ use anyhow::{Context, Result, bail};
 
 use crate::{paths, util};
 
-const TARGETS: &[&str] =
-    &["jsonpath", "custom_columns", "presets_yaml", "projection", "image_reference", "registry_auth", "image_archive"];
+const TARGETS: &[&str] = &[
+    "jsonpath",
+    "custom_columns",
+    "presets_yaml",
+    "projection",
+    "image_reference",
+    "registry_auth",
+    "image_archive",
+    "selectors",
+    "arguments",
+];
 
 pub fn run(args: &[&str]) -> Result<()> {
     let mut seconds = 60u64;
@@ -32,12 +41,24 @@ pub fn run(args: &[&str]) -> Result<()> {
         util::step("installing cargo-fuzz from crates.io");
         util::run(Command::new(&cargo).args(["install", "cargo-fuzz", "--locked"]))?;
     }
+    let fuzz = paths::root().join("fuzz");
     for t in targets {
         util::step(&format!("fuzzing {t} for {seconds}s"));
+        // Structured inputs (JSON documents) are rarely found from nothing: the committed seeds
+        // in fuzz/seeds/TARGET start the run, next to the corpus libFuzzer grows.
+        let corpus = fuzz.join("corpus").join(t);
+        std::fs::create_dir_all(&corpus)?;
+        let mut dirs = vec![corpus.display().to_string()];
+        let seeds = fuzz.join("seeds").join(t);
+        if seeds.is_dir() {
+            dirs.push(seeds.display().to_string());
+        }
         let status = Command::new(&cargo)
-            .current_dir(paths::root().join("fuzz"))
+            .current_dir(&fuzz)
             .env("RUSTC_BOOTSTRAP", "1")
-            .args(["fuzz", "run", t, "--sanitizer", "none", "--", &format!("-max_total_time={seconds}")])
+            .args(["fuzz", "run", t, "--sanitizer", "none"])
+            .args(&dirs)
+            .args(["--", &format!("-max_total_time={seconds}")])
             .status()?;
         if !status.success() {
             bail!("fuzz target {t} found a failure (see fuzz/artifacts/{t})");
