@@ -480,3 +480,88 @@ fn port_forward_pushes_through_the_api_server() {
     assert!(skopeo_manifest(&host, &format!("{repo}:v1")).is_some_and(|m| images::digest(&m) == img.digest));
     assert_eq!(skopeo_pull(&host, &format!("{repo}:v1")).len(), 5, "config, three layers and the manifest");
 }
+
+#[test]
+fn compressed_pushes_decompress_to_the_source_layers() {
+    let c = require_cluster!("compressed_pushes_decompress_to_the_source_layers");
+    let (host, _) = cluster_registry(&c);
+    let cache = tempfile::tempdir().expect("cache");
+    let work = tempfile::tempdir().expect("work");
+    // A docker save: uncompressed layers, whose digests are their diff_ids.
+    let img = small_image(work.path(), false);
+    let tar = work.path().join("image.tar");
+    images::write_docker_save(&tar, &[(&img, &["kit/unused:v1"])]);
+    for (how, media_type) in [
+        ("gzip", "application/vnd.oci.image.layer.v1.tar+gzip"),
+        ("zstd", "application/vnd.oci.image.layer.v1.tar+zstd"),
+    ] {
+        let repo = unique(&format!("kit/compress-{how}"));
+        let tag = format!("{repo}:v1");
+        let out = json(&push(&c, cache.path(), &[tar.to_str().expect("utf-8"), &tag, "--compress", how, "-o", "json"]));
+        let digest = out["images"][0]["digest"].as_str().expect("digest").to_string();
+        let raw = skopeo_manifest(&host, &tag).unwrap_or_else(|| panic!("{how}: skopeo finds no {tag}"));
+        assert_eq!(images::digest(&raw), digest, "{how}");
+        let manifest: Value = serde_json::from_slice(&raw).expect("manifest");
+        let layers = manifest["layers"].as_array().expect("layers");
+        assert_eq!(layers.len(), img.layers.len(), "{how}");
+        // The config (and so the diff_ids) is the source's; the layers are new, compressed blobs.
+        assert_eq!(manifest["config"]["digest"], img.config_digest.as_str(), "{how}");
+        // skopeo pulls every blob and checks its digest; each layer decompresses to its diff_id.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let dest = format!("oci:{}:x", dir.path().join("layout").display());
+        let pulled = Command::new("skopeo")
+            .args(["copy", "--preserve-digests", "--src-tls-verify=false", &format!("docker://{host}/{tag}"), &dest])
+            .output()
+            .expect("skopeo runs");
+        assert!(pulled.status.success(), "{how}: {}", String::from_utf8_lossy(&pulled.stderr));
+        for (layer, source) in layers.iter().zip(&img.layers) {
+            assert_eq!(layer["mediaType"], media_type, "{how}");
+            let d = layer["digest"].as_str().expect("digest");
+            assert_ne!(d, source.digest, "{how}: the layer was not compressed");
+            let blob = std::fs::read(dir.path().join("layout/blobs/sha256").join(&d["sha256:".len()..])).expect("blob");
+            assert_eq!(layer["size"], blob.len() as u64, "{how}");
+            let mut plain = Vec::new();
+            if how == "gzip" {
+                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&blob[..]), &mut plain).expect("gunzip");
+            } else {
+                plain = zstd::stream::decode_all(&blob[..]).expect("unzstd");
+            }
+            assert_eq!(images::digest(&plain), source.diff_id, "{how}: decompressed layer");
+        }
+    }
+}
+
+#[test]
+fn a_registry_answering_500_gets_bounded_retries_and_no_tag() {
+    let c = require_cluster!("a_registry_answering_500_gets_bounded_retries_and_no_tag");
+    let registry = kubectl_kit_tests::registry::Registry::start();
+    let cache = tempfile::tempdir().expect("cache");
+    let work = tempfile::tempdir().expect("work");
+    let (img, layout) = small_layout(work.path());
+    // A file where the registry keeps this repository's uploads: starting an upload fails inside
+    // the real registry, which answers 500 (blob checks still answer 404).
+    let repos = registry.dir().join("data/docker/registry/v2/repositories/kit/fails/_uploads");
+    std::fs::create_dir_all(repos.parent().expect("parent")).expect("dirs");
+    std::fs::write(&repos, b"not a directory").expect("block");
+    let out = push(&c, cache.path(), &[&layout, "kit/fails:v1", "--registry", &registry.host, "-v=6"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("answered 500"), "the registry's status is reported: {err}");
+    assert!(err.contains("no manifest was written, so kit/fails:v1 was not changed"), "{err}");
+    let posts = err.lines().filter(|l| l.contains("verb=\"POST\"")).count();
+    assert!((1..=4 * img.layers.len() + 4).contains(&posts), "retries are bounded: {posts} POSTs\n{err}");
+    assert!(
+        !err.lines().any(|l| l.contains("verb=\"PUT\"") && l.contains("/manifests/")),
+        "a manifest was sent: {err}"
+    );
+    std::fs::remove_file(&repos).expect("unblock");
+    assert!(skopeo_manifest(&registry.host, "kit/fails:v1").is_none(), "a tag was written");
+    // A repository the registry cannot even look into: blob checks answer 500.
+    std::fs::write(registry.dir().join("data/docker/registry/v2/repositories/kit/heads"), b"x").expect("block");
+    let out = push(&c, cache.path(), &[&layout, "kit/heads:v1", "--registry", &registry.host]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("nothing was pushed, so kit/heads:v1 was not changed"), "{}", stderr(&out));
+    let out = push(&c, cache.path(), &[&layout, "kit/fails:v1", "--registry", &registry.host]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(skopeo_manifest(&registry.host, "kit/fails:v1").is_some_and(|m| images::digest(&m) == img.digest));
+}

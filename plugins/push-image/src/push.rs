@@ -104,7 +104,11 @@ pub async fn push(
         })
         .buffer_unordered(CHECKS)
         .try_collect()
-        .await?;
+        .await
+        .map_err(|mut e: Error| {
+            e.message.push_str(&format!("; nothing was pushed, so {repository}:{tag} was not changed"));
+            e
+        })?;
     let present: HashMap<String, bool> = present.into_iter().collect();
     let mut missing: Vec<&Blob> =
         blobs.values().filter(|b| !present.get(&b.descriptor.digest).copied().unwrap_or(false)).collect();
