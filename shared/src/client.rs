@@ -152,7 +152,10 @@ pub fn load_kubeconfig(flags: &GlobalFlags) -> Result<Option<(Kubeconfig, Vec<Pa
 
 /// kube's YAML errors say where; keep that, drop the rest of the chain's noise.
 fn kubeconfig_error_text(e: &kube::config::KubeconfigError) -> String {
-    crate::error::redact(&e.to_string())
+    // The YAML parser appends a drawing of the input after the position; the file may hold
+    // secrets, so only the first line (what and where) is kept.
+    let text = e.to_string();
+    crate::error::redact(text.lines().next().unwrap_or_default())
 }
 
 /// Builds the kube-rs configuration the way kubectl would for these flags.
@@ -316,7 +319,52 @@ fn apply_overrides(kc: &mut Kubeconfig, flags: &GlobalFlags, files: &[PathBuf]) 
     if let Some(name) = ctx_name {
         kc.current_context = Some(name);
     }
-    Ok(())
+    check_tls_material(kc, cluster_name.as_deref(), user_name.as_deref(), &where_)
+}
+
+/// The chosen cluster's authority and user's client certificate, checked before connecting
+/// (see [`crate::certs`]). Flags name themselves; kubeconfig fields are named by their path.
+fn check_tls_material(kc: &Kubeconfig, cluster: Option<&str>, user: Option<&str>, where_: &str) -> Result<()> {
+    use crate::certs::Material;
+    let cluster = cluster
+        .and_then(|n| kc.clusters.iter().find(|c| c.name == n))
+        .and_then(|c| Some((&c.name, c.cluster.as_ref()?)));
+    let authority = match cluster {
+        Some((name, c)) if c.certificate_authority_data.is_some() => Material {
+            field: format!("clusters[{name}].cluster.certificate-authority-data"),
+            data: c.certificate_authority_data.as_deref(),
+            file: None,
+        },
+        Some((name, c)) => Material {
+            field: format!("clusters[{name}].cluster.certificate-authority"),
+            data: None,
+            file: c.certificate_authority.as_deref(),
+        },
+        None => Material { field: String::new(), data: None, file: None },
+    };
+    let user = user
+        .and_then(|n| kc.auth_infos.iter().find(|u| u.name == n))
+        .and_then(|u| Some((&u.name, u.auth_info.as_ref()?)));
+    let client = match user {
+        Some((name, u)) if u.client_certificate_data.is_some() => Material {
+            field: format!("users[{name}].user.client-certificate-data"),
+            data: u.client_certificate_data.as_deref(),
+            file: None,
+        },
+        Some((name, u)) => Material {
+            field: format!("users[{name}].user.client-certificate"),
+            data: None,
+            file: u.client_certificate.as_deref(),
+        },
+        None => Material { field: String::new(), data: None, file: None },
+    };
+    if !authority.field.is_empty() {
+        let _ = crate::error::AUTHORITY.set(match authority.data.or(authority.file) {
+            Some(_) => format!("{} in {where_}", authority.field),
+            None => format!("{} in {where_} (not set: the system's roots are used)", authority.field),
+        });
+    }
+    crate::certs::check(&authority, &client, where_, crate::time::now())
 }
 
 impl Kube {

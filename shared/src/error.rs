@@ -219,6 +219,11 @@ fn take_token(s: &str) -> (&str, &str) {
     (s, "")
 }
 
+/// Where the certificate authority of the connection comes from
+/// (`clusters[kind].cluster.certificate-authority-data in /home/me/.kube/config`), set once
+/// the kubeconfig is read, so that a refused server certificate names the field to check.
+pub(crate) static AUTHORITY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 /// Describes a connection-level failure by walking its source chain.
 pub(crate) fn transport_error(err: &(dyn std::error::Error + 'static)) -> Error {
     let mut chain = vec![err.to_string()];
@@ -239,7 +244,12 @@ pub(crate) fn transport_error(err: &(dyn std::error::Error + 'static)) -> Error 
     if joined.contains("connection refused") {
         e = e.hint("is the cluster running? check --context, --kubeconfig and KUBECONFIG");
     } else if joined.contains("certificate") || joined.contains("unknownissuer") {
-        e = e.hint("the server's certificate was not accepted: check certificate-authority(-data) in the kubeconfig");
+        e = e.hint(match AUTHORITY.get() {
+            Some(field) => format!("the server's certificate was not accepted: check {field}"),
+            None => {
+                "the server's certificate was not accepted: check certificate-authority(-data) in the kubeconfig".into()
+            }
+        });
     } else if joined.contains("timed out") || joined.contains("elapsed") {
         e = e.hint("the server did not answer in time: raise --request-timeout or check the network");
     }

@@ -11,6 +11,7 @@
 //! A plugin's `main` is one call to [`run`], or to [`run_completing`] when it completes values
 //! of its own (services, presets…).
 
+pub mod certs;
 pub mod client;
 pub mod columns;
 pub mod completion;

@@ -149,8 +149,11 @@ async fn load(flags: &GlobalFlags) -> Result<Catalog> {
 }
 
 fn offline(why: &Error) -> Catalog {
+    // The last cause and the hint say why (a refused certificate, a timeout) and what to check.
+    let cause = why.causes.last().map(|c| format!(" ({c})")).unwrap_or_default();
+    let hint = why.hints.first().map(|h| format!("; {h}")).unwrap_or_default();
     output::warn(&format!(
-        "{}; showing the built-in Kubernetes short names (offline: CRDs and aggregated APIs are not included)",
+        "{}{cause}; showing the built-in Kubernetes short names (offline: CRDs and aggregated APIs are not included){hint}",
         why.message
     ));
     discovery::offline()
