@@ -14,6 +14,8 @@ pub struct Registry {
     port: u16,
     dir: tempfile::TempDir,
     child: Option<Child>,
+    /// An `auth:` section for the config, when the registry asks for credentials.
+    auth: String,
 }
 
 fn free_port() -> u16 {
@@ -31,7 +33,32 @@ impl Registry {
     /// Starts a registry on a free loopback port with its own storage.
     pub fn start() -> Self {
         let dir = tempfile::tempdir().expect("registry dir");
-        let mut r = Registry { host: String::new(), port: free_port(), dir, child: None };
+        let mut r = Registry { host: String::new(), port: free_port(), dir, child: None, auth: String::new() };
+        r.host = format!("127.0.0.1:{}", r.port);
+        r.restart();
+        r
+    }
+
+    /// Starts a registry that requires HTTP Basic credentials: the registry's own `htpasswd`
+    /// access controller, with a bcrypt entry made by the system's crypt(3) through Python.
+    pub fn start_with_password(user: &str, password: &str) -> Self {
+        let dir = tempfile::tempdir().expect("registry dir");
+        let out = Command::new("python3")
+            .args([
+                "-W",
+                "ignore",
+                "-c",
+                "import crypt, sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))",
+                password,
+            ])
+            .output()
+            .expect("python3 runs");
+        let hash = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert!(out.status.success() && hash.starts_with("$2"), "no bcrypt from python3's crypt: {out:?}");
+        let htpasswd = dir.path().join("htpasswd");
+        std::fs::write(&htpasswd, format!("{user}:{hash}\n")).expect("htpasswd");
+        let auth = format!("auth:\n  htpasswd:\n    realm: kit\n    path: {}\n", htpasswd.display());
+        let mut r = Registry { host: String::new(), port: free_port(), dir, child: None, auth };
         r.host = format!("127.0.0.1:{}", r.port);
         r.restart();
         r
@@ -48,9 +75,10 @@ impl Registry {
         std::fs::write(
             &config,
             format!(
-                "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{}\n",
+                "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{}\n{}",
                 self.dir.path().join("data").display(),
-                self.port
+                self.port,
+                self.auth
             ),
         )
         .expect("registry config");

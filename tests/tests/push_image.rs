@@ -565,3 +565,87 @@ fn a_registry_answering_500_gets_bounded_retries_and_no_tag() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(skopeo_manifest(&registry.host, "kit/fails:v1").is_some_and(|m| images::digest(&m) == img.digest));
 }
+
+#[test]
+fn registry_credentials_are_used_and_never_printed() {
+    let c = require_cluster!("registry_credentials_are_used_and_never_printed");
+    let password = format!("planted-pw-{}", seed());
+    let registry = kubectl_kit_tests::registry::Registry::start_with_password("kit", &password);
+    let cache = tempfile::tempdir().expect("cache");
+    let work = tempfile::tempdir().expect("work");
+    let (img, layout) = small_layout(work.path());
+    let encoded = |user: &str, pw: &str| {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}"))
+    };
+    let docker_config = |name: &str, config: Value| {
+        let dir = work.path().join(name);
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(dir.join("config.json"), config.to_string()).expect("config.json");
+        dir
+    };
+    let run = |dir: &Path, path: Option<&Path>, tag: &str| {
+        let mut cmd = c.plugin("push_image", cache.path());
+        cmd.env("DOCKER_CONFIG", dir).args([&layout, tag, "--registry", &registry.host, "-v=9"]);
+        if let Some(p) = path {
+            cmd.env("PATH", format!("{}:{}", p.display(), std::env::var("PATH").unwrap_or_default()));
+        }
+        cmd.output().expect("push runs")
+    };
+    let no_leak = |out: &Output, what: &str| {
+        let all = format!("{}{}", stdout(out), stderr(out));
+        assert!(!all.contains(&password), "{what}: the password leaked:\n{all}");
+        assert!(!all.contains(&encoded("kit", &password)), "{what}: the Basic credential leaked:\n{all}");
+        assert!(!all.contains("planted-wrong"), "{what}: the wrong password leaked:\n{all}");
+    };
+    // No credentials: refused by the registry, said plainly.
+    let out = run(&docker_config("none", serde_json::json!({})), None, "kit/auth:v1");
+    no_leak(&out, "none");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("401"), "{}", stderr(&out));
+    // A wrong password: refused, and neither password is printed.
+    let wrong = docker_config(
+        "wrong",
+        serde_json::json!({"auths": {&registry.host: {"auth": encoded("kit", "planted-wrong")}}}),
+    );
+    let out = run(&wrong, None, "kit/auth:v1");
+    no_leak(&out, "wrong");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(skopeo_manifest(&registry.host, "kit/auth:v1").is_none());
+    // auths: pushed.
+    let right =
+        docker_config("auths", serde_json::json!({"auths": {&registry.host: {"auth": encoded("kit", &password)}}}));
+    let out = run(&right, None, "kit/auth:v1");
+    no_leak(&out, "auths");
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A credential helper on PATH (credsStore), run without a shell.
+    let bin = work.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    let helper = bin.join("docker-credential-kit");
+    std::fs::write(
+        &helper,
+        format!("#!/bin/sh\nread host\nprintf '{{\"Username\":\"kit\",\"Secret\":\"{password}\"}}'\n"),
+    )
+    .expect("helper");
+    std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    let store = docker_config("store", serde_json::json!({"credsStore": "kit"}));
+    let out = run(&store, Some(&bin), "kit/auth:v2");
+    no_leak(&out, "credsStore");
+    assert!(out.status.success(), "{}", stderr(&out));
+    // skopeo, with the credentials, reads both tags.
+    for tag in ["v1", "v2"] {
+        let out = Command::new("skopeo")
+            .args([
+                "inspect",
+                "--raw",
+                "--tls-verify=false",
+                "--creds",
+                &format!("kit:{password}"),
+                &format!("docker://{}/kit/auth:{tag}", registry.host),
+            ])
+            .output()
+            .expect("skopeo runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(images::digest(&out.stdout), img.digest, "{tag}");
+    }
+}

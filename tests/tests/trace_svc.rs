@@ -303,3 +303,58 @@ apiVersion: v1\nkind: Service\nmetadata: {name: ranges}\nspec:\n  type: LoadBala
     let tp = hop(&v, "traffic-policy");
     assert!(tp["reason"].as_str().unwrap_or_default().contains("loadBalancerSourceRanges: only 192.0.2.0/24"), "{v}");
 }
+
+#[test]
+fn a_user_who_may_not_list_services_or_slices_gets_a_partial_trace() {
+    let c = require_cluster!("trace-svc rbac");
+    let ns = c.namespace("trace-rbac");
+    let n = &ns.name;
+    c.apply_fixture(n, "numbers-api");
+    ready(&c, n, "numbers-api");
+    // kit-user may get Services by name and read pods, nothing else: no list of Services, no
+    // EndpointSlices, nothing cluster-wide.
+    c.apply(
+        n,
+        "apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: partial}
+rules:
+- {apiGroups: [''], resources: [services], verbs: [get]}
+- {apiGroups: [''], resources: [pods], verbs: [get, list]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: partial}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: partial}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: kit-user}]
+",
+    );
+    c.wait_for("the role to apply", Duration::from_secs(30), || {
+        c.kubectl(&["--context", "kubectl-kit-user", "-n", n, "get", "service", "numbers-api"]).status.success()
+    });
+    let (code, v, err) = trace(&c, n, &["--context", "kubectl-kit-user", "numbers-api"]);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(v.is_object(), "no JSON trace (exit {code}): {err}");
+    let endpoints = hop(&v, "endpoints");
+    assert_eq!(endpoints["status"], "warn", "{v}");
+    assert!(endpoints["reason"].as_str().unwrap_or_default().contains("not visible"), "{v}");
+    assert!(endpoints["reason"].as_str().unwrap_or_default().contains("forbidden"), "{v}");
+    // The hops it may see are still traced.
+    assert_eq!(hop(&v, "service")["status"], "ok", "{v}");
+    assert!(hop(&v, "pods")["reason"].as_str().unwrap_or_default().contains("Ready"), "{v}");
+    // A name that is not here: the server's NotFound, and the cluster-wide search it may not do
+    // is said to be hidden rather than failing.
+    let cache = tempfile::tempdir().expect("tempdir");
+    let out = c
+        .plugin("trace_svc", cache.path())
+        .args(["--context", "kubectl-kit-user", "-n", n, "numbers-api-nope"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Error from server (NotFound): services \"numbers-api-nope\" not found"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+}
