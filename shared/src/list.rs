@@ -12,6 +12,60 @@ use crate::discovery::Resource;
 use crate::error::{Error, Result};
 use crate::projection::{Project, Projection};
 
+/// Keeps a watch going through an API server restart or a dropped connection. Connection
+/// failures (the server gone, the stream broken) are retried from the last resourceVersion
+/// seen, after 1, 2, 4, then 8 s, with a warning each time, for at most [`Resume::LIMIT`]
+/// since the last event; any other error ends the watch.
+#[derive(Debug, Default)]
+pub struct Resume {
+    since: Option<std::time::Instant>,
+    attempt: u32,
+}
+
+impl Resume {
+    /// How long a watch keeps trying to reconnect before giving up.
+    pub const LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+    /// An event arrived: the connection works.
+    pub fn healthy(&mut self) {
+        self.since = None;
+        self.attempt = 0;
+    }
+
+    /// The error a broken watch stream is reported as (a connection failure, so resumable).
+    pub fn broken(cause: impl fmt::Display) -> Error {
+        let mut e = Error::runtime("the watch stream broke").caused_by(cause);
+        e.kind = crate::error::Kind::Unreachable;
+        e
+    }
+
+    /// Waits before the next attempt when `e` is a connection failure within the limit;
+    /// otherwise returns `e`.
+    pub async fn after(&mut self, e: Error, resource_version: &str) -> Result<()> {
+        let since = *self.since.get_or_insert_with(std::time::Instant::now);
+        if !e.is_unreachable() {
+            return Err(e);
+        }
+        if since.elapsed() > Self::LIMIT {
+            return Err(e.hint(format!("the watch could not reconnect for {}", crate::client::humanize(Self::LIMIT))));
+        }
+        self.attempt += 1;
+        let delay = std::time::Duration::from_secs(1 << self.attempt.min(4).saturating_sub(1));
+        let why = e.causes.last().unwrap_or(&e.message);
+        let from = if resource_version.is_empty() {
+            String::new()
+        } else {
+            format!(" from resourceVersion {resource_version}")
+        };
+        crate::output::warn(&format!(
+            "the watch was interrupted ({why}); reconnecting in {}{from}",
+            crate::client::humanize(delay)
+        ));
+        tokio::time::sleep(delay).await;
+        Ok(())
+    }
+}
+
 /// What to list.
 #[derive(Debug, Clone, Default)]
 pub struct ListOptions {

@@ -1,6 +1,6 @@
 //! Developer workflows for kubectl-kit, run as `cargo xtask <command>`.
 //!
-//! - `cluster up|down|status`: a real local control plane (etcd, kube-apiserver,
+//! - `cluster up|down|status|restart NAME`: a real local control plane (etcd, kube-apiserver,
 //!   kube-controller-manager, kube-scheduler, kwok nodes) and an OCI registry on 127.0.0.1.
 //! - `demo`: the suite at work on that cluster.
 //! - `test`: cluster up, every test with cluster tests required, cluster down.
@@ -29,6 +29,7 @@ commands:
   cluster up       build (first time) and start the local control plane and registry
   cluster down     stop every process `cluster up` started
   cluster status   what runs where
+  cluster restart NAME  stop one component and start it again (fault tests)
   demo             build the plugins, start the cluster, apply the demo apps, tour the plugins
   test             cluster up, cargo test --workspace with cluster tests required, cluster down
   bench [FILTER] [--large]   benchmarks against kubectl and other peers, printed as ratios
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
         ["cluster", "up"] => cluster::up().map(|_| ()),
         ["cluster", "down"] => cluster::down(),
         ["cluster", "status"] => cluster::status(),
+        ["cluster", "restart", name] => cluster::restart(name),
         ["demo"] => demo::run(),
         ["test", rest @ ..] => return test::run(rest),
         ["bench", rest @ ..] => bench::run(rest),

@@ -450,6 +450,10 @@ async fn run_cluster(cli: &Cli, mut plan: Plan) -> Result<()> {
     // No preset: kubectl's default view (server-side Table), with any --add columns appended.
     if matches!(plan.mode, Mode::Table(DataFormat::Text)) && plan.presets.is_empty() {
         let wide = cli.output.output.as_deref() == Some("wide");
+        if cli.watch {
+            // Said rather than silently listing once.
+            return Err(Error::usage("--watch needs a preset or -o custom-columns: the default view does not watch"));
+        }
         if names.len() > 1 {
             return Err(Error::usage("the default view takes one object name; name a preset to list several"));
         }
@@ -748,16 +752,31 @@ impl Plan {
         mut rv: String,
         mut widths: Vec<usize>,
     ) -> Result<()> {
+        let mut resume = list::Resume::default();
         loop {
             let path = opts.watch_path(r, ns, &rv);
-            let mut lines = kube.stream_lines(&path).await?;
+            let mut lines = match kube.stream_lines(&path).await {
+                Ok(lines) => lines,
+                Err(e) => {
+                    resume.after(e, &rv).await?;
+                    continue;
+                }
+            };
             let mut gone = false;
+            let mut broken = None;
             while let Some(line) = lines.next().await {
-                let line = line.map_err(|e| Error::runtime("the watch stream broke").caused_by(e))?;
+                let line = match line {
+                    Ok(line) => line,
+                    Err(e) => {
+                        broken = Some(list::Resume::broken(e));
+                        break;
+                    }
+                };
                 let event: Value = match serde_json::from_str(&line) {
                     Ok(v) => v,
                     Err(_) => continue,
                 };
+                resume.healthy();
                 let kind = event["type"].as_str().unwrap_or_default();
                 if let Some(v) = event["object"]["metadata"]["resourceVersion"].as_str() {
                     rv = v.to_string();
@@ -785,6 +804,10 @@ impl Plan {
                     let cells: Vec<String> = l.split('\t').map(String::from).collect();
                     output::out(&watch_line(&cells, &mut widths));
                 });
+            }
+            if let Some(e) = broken {
+                resume.after(e, &rv).await?;
+                continue;
             }
             if gone {
                 // The resourceVersion expired: start again from a fresh list.

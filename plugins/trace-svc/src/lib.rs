@@ -158,7 +158,8 @@ async fn print_trace(
     Ok(trace.status)
 }
 
-/// Re-traces on every change of the Service, its EndpointSlices or its selected pods.
+/// Re-traces on every change of the Service, its EndpointSlices or its selected pods, through
+/// API server restarts and dropped connections (see [`kubectl_kit_core::list::Resume`]).
 async fn watch(
     kube: &Kube,
     svc: &k8s_openapi::api::core::v1::Service,
@@ -166,47 +167,79 @@ async fn watch(
     from: Option<&str>,
     format: Format,
 ) -> Result<Status> {
+    let mut resume = kubectl_kit_core::list::Resume::default();
+    let mut reconnected = false;
+    loop {
+        match watch_once(kube, svc, t, from, format, reconnected).await {
+            Ok(true) => {
+                resume.healthy();
+                reconnected = false;
+            }
+            Ok(false) => reconnected = false,
+            Err(e) => {
+                resume.after(e, "").await?;
+                // Changes made while the watches were down would be missed: trace once more.
+                reconnected = true;
+            }
+        }
+    }
+}
+
+/// Watches until the first change and traces again (`true`), or until the server ends the
+/// watches (`false`). After a reconnection, traces once as soon as the watches are open.
+async fn watch_once(
+    kube: &Kube,
+    svc: &k8s_openapi::api::core::v1::Service,
+    t: &target::Target,
+    from: Option<&str>,
+    format: Format,
+    reconnected: bool,
+) -> Result<bool> {
     use kubectl_kit_core::list::query_pair;
     let ns = svc.metadata.namespace.clone().unwrap_or_default();
     let name = svc.metadata.name.clone().unwrap_or_default();
-    loop {
-        // Every collection shares etcd's revision: start all watches at the current one, so that
-        // only changes from now on arrive.
-        let now: serde_json::Value = serde_json::from_str(
-            &kube.get_raw(&format!("/api/v1/namespaces/{ns}/services?limit=1"), "application/json").await?,
-        )
-        .map_err(|e| Error::runtime("unreadable list").caused_by(e))?;
-        let rv = now["metadata"]["resourceVersion"].as_str().unwrap_or_default().to_string();
-        let mut paths = vec![];
-        let mut p = format!("/api/v1/namespaces/{ns}/services");
-        query_pair(&mut p, "fieldSelector", &format!("metadata.name={name}"));
+    // Every collection shares etcd's revision: start all watches at the current one, so that
+    // only changes from now on arrive.
+    let now: serde_json::Value = serde_json::from_str(
+        &kube.get_raw(&format!("/api/v1/namespaces/{ns}/services?limit=1"), "application/json").await?,
+    )
+    .map_err(|e| Error::runtime("unreadable list").caused_by(e))?;
+    let rv = now["metadata"]["resourceVersion"].as_str().unwrap_or_default().to_string();
+    let mut paths = vec![];
+    let mut p = format!("/api/v1/namespaces/{ns}/services");
+    query_pair(&mut p, "fieldSelector", &format!("metadata.name={name}"));
+    paths.push(p);
+    let mut p = format!("/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices");
+    query_pair(&mut p, "labelSelector", &format!("kubernetes.io/service-name={name}"));
+    paths.push(p);
+    if let Some(sel) = svc.spec.as_ref().and_then(|s| s.selector.clone()).filter(|s| !s.is_empty()) {
+        let mut p = format!("/api/v1/namespaces/{ns}/pods");
+        query_pair(&mut p, "labelSelector", &kubectl_kit_core::selector::map_to_string(&sel));
         paths.push(p);
-        let mut p = format!("/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices");
-        query_pair(&mut p, "labelSelector", &format!("kubernetes.io/service-name={name}"));
-        paths.push(p);
-        if let Some(sel) = svc.spec.as_ref().and_then(|s| s.selector.clone()).filter(|s| !s.is_empty()) {
-            let mut p = format!("/api/v1/namespaces/{ns}/pods");
-            query_pair(&mut p, "labelSelector", &kubectl_kit_core::selector::map_to_string(&sel));
-            paths.push(p);
-        }
-        let mut streams = vec![];
-        for mut p in paths {
-            query_pair(&mut p, "watch", "1");
-            query_pair(&mut p, "resourceVersion", &rv);
-            streams.push(kube.stream_lines(&p).await?);
-        }
-        let mut all = futures::stream::select_all(streams);
-        while let Some(line) = all.next().await {
-            let line = line.map_err(|e| Error::runtime("the watch stream broke").caused_by(e))?;
-            if line.contains("\"BOOKMARK\"") {
-                continue;
-            }
-            // Let a burst of events settle before tracing again.
-            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-            output::out("\n--- changed ---\n");
-            let svc_now = gather::find_service(kube, t, &ns).await?;
-            print_trace(kube, svc_now, t, from, format).await?;
-            break;
-        }
     }
+    let mut streams = vec![];
+    for mut p in paths {
+        query_pair(&mut p, "watch", "1");
+        query_pair(&mut p, "resourceVersion", &rv);
+        streams.push(kube.stream_lines(&p).await?);
+    }
+    let mut all = futures::stream::select_all(streams);
+    if reconnected {
+        output::out("\n--- reconnected ---\n");
+        let svc_now = gather::find_service(kube, t, &ns).await?;
+        print_trace(kube, svc_now, t, from, format).await?;
+    }
+    while let Some(line) = all.next().await {
+        let line = line.map_err(kubectl_kit_core::list::Resume::broken)?;
+        if line.contains("\"BOOKMARK\"") {
+            continue;
+        }
+        // Let a burst of events settle before tracing again.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        output::out("\n--- changed ---\n");
+        let svc_now = gather::find_service(kube, t, &ns).await?;
+        print_trace(kube, svc_now, t, from, format).await?;
+        return Ok(true);
+    }
+    Ok(false)
 }

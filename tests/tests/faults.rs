@@ -1,0 +1,200 @@
+//! The API server restarted in the middle of a command (`cargo xtask cluster restart
+//! kube-apiserver`: SIGTERM, then the same command line again). Watches resume from their last
+//! resourceVersion (re-listing on 410 Gone); a list either completes correctly or fails with a
+//! clear message after the rows it had (as kubectl does); a patch is whole or absent.
+//!
+//! These tests restart the shared API server, so they take turns; cargo runs test binaries one
+//! after another, so no other test binary sees the restarts.
+
+use std::io::BufRead;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Mutex;
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+use kubectl_kit_tests::{Cluster, require_cluster, root, stderr, stdout};
+use serde_json::Value;
+
+static TURNS: Mutex<()> = Mutex::new(());
+
+fn restart_api_server() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .current_dir(root())
+        .args(["xtask", "cluster", "restart", "kube-apiserver"])
+        .output()
+        .expect("cargo xtask runs");
+    assert!(out.status.success(), "restart failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn lines(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stream).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Collects lines until one satisfies `want` or `timeout` passes; returns all seen.
+fn until(rx: &Receiver<String>, seen: &mut Vec<String>, timeout: Duration, want: impl Fn(&str) -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
+            let hit = want(&l);
+            seen.push(l);
+            if hit {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+fn spawn_watch(
+    c: &Cluster,
+    plugin: &str,
+    args: &[&str],
+    cache: &std::path::Path,
+) -> (Child, Receiver<String>, Receiver<String>) {
+    let mut child =
+        c.plugin(plugin, cache).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let out = lines(child.stdout.take().expect("stdout"));
+    let err = lines(child.stderr.take().expect("stderr"));
+    (child, out, err)
+}
+
+fn run_pod(c: &Cluster, ns: &str, name: &str) {
+    c.kubectl_ok(&["-n", ns, "run", name, "--image=registry.local/app:1", "--restart=Never", "--labels=app=web"]);
+}
+
+#[test]
+fn watches_resume_after_an_api_server_restart() {
+    let c = require_cluster!("watches_resume_after_an_api_server_restart");
+    let _turn = TURNS.lock().unwrap_or_else(|p| p.into_inner());
+    let ns = c.namespace("fault-watch");
+    let n = &ns.name;
+    run_pod(&c, n, "before");
+    c.kubectl_ok(&["-n", n, "create", "service", "clusterip", "web", "--tcp=80:8080"]);
+    let cache = tempfile::tempdir().expect("cache");
+    let (mut cols, cols_out, cols_err) = spawn_watch(&c, "cols", &["-n", n, "pods", "ip", "--watch"], cache.path());
+    let (mut trace, trace_out, trace_err) = spawn_watch(&c, "trace_svc", &["-n", n, "web", "--watch"], cache.path());
+    let mut seen = vec![];
+    assert!(until(&cols_out, &mut seen, Duration::from_secs(20), |l| l.starts_with("before")), "{seen:?}");
+    let mut traced = vec![];
+    assert!(until(&trace_out, &mut traced, Duration::from_secs(20), |l| l.contains("endpoints")), "{traced:?}");
+
+    restart_api_server();
+    run_pod(&c, n, "after");
+
+    // cols: the interruption is said, the watch resumes, and the pod created afterwards arrives.
+    let mut seen = vec![];
+    let arrived = until(&cols_out, &mut seen, Duration::from_secs(60), |l| l.starts_with("after"));
+    let warnings: Vec<String> = cols_err.try_iter().collect();
+    assert!(arrived, "cols did not print the new pod: {seen:?}\n{warnings:?}");
+    assert!(warnings.iter().any(|w| w.contains("the watch was interrupted")), "{warnings:?}");
+    assert!(cols.try_wait().expect("wait").is_none(), "cols --watch ended");
+
+    // trace-svc: traces again once reconnected (a change may have been missed), and on the pod.
+    let mut seen = vec![];
+    let again = until(&trace_out, &mut seen, Duration::from_secs(60), |l| {
+        l.contains("--- reconnected ---") || l.contains("--- changed ---")
+    });
+    let warnings: Vec<String> = trace_err.try_iter().collect();
+    assert!(again, "trace-svc did not trace again: {seen:?}\n{warnings:?}");
+    assert!(trace.try_wait().expect("wait").is_none(), "trace-svc --watch ended: {warnings:?}");
+    let _ = cols.kill();
+    let _ = trace.kill();
+}
+
+fn labels(c: &Cluster, ns: &str, pod: &str) -> Value {
+    let v: Value = serde_json::from_str(&c.kubectl_ok(&["-n", ns, "get", "pod", pod, "-o", "json"])).expect("json");
+    v["metadata"].clone()
+}
+
+#[test]
+fn a_patch_cut_off_by_a_restart_is_whole_or_absent() {
+    let c = require_cluster!("a_patch_cut_off_by_a_restart_is_whole_or_absent");
+    let _turn = TURNS.lock().unwrap_or_else(|p| p.into_inner());
+    let ns = c.namespace("fault-patch");
+    let n = &ns.name;
+    run_pod(&c, n, "web-1");
+    c.kubectl_ok(&["-n", n, "create", "service", "clusterip", "web", "--tcp=80:8080"]);
+    let before = labels(&c, n, "web-1");
+    let cache = tempfile::tempdir().expect("cache");
+    // detach reads, waits 2 s (a test-only pause), then patches: into the restart.
+    let child = c
+        .plugin("detach", cache.path())
+        .args(["-n", n, "pod", "web-1"])
+        .env("KUBECTL_DETACH_TEST_PAUSE_MS", "2000")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_millis(1200));
+    restart_api_server();
+    let out: Output = child.wait_with_output().expect("detach ends");
+    let after = labels(&c, n, "web-1");
+    let marker = after["labels"]["kubectl-kit/detached"].as_str();
+    let record = after["annotations"]["kubectl-kit/original-labels"].as_str();
+    if out.status.success() {
+        assert_eq!(marker, Some("true"), "{after}");
+        assert!(record.is_some(), "detached without its record: {after}");
+        assert!(after["labels"]["app"].is_null(), "{after}");
+    } else {
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains("could not reach the API server") || err.contains("Error from server"), "unclear: {err}");
+        assert_eq!(after["labels"], before["labels"], "a failed detach changed labels");
+        assert!(record.is_none(), "a failed detach left a record: {after}");
+    }
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_list_cut_off_by_a_restart_is_whole_or_an_error() {
+    let c = require_cluster!("a_list_cut_off_by_a_restart_is_whole_or_an_error");
+    let _turn = TURNS.lock().unwrap_or_else(|p| p.into_inner());
+    let ns = c.namespace("fault-list");
+    let n = &ns.name;
+    // 400 ConfigMaps listed one per page: 400 requests, long enough to be cut by the restart.
+    let mut manifest = String::new();
+    for i in 0..400 {
+        manifest.push_str(&format!(
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm-{i:03}}}\ndata: {{k: v{i}}}\n"
+        ));
+    }
+    c.apply(n, &manifest);
+    let cache = tempfile::tempdir().expect("cache");
+    let spec = "custom-columns=NAME:.metadata.name,K:.data.k";
+    let child = c
+        .plugin("cols", cache.path())
+        .args(["-n", n, "configmaps", "-o", spec, "--chunk-size=1", "-v=6"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut child = child;
+    let err_lines = lines(child.stderr.take().expect("stderr"));
+    let mut seen = vec![];
+    assert!(until(&err_lines, &mut seen, Duration::from_secs(20), |l| l.contains("Response")), "{seen:?}");
+    restart_api_server();
+    let out = child.wait_with_output().expect("cols ends");
+    let err: Vec<String> = seen.into_iter().chain(err_lines.try_iter()).collect();
+    let expected = c.kubectl_ok(&["-n", n, "get", "configmaps", "-o", spec]);
+    if out.status.success() {
+        assert_eq!(stdout(&out), expected, "a list that completed differs from kubectl's");
+    } else {
+        assert_eq!(out.status.code(), Some(1), "{err:?}");
+        let text = err.join("\n");
+        assert!(text.contains("error: could not reach the API server") || text.contains("error: "), "unclear: {text}");
+        // As kubectl does, the rows listed before the failure are printed: whole rows, in order,
+        // the beginning of what the complete list prints; never a broken row.
+        let partial = stdout(&out);
+        assert!(partial.is_empty() || partial.ends_with('\n'), "a broken row:\n{partial}");
+        assert!(expected.starts_with(&partial), "rows that kubectl would not print:\n{partial}");
+    }
+}
