@@ -110,6 +110,19 @@ fn lists_are_one_request_per_page_and_errors_read_like_kubectl() {
         "{}",
         stderr(&unknown)
     );
+    // A list the user may not read: kubectl's error, after the header as kubectl prints it.
+    let args =
+        ["--context", "kubectl-kit-user", "-n", &ns.name, "get", "pods", "-o", "custom-columns=N:.metadata.name"];
+    let kubectl = c.kubectl(&args);
+    let ours = c
+        .plugin("cols", cache.path())
+        .args(&args[..4])
+        .args(["pods", "-o", "custom-columns=N:.metadata.name"])
+        .output()
+        .expect("runs");
+    assert_eq!(ours.status.code(), Some(1));
+    assert_eq!(stdout(&ours), stdout(&kubectl), "stdout");
+    assert_eq!(stderr(&ours), stderr(&kubectl), "stderr");
 }
 
 #[test]

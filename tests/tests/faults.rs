@@ -198,3 +198,120 @@ fn a_list_cut_off_by_a_restart_is_whole_or_an_error() {
         assert!(expected.starts_with(&partial), "rows that kubectl would not print:\n{partial}");
     }
 }
+
+/// Removes the API Priority and Fairness objects of the test, even when it fails.
+struct Apf<'a>(&'a Cluster);
+
+impl Drop for Apf<'_> {
+    fn drop(&mut self) {
+        self.0.kubectl(&["delete", "flowschema,prioritylevelconfiguration", "kit-starved", "--ignore-not-found"]);
+    }
+}
+
+#[test]
+fn throttling_by_api_priority_and_fairness_is_waited_out_with_a_message() {
+    let c = require_cluster!("throttling_by_api_priority_and_fairness_is_waited_out_with_a_message");
+    let _turn = TURNS.lock().unwrap_or_else(|p| p.into_inner());
+    let ns = c.namespace("fault-apf");
+    let n = &ns.name;
+    // A big list (24 ConfigMaps of 900 KiB) for slow readers to hold the seats with.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let value = "x".repeat(900 * 1024);
+    for i in 0..24 {
+        let file = dir.path().join(format!("cm-{i}.yaml"));
+        std::fs::write(
+            &file,
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: big-{i:02}}}\ndata: {{v: {value}}}\n"),
+        )
+        .expect("write");
+        c.kubectl_ok(&["-n", n, "create", "-f", file.to_str().expect("utf-8")]);
+    }
+    c.apply(
+        n,
+        "apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: read}
+rules: [{apiGroups: [''], resources: [configmaps], verbs: [get, list]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: read}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: read}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: kit-user}]
+",
+    );
+    // kit-user's requests get a priority level with the fewest seats the server allows, and
+    // are rejected (429) rather than queued when those are busy.
+    let _apf = Apf(&c);
+    c.apply(
+        "default",
+        "apiVersion: flowcontrol.apiserver.k8s.io/v1
+kind: PriorityLevelConfiguration
+metadata: {name: kit-starved}
+spec:
+  type: Limited
+  limited:
+    nominalConcurrencyShares: 0
+    lendablePercent: 0
+    borrowingLimitPercent: 0
+    limitResponse: {type: Reject}
+---
+apiVersion: flowcontrol.apiserver.k8s.io/v1
+kind: FlowSchema
+metadata: {name: kit-starved}
+spec:
+  priorityLevelConfiguration: {name: kit-starved}
+  matchingPrecedence: 100
+  distinguisherMethod: {type: ByUser}
+  rules:
+  - subjects: [{kind: User, user: {name: kit-user}}]
+    resourceRules: [{verbs: ['*'], apiGroups: ['*'], resources: ['*'], namespaces: ['*'], clusterScope: true}]
+    nonResourceRules: [{verbs: ['*'], nonResourceURLs: ['*']}]
+",
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    // Readers that take the big list at 1 KiB/s hold kit-user's seats.
+    let pki = root().join("target/cluster/pki");
+    let server = c.kubectl_ok(&["config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}"]);
+    let mut readers: Vec<Child> = (0..4)
+        .map(|_| {
+            Command::new("curl")
+                .args(["-s", "-o", "/dev/null", "--limit-rate", "1K", "--cacert"])
+                .arg(pki.join("ca.crt"))
+                .arg("--cert")
+                .arg(pki.join("user.crt"))
+                .arg("--key")
+                .arg(pki.join("user.key"))
+                .arg(format!("{server}/api/v1/namespaces/{n}/configmaps"))
+                .spawn()
+                .expect("curl runs")
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(2));
+    let cache = tempfile::tempdir().expect("cache");
+    let spec = "custom-columns=NAME:.metadata.name";
+    let mut cols = c
+        .plugin("cols", cache.path())
+        .args(["--context", "kubectl-kit-user", "-n", n, "configmaps", "-o", spec])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let err = lines(cols.stderr.take().expect("stderr"));
+    let mut seen = vec![];
+    let throttled = until(&err, &mut seen, Duration::from_secs(25), |l| l.contains("429"));
+    for r in &mut readers {
+        let _ = r.kill();
+        let _ = r.wait();
+    }
+    assert!(throttled, "no 429 while the seats were held: {seen:?}");
+    // The wait is said, with its bound.
+    let warning = seen.iter().find(|l| l.contains("429")).expect("warning");
+    assert!(warning.starts_with("Warning: the server answered 429"), "{warning}");
+    assert!(warning.contains("retrying in") && warning.contains("of at most"), "{warning}");
+    let out = cols.wait_with_output().expect("cols ends");
+    let all: Vec<String> = seen.into_iter().chain(err.try_iter()).collect();
+    assert!(out.status.success(), "cols did not complete once the seats were free: {all:?}");
+    let expected = c.kubectl_ok(&["-n", n, "get", "configmaps", "-o", spec]);
+    assert_eq!(stdout(&out), expected);
+}
