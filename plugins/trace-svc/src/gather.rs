@@ -59,6 +59,46 @@ pub async fn find_service(kube: &Kube, t: &Target, default_ns: &str) -> Result<S
     Err(err.hint(format!("looked in namespace {ns}")))
 }
 
+/// The parts of a pod the trace reads: names, labels, node, container names and ports, status.
+fn pod_projection() -> kubectl_kit_core::projection::Projection {
+    let paths: Vec<Vec<String>> = [
+        "metadata.name",
+        "metadata.namespace",
+        "metadata.uid",
+        "metadata.labels",
+        "metadata.deletionTimestamp",
+        "spec.nodeName",
+        "spec.containers.name",
+        "spec.containers.ports",
+        "spec.initContainers.name",
+        "spec.initContainers.ports",
+        "status",
+    ]
+    .iter()
+    .map(|p| std::iter::once("items").chain(p.split('.')).map(String::from).collect())
+    .collect();
+    kubectl_kit_core::projection::Projection::from_paths(&paths)
+}
+
+/// The namespace's pods (those of `selector`, if given) in one request, decoded through
+/// [`pod_projection`]: the rest of each pod (env, volumes, probes, annotations, managed fields)
+/// is skipped while the list is read and never built, so a Service with thousands of pods
+/// costs the list's text and small pods rather than every pod whole.
+async fn list_pods(client: &kube::Client, ns: &str, selector: Option<&str>) -> kube::Result<Vec<Pod>> {
+    let mut path = format!("/api/v1/namespaces/{ns}/pods");
+    if let Some(s) = selector {
+        kubectl_kit_core::list::query_pair(&mut path, "labelSelector", s);
+    }
+    let req = http::Request::get(path).body(Vec::new()).map_err(kube::Error::HttpError)?;
+    let text = client.request_text(req).await?;
+    let mut list = kubectl_kit_core::projection::decode(&text, &pod_projection()).map_err(kube::Error::SerdeError)?;
+    drop(text);
+    match list["items"].take() {
+        serde_json::Value::Null => Ok(vec![]),
+        items => serde_json::from_value(items).map_err(kube::Error::SerdeError),
+    }
+}
+
 /// Reads the cluster domain from CoreDNS's Corefile (`kubernetes DOMAIN …`).
 pub fn corefile_domain(corefile: &str) -> Option<String> {
     corefile.lines().find_map(|l| {
@@ -81,14 +121,12 @@ pub async fn world(kube: &Kube, svc: Service, t: &Target, from: Option<&str>) ->
             .await
             .map(|l| l.items),
     )?;
-    let pods_api: Api<Pod> = Api::namespaced(client.clone(), &ns);
     let (pods, namespace_pods) = match &sel {
         Some(s) => {
             // One unpaged list by selector: the request count does not grow with the pods.
-            let pods =
-                seen(pods_api.list(&ListParams::default().labels(&selector::map_to_string(s))).await.map(|l| l.items))?;
+            let pods = seen(list_pods(&client, &ns, Some(&selector::map_to_string(s))).await)?;
             let nearest = match &pods {
-                Ok(p) if p.is_empty() => pods_api.list(&ListParams::default()).await.ok().map(|l| l.items),
+                Ok(p) if p.is_empty() => list_pods(&client, &ns, None).await.ok(),
                 _ => None,
             };
             (pods, nearest)
