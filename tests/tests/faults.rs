@@ -269,25 +269,43 @@ spec:
     nonResourceRules: [{verbs: ['*'], nonResourceURLs: ['*']}]
 ",
     );
-    std::thread::sleep(Duration::from_secs(3));
-    // Readers that take the big list at 1 KiB/s hold kit-user's seats.
+    // The level is in force once the server's dump lists it.
+    let dump = || c.kubectl_ok(&["get", "--raw", "/debug/api_priority_and_fairness/dump_priority_levels"]);
+    let level = |text: &str| -> Vec<u64> {
+        text.lines()
+            .find(|l| l.starts_with("kit-starved,"))
+            .map(|l| l.split(',').skip(1).filter_map(|f| f.trim().parse().ok()).collect())
+            .unwrap_or_default()
+    };
+    c.wait_for("the kit-starved priority level", Duration::from_secs(30), || !level(&dump()).is_empty());
+    // Readers that take the big list at 1 KiB/s hold kit-user's seats; more are started until
+    // the server rejects one, which shows every seat is taken.
     let pki = root().join("target/cluster/pki");
     let server = c.kubectl_ok(&["config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}"]);
-    let mut readers: Vec<Child> = (0..4)
-        .map(|_| {
-            Command::new("curl")
-                .args(["-s", "-o", "/dev/null", "--limit-rate", "1K", "--cacert"])
-                .arg(pki.join("ca.crt"))
-                .arg("--cert")
-                .arg(pki.join("user.crt"))
-                .arg("--key")
-                .arg(pki.join("user.key"))
-                .arg(format!("{server}/api/v1/namespaces/{n}/configmaps"))
-                .spawn()
-                .expect("curl runs")
-        })
-        .collect();
-    std::thread::sleep(Duration::from_secs(2));
+    let reader = || {
+        Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "--limit-rate", "1K", "--cacert"])
+            .arg(pki.join("ca.crt"))
+            .arg("--cert")
+            .arg(pki.join("user.crt"))
+            .arg("--key")
+            .arg(pki.join("user.key"))
+            .arg(format!("{server}/api/v1/namespaces/{n}/configmaps"))
+            .spawn()
+            .expect("curl runs")
+    };
+    // Columns after the name: ActiveQueues, IsIdle, IsQuiescing, WaitingRequests,
+    // ExecutingRequests, DispatchedRequests, RejectedRequests (booleans do not parse, so:
+    // ActiveQueues, WaitingRequests, ExecutingRequests, DispatchedRequests, RejectedRequests…).
+    let rejected = |text: &str| level(text).get(4).copied().unwrap_or(0);
+    let before = rejected(&dump());
+    let mut readers: Vec<Child> = vec![];
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while rejected(&dump()) == before {
+        assert!(Instant::now() < deadline, "the readers never filled kit-user's seats:\n{}", dump());
+        readers.push(reader());
+        std::thread::sleep(Duration::from_millis(700));
+    }
     let cache = tempfile::tempdir().expect("cache");
     let spec = "custom-columns=NAME:.metadata.name";
     let mut cols = c
