@@ -133,7 +133,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         total += value * factor;
         rest = &rest[unit_end..];
     }
-    Ok(Duration::from_secs_f64(total))
+    // Go refuses durations past about 290 years; beyond what a Duration holds is an error here
+    // rather than a panic (found by the `arguments` fuzz target).
+    Duration::try_from_secs_f64(total).map_err(|_| format!("invalid duration {text:?}: out of range"))
 }
 
 #[cfg(test)]
@@ -151,6 +153,10 @@ mod tests {
         assert!(parse_duration("1x").is_err());
         assert!(parse_duration("s").is_err());
         assert!(parse_duration("1.5").is_err());
+        assert_eq!(
+            parse_duration("55555555555555555555555s"),
+            Err("invalid duration \"55555555555555555555555s\": out of range".into())
+        );
     }
 }
 
