@@ -193,9 +193,14 @@ fn a_list_cut_off_by_a_restart_is_whole_or_an_error() {
         assert!(text.contains("error: could not reach the API server") || text.contains("error: "), "unclear: {text}");
         // As kubectl does, the rows listed before the failure are printed: whole rows, in order,
         // the beginning of what the complete list prints; never a broken row.
+        // Column widths follow the rows printed, so rows are compared cell by cell.
         let partial = stdout(&out);
         assert!(partial.is_empty() || partial.ends_with('\n'), "a broken row:\n{partial}");
-        assert!(expected.starts_with(&partial), "rows that kubectl would not print:\n{partial}");
+        let cells = |text: &str| -> Vec<Vec<String>> {
+            text.lines().map(|l| l.split_whitespace().map(String::from).collect()).collect()
+        };
+        let (got, all) = (cells(&partial), cells(&expected));
+        assert!(all.starts_with(&got), "rows that kubectl would not print:\n{partial}");
     }
 }
 
