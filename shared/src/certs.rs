@@ -19,7 +19,17 @@ pub struct Material<'a> {
     pub file: Option<&'a str>,
 }
 
-impl Material<'_> {
+impl<'a> Material<'a> {
+    /// A kubeconfig pair of fields, `PATH-data` (inline) and `PATH` (a file): the inline one
+    /// wins, as in kubectl. `None` for an entry that is not there.
+    pub fn pick(path: Option<String>, data: Option<&'a str>, file: Option<&'a str>) -> Self {
+        match (path, data) {
+            (Some(path), Some(_)) => Material { field: format!("{path}-data"), data, file: None },
+            (Some(path), None) => Material { field: path, data: None, file },
+            (None, _) => Material { field: String::new(), data: None, file: None },
+        }
+    }
+
     /// The PEM (or DER) bytes, or `None` when the field is not set.
     fn bytes(&self, where_: &str) -> Result<Option<Vec<u8>>> {
         if let Some(data) = self.data.filter(|d| !d.trim().is_empty()) {

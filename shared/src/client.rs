@@ -329,35 +329,19 @@ fn check_tls_material(kc: &Kubeconfig, cluster: Option<&str>, user: Option<&str>
     let cluster = cluster
         .and_then(|n| kc.clusters.iter().find(|c| c.name == n))
         .and_then(|c| Some((&c.name, c.cluster.as_ref()?)));
-    let authority = match cluster {
-        Some((name, c)) if c.certificate_authority_data.is_some() => Material {
-            field: format!("clusters[{name}].cluster.certificate-authority-data"),
-            data: c.certificate_authority_data.as_deref(),
-            file: None,
-        },
-        Some((name, c)) => Material {
-            field: format!("clusters[{name}].cluster.certificate-authority"),
-            data: None,
-            file: c.certificate_authority.as_deref(),
-        },
-        None => Material { field: String::new(), data: None, file: None },
-    };
+    let authority = Material::pick(
+        cluster.map(|(name, _)| format!("clusters[{name}].cluster.certificate-authority")),
+        cluster.and_then(|(_, c)| c.certificate_authority_data.as_deref()),
+        cluster.and_then(|(_, c)| c.certificate_authority.as_deref()),
+    );
     let user = user
         .and_then(|n| kc.auth_infos.iter().find(|u| u.name == n))
         .and_then(|u| Some((&u.name, u.auth_info.as_ref()?)));
-    let client = match user {
-        Some((name, u)) if u.client_certificate_data.is_some() => Material {
-            field: format!("users[{name}].user.client-certificate-data"),
-            data: u.client_certificate_data.as_deref(),
-            file: None,
-        },
-        Some((name, u)) => Material {
-            field: format!("users[{name}].user.client-certificate"),
-            data: None,
-            file: u.client_certificate.as_deref(),
-        },
-        None => Material { field: String::new(), data: None, file: None },
-    };
+    let client = Material::pick(
+        user.map(|(name, _)| format!("users[{name}].user.client-certificate")),
+        user.and_then(|(_, u)| u.client_certificate_data.as_deref()),
+        user.and_then(|(_, u)| u.client_certificate.as_deref()),
+    );
     if !authority.field.is_empty() {
         let _ = crate::error::AUTHORITY.set(match authority.data.or(authority.file) {
             Some(_) => format!("{} in {where_}", authority.field),

@@ -166,6 +166,28 @@ impl Cluster {
         }
     }
 
+    /// Gives the plain test user `kit-user` (context `kubectl-kit-user`) a Role in `namespace`
+    /// with these rules (a YAML flow list per line, `- {apiGroups: …}`), bound to it.
+    pub fn grant_kit_user(&self, namespace: &str, role: &str, rules: &str) {
+        self.apply(
+            namespace,
+            &format!(
+                "apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {{name: {role}}}
+rules:
+{rules}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {{name: {role}}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: {role}}}
+subjects: [{{apiGroup: rbac.authorization.k8s.io, kind: User, name: kit-user}}]
+"
+            ),
+        );
+    }
+
     /// A plugin command pointed at this cluster, with its own discovery cache directory.
     pub fn plugin(&self, name: &str, cache: &Path) -> Command {
         let mut c = Command::new(plugin_path(name));
@@ -208,11 +230,15 @@ pub fn stderr(out: &Output) -> String {
 /// The lines a child prints on stdout, through a channel, so that a test can wait for them with
 /// a timeout (watch commands never end by themselves).
 pub fn stdout_lines(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    lines(child.stdout.take().expect("spawned with stdout piped"))
+}
+
+/// The lines of a stream (a child's stdout or stderr), read on a thread as they come.
+pub fn lines(stream: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
     use std::io::{BufRead, BufReader};
-    let stdout = child.stdout.take().expect("spawned with stdout piped");
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
             if tx.send(line).is_err() {
                 break;
             }

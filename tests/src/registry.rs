@@ -32,9 +32,12 @@ fn binary() -> PathBuf {
 impl Registry {
     /// Starts a registry on a free loopback port with its own storage.
     pub fn start() -> Self {
-        let dir = tempfile::tempdir().expect("registry dir");
-        let mut r = Registry { host: String::new(), port: free_port(), dir, child: None, auth: String::new() };
-        r.host = format!("127.0.0.1:{}", r.port);
+        Self::start_in(tempfile::tempdir().expect("registry dir"), String::new())
+    }
+
+    fn start_in(dir: tempfile::TempDir, auth: String) -> Self {
+        let port = free_port();
+        let mut r = Registry { host: format!("127.0.0.1:{port}"), port, dir, child: None, auth };
         r.restart();
         r
     }
@@ -58,10 +61,7 @@ impl Registry {
         let htpasswd = dir.path().join("htpasswd");
         std::fs::write(&htpasswd, format!("{user}:{hash}\n")).expect("htpasswd");
         let auth = format!("auth:\n  htpasswd:\n    realm: kit\n    path: {}\n", htpasswd.display());
-        let mut r = Registry { host: String::new(), port: free_port(), dir, child: None, auth };
-        r.host = format!("127.0.0.1:{}", r.port);
-        r.restart();
-        r
+        Self::start_in(dir, auth)
     }
 
     /// Storage and log directory.

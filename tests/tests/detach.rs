@@ -356,22 +356,12 @@ fn a_user_who_may_read_but_not_patch_gets_forbidden_and_nothing_changes() {
     let ns = c.namespace("detach-rbac");
     let n = &ns.name;
     app(&c, n, "ro", 3, "app=ro", &[("ro", "app=ro")]);
-    c.apply(
+    c.grant_kit_user(
         n,
-        "apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: read}
-rules:
-- apiGroups: ['', apps, discovery.k8s.io, policy, networking.k8s.io, autoscaling]
+        "read",
+        "- apiGroups: ['', apps, discovery.k8s.io, policy, networking.k8s.io, autoscaling]
   resources: [pods, services, endpointslices, replicasets, poddisruptionbudgets, networkpolicies, horizontalpodautoscalers]
-  verbs: [get, list, watch]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: read}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: read}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: kit-user}]
-",
+  verbs: [get, list, watch]",
     );
     let before = c.kubectl_ok(&[
         "-n",

@@ -6,13 +6,12 @@
 //! These tests restart the shared API server, so they take turns; cargo runs test binaries one
 //! after another, so no other test binary sees the restarts.
 
-use std::io::BufRead;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Mutex;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use kubectl_kit_tests::{Cluster, require_cluster, root, stderr, stdout};
+use kubectl_kit_tests::{Cluster, lines, require_cluster, root, stderr, stdout};
 use serde_json::Value;
 
 static TURNS: Mutex<()> = Mutex::new(());
@@ -25,18 +24,6 @@ fn restart_api_server() {
         .output()
         .expect("cargo xtask runs");
     assert!(out.status.success(), "restart failed: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-fn lines(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stream).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
 }
 
 /// Collects lines until one satisfies `want` or `timeout` passes; returns all seen.
@@ -231,20 +218,7 @@ fn throttling_by_api_priority_and_fairness_is_waited_out_with_a_message() {
         .expect("write");
         c.kubectl_ok(&["-n", n, "create", "-f", file.to_str().expect("utf-8")]);
     }
-    c.apply(
-        n,
-        "apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: read}
-rules: [{apiGroups: [''], resources: [configmaps], verbs: [get, list]}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: read}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: read}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: kit-user}]
-",
-    );
+    c.grant_kit_user(n, "read", "- {apiGroups: [''], resources: [configmaps], verbs: [get, list]}");
     // kit-user's requests get a priority level with the fewest seats the server allows, and
     // are rejected (429) rather than queued when those are busy.
     let _apf = Apf(&c);

@@ -84,40 +84,44 @@ fn kubeconfig_mistakes_name_the_file_and_the_field_in_every_plugin() {
         ),
     );
     let fine = kubeconfig(dir.path(), "fine", server, "    token: t\n");
-    for (plugin, args) in invocations(dir.path()) {
-        let (out, _) = run(plugin, &malformed, &args, &[]);
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(1), "{plugin}: {err}");
-        assert!(err.contains(&format!("could not load kubeconfig {}", malformed.display())), "{plugin}: {err}");
-        assert!(err.contains("line 3 column 11"), "{plugin}: {err}");
-
-        let (out, _) = run(plugin, &fine, &args, &["--context", "nope"]);
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(1), "{plugin}: {err}");
-        assert!(err.contains("context \"nope\" does not exist"), "{plugin}: {err}");
-        assert!(err.contains(&format!("contexts are read from {}", fine.display())), "{plugin}: {err}");
-
-        let (out, _) = run(plugin, &bad_ca, &args, &[]);
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(1), "{plugin}: {err}");
-        assert!(
-            err.contains(&format!(
+    // Each mistake: its kubeconfig, extra flags, and what the error must say.
+    let cases: Vec<(&Path, &[&str], Vec<String>)> = vec![
+        (
+            &malformed,
+            &[],
+            vec![format!("could not load kubeconfig {}", malformed.display()), "line 3 column 11".into()],
+        ),
+        (
+            &fine,
+            &["--context", "nope"],
+            vec!["context \"nope\" does not exist".into(), format!("contexts are read from {}", fine.display())],
+        ),
+        (
+            &bad_ca,
+            &[],
+            vec![format!(
                 "clusters[c].cluster.certificate-authority-data in {} holds no readable X.509 certificate",
                 bad_ca.display()
-            )),
-            "{plugin}: {err}"
-        );
-
-        let (out, _) = run(plugin, &expired, &args, &[]);
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(1), "{plugin}: {err}");
-        assert!(
-            err.contains(&format!(
+            )],
+        ),
+        (
+            &expired,
+            &[],
+            vec![format!(
                 "the client certificate in users[u].user.client-certificate-data ({}) expired at 2021-01-01T00:00:00Z",
                 expired.display()
-            )),
-            "{plugin}: {err}"
-        );
+            )],
+        ),
+    ];
+    for (plugin, args) in invocations(dir.path()) {
+        for (kc, extra, wanted) in &cases {
+            let (out, _) = run(plugin, kc, &args, extra);
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(1), "{plugin}: {err}");
+            for w in wanted {
+                assert!(err.contains(w.as_str()), "{plugin}: {w:?} missing from: {err}");
+            }
+        }
     }
 }
 

@@ -57,16 +57,22 @@ fn skopeo_manifest(host: &str, repo_tag: &str) -> Option<Vec<u8>> {
     out.status.success().then_some(out.stdout)
 }
 
-/// Pulls every blob of a tag with skopeo into an OCI layout (skopeo checks each digest) and
-/// returns the layout's blob digests.
-fn skopeo_pull(host: &str, repo_tag: &str) -> Vec<String> {
+/// Pulls every blob of a tag with skopeo into an OCI layout at `DIR/layout` (skopeo checks
+/// each digest).
+fn skopeo_copy(host: &str, repo_tag: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let dest = format!("oci:{}:x", dir.path().join("layout").display());
     let out = Command::new("skopeo")
         .args(["copy", "--preserve-digests", "--src-tls-verify=false", &format!("docker://{host}/{repo_tag}"), &dest])
         .output()
         .expect("skopeo runs");
-    assert!(out.status.success(), "skopeo copy failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "skopeo copy of {repo_tag} failed: {}", String::from_utf8_lossy(&out.stderr));
+    dir
+}
+
+/// Pulls every blob of a tag with skopeo and returns the blob digests.
+fn skopeo_pull(host: &str, repo_tag: &str) -> Vec<String> {
+    let dir = skopeo_copy(host, repo_tag);
     let mut digests: Vec<String> = std::fs::read_dir(dir.path().join("layout/blobs/sha256"))
         .expect("blobs")
         .map(|e| format!("sha256:{}", e.expect("entry").file_name().to_string_lossy()))
@@ -382,14 +388,7 @@ fn a_registry_that_dies_mid_push_leaves_no_tag() {
         .spawn()
         .expect("push starts");
     // Kill the registry as soon as the first upload has started.
-    let stderr_pipe = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr_pipe).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let rx = kubectl_kit_tests::lines(child.stderr.take().expect("stderr"));
     let mut log = String::new();
     loop {
         let line = rx.recv_timeout(Duration::from_secs(30)).expect("the push logs its requests");
@@ -507,13 +506,7 @@ fn compressed_pushes_decompress_to_the_source_layers() {
         // The config (and so the diff_ids) is the source's; the layers are new, compressed blobs.
         assert_eq!(manifest["config"]["digest"], img.config_digest.as_str(), "{how}");
         // skopeo pulls every blob and checks its digest; each layer decompresses to its diff_id.
-        let dir = tempfile::tempdir().expect("tempdir");
-        let dest = format!("oci:{}:x", dir.path().join("layout").display());
-        let pulled = Command::new("skopeo")
-            .args(["copy", "--preserve-digests", "--src-tls-verify=false", &format!("docker://{host}/{tag}"), &dest])
-            .output()
-            .expect("skopeo runs");
-        assert!(pulled.status.success(), "{how}: {}", String::from_utf8_lossy(&pulled.stderr));
+        let dir = skopeo_copy(&host, &tag);
         for (layer, source) in layers.iter().zip(&img.layers) {
             assert_eq!(layer["mediaType"], media_type, "{how}");
             let d = layer["digest"].as_str().expect("digest");

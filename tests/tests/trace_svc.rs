@@ -313,21 +313,11 @@ fn a_user_who_may_not_list_services_or_slices_gets_a_partial_trace() {
     ready(&c, n, "numbers-api");
     // kit-user may get Services by name and read pods, nothing else: no list of Services, no
     // EndpointSlices, nothing cluster-wide.
-    c.apply(
+    c.grant_kit_user(
         n,
-        "apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: partial}
-rules:
-- {apiGroups: [''], resources: [services], verbs: [get]}
-- {apiGroups: [''], resources: [pods], verbs: [get, list]}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: partial}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: partial}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: kit-user}]
-",
+        "partial",
+        "- {apiGroups: [''], resources: [services], verbs: [get]}
+- {apiGroups: [''], resources: [pods], verbs: [get, list]}",
     );
     c.wait_for("the role to apply", Duration::from_secs(30), || {
         c.kubectl(&["--context", "kubectl-kit-user", "-n", n, "get", "service", "numbers-api"]).status.success()

@@ -265,19 +265,25 @@ fn spawn(
 ) -> Result<()> {
     let log = paths::logs().join(format!("{name}.log"));
     let out = File::create(&log).with_context(|| format!("could not create {}", log.display()))?;
-    let child = Command::new(bin)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(out.try_clone()?)
-        .stderr(out)
-        .current_dir(paths::cluster())
-        .process_group(0)
-        .spawn()
-        .with_context(|| format!("could not start {name} ({})", bin.display()))?;
+    let child = launch(name, bin, args, out)?;
     state.pids.push((name.to_string(), child.id()));
     children.push((name.to_string(), child));
     // Recorded at once, so that an interrupted `up` can be cleaned up by the next one.
     save_state(state)
+}
+
+/// Starts a component in its own process group in the cluster directory, both output streams
+/// going to `log`.
+fn launch(name: &str, bin: &Path, args: &[String], log: File) -> Result<Child> {
+    Command::new(bin)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .current_dir(paths::cluster())
+        .process_group(0)
+        .spawn()
+        .with_context(|| format!("could not start {name} ({})", bin.display()))
 }
 
 /// Waits for `ready` while checking that the component has not exited.
@@ -641,15 +647,7 @@ fn restart_one(name: &str) -> Result<()> {
     stop(&[(name.to_string(), pid)]);
     let log = paths::logs().join(format!("{name}.log"));
     let out = std::fs::OpenOptions::new().append(true).create(true).open(&log)?;
-    let child = Command::new(&exe)
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(out.try_clone()?)
-        .stderr(out)
-        .current_dir(paths::cluster())
-        .process_group(0)
-        .spawn()
-        .with_context(|| format!("could not start {name} again ({})", exe.display()))?;
+    let child = launch(name, &exe, &args, out)?;
     for entry in state.pids.iter_mut().filter(|(n, _)| n == name) {
         entry.1 = child.id();
     }

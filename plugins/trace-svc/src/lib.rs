@@ -225,9 +225,7 @@ async fn watch_once(
     }
     let mut all = futures::stream::select_all(streams);
     if reconnected {
-        output::out("\n--- reconnected ---\n");
-        let svc_now = gather::find_service(kube, t, &ns).await?;
-        print_trace(kube, svc_now, t, from, format).await?;
+        retrace(kube, t, &ns, from, format, "reconnected").await?;
     }
     while let Some(line) = all.next().await {
         let line = line.map_err(kubectl_kit_core::list::Resume::broken)?;
@@ -236,10 +234,23 @@ async fn watch_once(
         }
         // Let a burst of events settle before tracing again.
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        output::out("\n--- changed ---\n");
-        let svc_now = gather::find_service(kube, t, &ns).await?;
-        print_trace(kube, svc_now, t, from, format).await?;
+        retrace(kube, t, &ns, from, format, "changed").await?;
         return Ok(true);
     }
     Ok(false)
+}
+
+/// Prints `--- WHY ---` and the trace of the Service as it is now.
+async fn retrace(
+    kube: &Kube,
+    t: &target::Target,
+    ns: &str,
+    from: Option<&str>,
+    format: Format,
+    why: &str,
+) -> Result<()> {
+    output::out(&format!("\n--- {why} ---\n"));
+    let svc_now = gather::find_service(kube, t, ns).await?;
+    print_trace(kube, svc_now, t, from, format).await?;
+    Ok(())
 }
