@@ -31,13 +31,7 @@ fn hostile_server_text_is_escaped_in_tables_and_exact_in_json() {
         {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "stuck.hostile"},
          "involvedObject": {"kind": "Pod", "name": "stuck", "namespace": ns.name},
          "reason": "Hostile", "message": HOSTILE, "type": "Warning"}]});
-    // JSON with every non-ASCII character escaped: YAML refuses C1 controls even in strings.
-    let manifest: String = objects
-        .to_string()
-        .chars()
-        .map(|ch| if ch.is_ascii() { ch.to_string() } else { format!("\\u{:04x}", ch as u32) })
-        .collect();
-    c.apply(&ns.name, &manifest);
+    c.apply(&ns.name, &ascii_json(&objects));
     c.wait_for("the event", Duration::from_secs(30), || {
         c.kubectl(&["-n", &ns.name, "get", "event", "stuck.hostile"]).status.success()
     });
@@ -89,4 +83,73 @@ fn hostile_server_text_is_escaped_in_tables_and_exact_in_json() {
     let out = c.plugin("detach", cache.path()).args(["-n", &ns.name, "list", "-o", "json"]).output().expect("runs");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["items"][0]["detachedBy"], HOSTILE, "JSON keeps the exact text");
+}
+
+/// JSON (which YAML reads too) with every non-ASCII character escaped: YAML refuses C1
+/// controls even in strings.
+fn ascii_json(v: &serde_json::Value) -> String {
+    v.to_string()
+        .chars()
+        .map(|ch| if ch.is_ascii() { ch.to_string() } else { format!("\\u{:04x}", ch as u32) })
+        .collect()
+}
+
+/// Puts the cluster's KEP-1755 ConfigMap back however the test ends.
+struct Restore<'c> {
+    cluster: &'c kubectl_kit_tests::Cluster,
+    data: String,
+}
+
+impl Drop for Restore<'_> {
+    fn drop(&mut self) {
+        let patch = serde_json::json!({"data": {"localRegistryHosting.v1": self.data}}).to_string();
+        self.cluster.kubectl_ok(&["-n", "kube-public", "patch", "configmap", "local-registry-hosting", "-p", &patch]);
+    }
+}
+
+#[test]
+fn a_hostile_registry_configmap_is_refused_and_never_printed_raw() {
+    let c = require_cluster!("terminal safety: registry ConfigMap");
+    let work = tempfile::tempdir().expect("tempdir");
+    let img = kubectl_kit_tests::images::image(&work.path().join("layers"), &[4096], 7, true, "amd64");
+    let layout = work.path().join("layout");
+    kubectl_kit_tests::images::write_oci_layout(&layout, &img, None);
+    let layout = layout.to_str().expect("utf-8 path");
+    let data = c.kubectl_ok(&[
+        "-n",
+        "kube-public",
+        "get",
+        "configmap",
+        "local-registry-hosting",
+        "-o",
+        "jsonpath={.data.localRegistryHosting\\.v1}",
+    ]);
+    let host = data
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .map(|h| h.trim_matches('"').to_string())
+        .expect("the cluster's ConfigMap names a host");
+    let _restore = Restore { cluster: &c, data: data.clone() };
+    let cache = tempfile::tempdir().expect("tempdir");
+    // The registry pushed to is the real one; only the host the nodes pull from is hostile, so
+    // nothing but the check stands between it and the printed reference.
+    for (field, value) in [("hostFromContainerRuntime", HOSTILE.to_string()), ("host", format!("{host}{HOSTILE}"))] {
+        let (push_to, pull_from) = if field == "host" { (&value, &host) } else { (&host, &value) };
+        let doc = format!(
+            "host: {}\nhostFromContainerRuntime: {}\n",
+            ascii_json(&push_to.as_str().into()),
+            ascii_json(&pull_from.as_str().into())
+        );
+        let patch = serde_json::json!({"data": {"localRegistryHosting.v1": doc}}).to_string();
+        c.kubectl_ok(&["-n", "kube-public", "patch", "configmap", "local-registry-hosting", "-p", &patch]);
+        let out = c.plugin("push_image", cache.path()).args([layout, "kit/hostile:v1"]).output().expect("runs");
+        assert_eq!(out.status.code(), Some(1), "{field}: {}", stderr(&out));
+        assert!(stdout(&out).is_empty(), "{field}: nothing is pushed or printed: {:?}", stdout(&out));
+        assert!(clean(&stderr(&out)), "{field}: raw controls in {:?}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("local-registry-hosting: {field}:")),
+            "{field}: the error names the field: {}",
+            stderr(&out)
+        );
+    }
 }

@@ -302,7 +302,12 @@ async fn registry_of_cluster(kube: &Kube) -> Result<(String, String)> {
     };
     reference::check_host(&host)
         .map_err(|m| Error::runtime(format!("ConfigMap kube-public/local-registry-hosting: host: {m}")))?;
+    // The pull host goes into image references the nodes pull, into --set-image and onto the
+    // terminal: it gets the same check as the host pushed to.
     let pull = hosting.pull_host().unwrap_or(&host).to_string();
+    reference::check_host(&pull).map_err(|m| {
+        Error::runtime(format!("ConfigMap kube-public/local-registry-hosting: hostFromContainerRuntime: {m}"))
+    })?;
     Ok((host, pull))
 }
 
