@@ -16,6 +16,8 @@ pub struct Registry {
     child: Option<Child>,
     /// An `auth:` section for the config, when the registry asks for credentials.
     auth: String,
+    /// The token service the registry sends clients to, when it wants bearer tokens.
+    token_service: Option<Child>,
 }
 
 fn free_port() -> u16 {
@@ -37,7 +39,7 @@ impl Registry {
 
     fn start_in(dir: tempfile::TempDir, auth: String) -> Self {
         let port = free_port();
-        let mut r = Registry { host: format!("127.0.0.1:{port}"), port, dir, child: None, auth };
+        let mut r = Registry { host: format!("127.0.0.1:{port}"), port, dir, child: None, auth, token_service: None };
         r.restart();
         r
     }
@@ -62,6 +64,42 @@ impl Registry {
         std::fs::write(&htpasswd, format!("{user}:{hash}\n")).expect("htpasswd");
         let auth = format!("auth:\n  htpasswd:\n    realm: kit\n    path: {}\n", htpasswd.display());
         Self::start_in(dir, auth)
+    }
+
+    /// Starts a registry that wants bearer tokens (distribution's `token` access controller) and
+    /// the token service it names: `tests/fixtures/token-server.py`, which grants a token signed
+    /// with its own certificate to HTTP Basic `user:password` only.
+    pub fn start_with_token_service(user: &str, password: &str) -> Self {
+        let dir = tempfile::tempdir().expect("registry dir");
+        let cert = dir.path().join("token-issuer.pem");
+        let token_port = free_port();
+        let script = crate::root().join("tests/fixtures/token-server.py");
+        let log = dir.path().join("token-service.log");
+        let mut service = Command::new("python3")
+            .arg(&script)
+            .args([&token_port.to_string(), user, password])
+            .args([&cert, Path::new("kit-registry"), Path::new("kit-issuer"), &log])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("token-service.err")).expect("stderr file"))
+            .spawn()
+            .expect("python3 runs the token service");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !cert.exists() {
+            let exited = service.try_wait().ok().flatten();
+            if exited.is_some() || Instant::now() > deadline {
+                let err = std::fs::read_to_string(dir.path().join("token-service.err")).unwrap_or_default();
+                panic!("the token service did not start ({exited:?}): {err}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let auth = format!(
+            "auth:\n  token:\n    realm: http://127.0.0.1:{token_port}/token\n    service: kit-registry\n    issuer: kit-issuer\n    rootcertbundle: {}\n",
+            cert.display()
+        );
+        let mut r = Self::start_in(dir, auth);
+        r.token_service = Some(service);
+        r
     }
 
     /// Storage and log directory.
@@ -114,5 +152,9 @@ impl Registry {
 impl Drop for Registry {
     fn drop(&mut self) {
         self.kill();
+        if let Some(mut t) = self.token_service.take() {
+            let _ = t.kill();
+            let _ = t.wait();
+        }
     }
 }

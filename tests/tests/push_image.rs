@@ -642,3 +642,74 @@ fn registry_credentials_are_used_and_never_printed() {
         assert_eq!(images::digest(&out.stdout), img.digest, "{tag}");
     }
 }
+
+#[test]
+fn bearer_tokens_from_a_token_service_are_used_and_never_printed() {
+    let c = require_cluster!("bearer_tokens_from_a_token_service_are_used_and_never_printed");
+    let password = format!("planted-bearer-pw-{}", seed());
+    let registry = kubectl_kit_tests::registry::Registry::start_with_token_service("kit", &password);
+    let cache = tempfile::tempdir().expect("cache");
+    let work = tempfile::tempdir().expect("work");
+    let (img, layout) = small_layout(work.path());
+    let basic = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(format!("kit:{password}"))
+    };
+    let run = |auth: &str, tag: &str| {
+        let dir = work.path().join(format!("docker-{}", unique("config")));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let config = serde_json::json!({"auths": {&registry.host: {"auth": auth}}});
+        std::fs::write(dir.join("config.json"), config.to_string()).expect("config.json");
+        c.plugin("push_image", cache.path())
+            .env("DOCKER_CONFIG", &dir)
+            .args([&layout, tag, "--registry", &registry.host, "-v=9"])
+            .output()
+            .expect("push runs")
+    };
+    // A bearer token is a JWT, whose base64url header begins "eyJ".
+    let no_leak = |out: &Output, what: &str| {
+        let all = format!("{}{}", stdout(out), stderr(out));
+        assert!(!all.contains(&password), "{what}: the password leaked:\n{all}");
+        assert!(!all.contains(&basic), "{what}: the Basic credential leaked:\n{all}");
+        assert!(!all.contains("eyJ"), "{what}: a JWT (bearer token) leaked:\n{all}");
+    };
+    let wrong = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode("kit:planted-wrong")
+    };
+    let out = run(&wrong, "kit/bearer:v1");
+    no_leak(&out, "wrong");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("token service"), "the refusal names the token service: {}", stderr(&out));
+    assert!(!stderr(&out).contains("planted-wrong"), "{}", stderr(&out));
+    assert!(skopeo_manifest(&registry.host, "kit/bearer:v1").is_none(), "nothing was tagged");
+
+    let out = run(&basic, "kit/bearer:v1");
+    no_leak(&out, "right");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let log = std::fs::read_to_string(registry.dir().join("token-service.log")).expect("token service log");
+    assert!(
+        log.lines().any(|l| l.contains("GET /token?") && l.contains("bearer") && l.contains("\" 200")),
+        "a token was granted for the repository: {log}"
+    );
+    // The registry accepted the token (it logs the bearer's subject), and an independent client
+    // with the same credentials reads the image.
+    let registry_log = std::fs::read_to_string(registry.dir().join("registry.log")).expect("registry log");
+    assert!(
+        registry_log.contains("auth.user.name=kit") || registry_log.contains("auth.user.name=\"kit\""),
+        "the registry saw the token's subject"
+    );
+    let out = Command::new("skopeo")
+        .args([
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            "--creds",
+            &format!("kit:{password}"),
+            &format!("docker://{}/kit/bearer:v1", registry.host),
+        ])
+        .output()
+        .expect("skopeo runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(images::digest(&out.stdout), img.digest);
+}
