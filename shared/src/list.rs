@@ -184,7 +184,96 @@ pub async fn get(
         .map_err(|e| Error::runtime(format!("could not decode {} \"{name}\"", resource.name)).caused_by(e))
 }
 
-fn percent_path(s: &str) -> String {
+/// GETs `path` and decodes the body as `T` while it arrives, on a blocking thread fed chunk by
+/// chunk, so that the response text is never held whole: a list of thousands of large objects
+/// read in one request costs a few 64 KiB buffers plus what `T` keeps of it (fields `T` does not
+/// name are skipped by the decoder, never built).
+pub async fn get_streamed<T>(client: &kube::Client, path: &str) -> kube::Result<T>
+where
+    T: serde::de::DeserializeOwned + Send + 'static,
+{
+    use futures::AsyncReadExt;
+    let req = http::Request::get(path).body(Vec::new()).map_err(kube::Error::HttpError)?;
+    let body = client.request_stream(req).await?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    let decoder = tokio::task::spawn_blocking(move || {
+        let reader = std::io::BufReader::with_capacity(CHUNK, Chunks { rx, chunk: Vec::new(), at: 0 });
+        let mut de = serde_json::Deserializer::from_reader(reader);
+        let v = T::deserialize(&mut de)?;
+        de.end()?;
+        Ok::<_, serde_json::Error>(v)
+    });
+    let mut body = std::pin::pin!(body);
+    let mut cut = None;
+    loop {
+        let mut buf = vec![0; CHUNK];
+        match body.read(&mut buf).await {
+            Ok(0) => break,
+            Ok(n) => {
+                buf.truncate(n);
+                // A closed channel means the decoder stopped early (malformed JSON): its error
+                // is the one to report, below.
+                if tx.send(buf).await.is_err() {
+                    break;
+                }
+            }
+            Err(e) => {
+                cut = Some(e);
+                break;
+            }
+        }
+    }
+    drop(tx);
+    let decoded = decoder.await.map_err(|e| kube::Error::Service(Box::new(e)))?;
+    // A connection cut mid-body also makes the decoder fail (the JSON ends early); the cut is
+    // the cause worth reporting.
+    match cut {
+        Some(e) => Err(kube::Error::Service(Box::new(e))),
+        None => decoded.map_err(kube::Error::SerdeError),
+    }
+}
+
+/// A list response's items (none when null or missing), to read with [`get_streamed`].
+#[derive(Debug, serde::Deserialize)]
+#[serde(bound = "T: serde::de::DeserializeOwned")]
+pub struct ListItems<T> {
+    #[serde(default = "Option::default")]
+    items: Option<Vec<T>>,
+}
+
+impl<T> ListItems<T> {
+    /// The items, in server order.
+    pub fn into_vec(self) -> Vec<T> {
+        self.items.unwrap_or_default()
+    }
+}
+
+const CHUNK: usize = 64 * 1024;
+
+/// The body's chunks as a blocking [`std::io::Read`], for serde_json's reader.
+struct Chunks {
+    rx: tokio::sync::mpsc::Receiver<Vec<u8>>,
+    chunk: Vec<u8>,
+    at: usize,
+}
+
+impl std::io::Read for Chunks {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.chunk.len() {
+            match self.rx.blocking_recv() {
+                Some(next) => (self.chunk, self.at) = (next, 0),
+                None => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.chunk.len() - self.at);
+        out[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// Percent-encodes one path segment (an object or namespace name typed by the user).
+pub fn percent_path(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b':' | b'@') {
@@ -294,6 +383,19 @@ mod tests {
         query_pair(&mut q, "labelSelector", "app in (a,b),tier!=db");
         query_pair(&mut q, "limit", "500");
         assert_eq!(q, "/api/v1/pods?labelSelector=app%20in%20%28a%2Cb%29%2Ctier%21%3Ddb&limit=500");
+    }
+
+    #[test]
+    fn a_body_in_chunks_reads_as_one_stream() {
+        let (tx, rx) = tokio::sync::mpsc::channel(2);
+        let text = r#"{"items":[{"metadata":{"name":"a","uid":"x"}},{"metadata":{"name":"b"}}]}"#;
+        let chunks: Vec<Vec<u8>> = text.as_bytes().chunks(7).map(<[u8]>::to_vec).collect();
+        let feeder = std::thread::spawn(move || chunks.into_iter().for_each(|c| tx.blocking_send(c).expect("send")));
+        let mut de = serde_json::Deserializer::from_reader(Chunks { rx, chunk: Vec::new(), at: 0 });
+        let v = <Value as serde::Deserialize>::deserialize(&mut de).expect("decode");
+        de.end().expect("end");
+        feeder.join().expect("feeder");
+        assert_eq!(v.to_string(), text);
     }
 
     #[test]

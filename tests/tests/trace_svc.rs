@@ -130,8 +130,19 @@ fn pods_that_are_not_ready_are_explained() {
     let c = require_cluster!("trace-svc not ready");
     let ns = c.namespace("trace-unready");
     c.apply(&ns.name, "apiVersion: v1\nkind: Pod\nmetadata: {name: stuck, labels: {app: stuck}}\nspec:\n  nodeSelector: {kit.example.com/no-such-node: \"true\"}\n  containers: [{name: c, image: x, ports: [{containerPort: 80}]}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: stuck}\nspec:\n  selector: {app: stuck}\n  ports: [{port: 80}]\n");
-    c.wait_for("a FailedScheduling event", Duration::from_secs(30), || {
-        c.kubectl_ok(&["-n", &ns.name, "get", "events", "-o", "name"]).lines().count() > 0
+    c.wait_for("the pod's FailedScheduling event", Duration::from_secs(30), || {
+        c.kubectl_ok(&[
+            "-n",
+            &ns.name,
+            "get",
+            "events",
+            "--field-selector=involvedObject.kind=Pod,reason=FailedScheduling",
+            "-o",
+            "name",
+        ])
+        .lines()
+        .count()
+            > 0
     });
     let (code, v, _) = trace(&c, &ns.name, &["stuck"]);
     assert_eq!(code, 1);

@@ -5,13 +5,15 @@
 
 use std::net::IpAddr;
 
-use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Pod, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use kube::api::{Api, ListParams};
+use kubectl_kit_core::list::{ListItems, get_streamed, percent_path, query_pair};
 use kubectl_kit_core::selector;
 use kubectl_kit_core::{Error, Kube, Result};
 
+use crate::pod::PodView;
 use crate::target::Target;
 use crate::trace::{Seen, World};
 
@@ -59,44 +61,16 @@ pub async fn find_service(kube: &Kube, t: &Target, default_ns: &str) -> Result<S
     Err(err.hint(format!("looked in namespace {ns}")))
 }
 
-/// The parts of a pod the trace reads: names, labels, node, container names and ports, status.
-fn pod_projection() -> kubectl_kit_core::projection::Projection {
-    let paths: Vec<Vec<String>> = [
-        "metadata.name",
-        "metadata.namespace",
-        "metadata.uid",
-        "metadata.labels",
-        "metadata.deletionTimestamp",
-        "spec.nodeName",
-        "spec.containers.name",
-        "spec.containers.ports",
-        "spec.initContainers.name",
-        "spec.initContainers.ports",
-        "status",
-    ]
-    .iter()
-    .map(|p| std::iter::once("items").chain(p.split('.')).map(String::from).collect())
-    .collect();
-    kubectl_kit_core::projection::Projection::from_paths(&paths)
-}
-
-/// The namespace's pods (those of `selector`, if given) in one request, decoded through
-/// [`pod_projection`]: the rest of each pod (env, volumes, probes, annotations, managed fields)
-/// is skipped while the list is read and never built, so a Service with thousands of pods
-/// costs the list's text and small pods rather than every pod whole.
-async fn list_pods(client: &kube::Client, ns: &str, selector: Option<&str>) -> kube::Result<Vec<Pod>> {
+/// The namespace's pods (those of `selector`, if given) in one request, decoded into
+/// [`PodView`]s while the response streams in: the list's text is never held whole and the
+/// fields the trace does not read are never built, so a Service with thousands of pods costs
+/// about what their names, labels, ports and readiness cost.
+async fn list_pods(client: &kube::Client, ns: &str, selector: Option<&str>) -> kube::Result<Vec<PodView>> {
     let mut path = format!("/api/v1/namespaces/{ns}/pods");
     if let Some(s) = selector {
-        kubectl_kit_core::list::query_pair(&mut path, "labelSelector", s);
+        query_pair(&mut path, "labelSelector", s);
     }
-    let req = http::Request::get(path).body(Vec::new()).map_err(kube::Error::HttpError)?;
-    let text = client.request_text(req).await?;
-    let mut list = kubectl_kit_core::projection::decode(&text, &pod_projection()).map_err(kube::Error::SerdeError)?;
-    drop(text);
-    match list["items"].take() {
-        serde_json::Value::Null => Ok(vec![]),
-        items => serde_json::from_value(items).map_err(kube::Error::SerdeError),
-    }
+    Ok(get_streamed::<ListItems<PodView>>(client, &path).await?.into_vec())
 }
 
 /// Reads the cluster domain from CoreDNS's Corefile (`kubernetes DOMAIN …`).
@@ -114,13 +88,10 @@ pub async fn world(kube: &Kube, svc: Service, t: &Target, from: Option<&str>) ->
     let name = svc.metadata.name.clone().unwrap_or_default();
     let sel = svc.spec.as_ref().and_then(|s| s.selector.clone()).filter(|s| !s.is_empty());
 
-    let slices: Api<EndpointSlice> = Api::namespaced(client.clone(), &ns);
-    let slices = seen(
-        slices
-            .list(&ListParams::default().labels(&format!("kubernetes.io/service-name={name}")))
-            .await
-            .map(|l| l.items),
-    )?;
+    // Streamed like the pods: a Service's slices hold one entry per endpoint.
+    let mut path = format!("/apis/discovery.k8s.io/v1/namespaces/{}/endpointslices", percent_path(&ns));
+    query_pair(&mut path, "labelSelector", &format!("kubernetes.io/service-name={name}"));
+    let slices = seen(get_streamed::<ListItems<EndpointSlice>>(&client, &path).await.map(ListItems::into_vec))?;
     let (pods, namespace_pods) = match &sel {
         Some(s) => {
             // One unpaged list by selector: the request count does not grow with the pods.
@@ -157,8 +128,8 @@ pub async fn world(kube: &Kube, svc: Service, t: &Target, from: Option<&str>) ->
                 Some((n, p)) => (n.to_string(), p.to_string()),
                 None => (ns.clone(), pod_name.to_string()),
             };
-            let api: Api<Pod> = Api::namespaced(client.clone(), &fns);
-            let pod = api.get(&fname).await?;
+            let path = format!("/api/v1/namespaces/{}/pods/{}", percent_path(&fns), percent_path(&fname));
+            let pod: PodView = get_streamed(&client, &path).await?;
             let nsapi: Api<Namespace> = Api::all(client.clone());
             let labels = nsapi.get(&fns).await.ok().and_then(|n| n.metadata.labels).unwrap_or_default();
             Some((pod, labels))

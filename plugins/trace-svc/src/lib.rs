@@ -7,6 +7,7 @@
 
 pub mod gather;
 pub mod netpol;
+pub mod pod;
 pub mod render;
 pub mod target;
 pub mod trace;

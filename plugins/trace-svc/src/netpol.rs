@@ -4,11 +4,12 @@
 
 use std::net::IpAddr;
 
-use k8s_openapi::api::core::v1::{Pod, ServicePort};
+use k8s_openapi::api::core::v1::ServicePort;
 use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kubectl_kit_core::selector::{self, Labels};
 
+use crate::pod::PodView;
 use crate::trace::{Hop, Status, resolve_target};
 
 fn is_ingress(p: &NetworkPolicy) -> bool {
@@ -19,9 +20,9 @@ fn is_ingress(p: &NetworkPolicy) -> bool {
     }
 }
 
-fn selects(p: &NetworkPolicy, pod: &Pod) -> bool {
+fn selects(p: &NetworkPolicy, pod: &PodView) -> bool {
     let spec = p.spec.clone().unwrap_or_default();
-    selector::matches(&spec.pod_selector.unwrap_or_default(), &pod.metadata.labels.clone().unwrap_or_default())
+    selector::matches(&spec.pod_selector.unwrap_or_default(), &pod.labels())
 }
 
 fn port_allows(rule_ports: &Option<Vec<NetworkPolicyPort>>, number: i32, name: Option<&str>, proto: &str) -> bool {
@@ -58,9 +59,9 @@ fn cidr_contains(cidr: &str, ip: &str) -> bool {
     }
 }
 
-fn peer_allows(peer: &NetworkPolicyPeer, policy_ns: &str, client: &Pod, client_ns_labels: &Labels) -> bool {
+fn peer_allows(peer: &NetworkPolicyPeer, policy_ns: &str, client: &PodView, client_ns_labels: &Labels) -> bool {
     let client_ns = client.metadata.namespace.clone().unwrap_or_default();
-    let client_labels = client.metadata.labels.clone().unwrap_or_default();
+    let client_labels = client.labels();
     if let Some(block) = &peer.ip_block {
         let ip = client.status.as_ref().and_then(|s| s.pod_ip.clone()).unwrap_or_default();
         return cidr_contains(&block.cidr, &ip) && !block.except.iter().flatten().any(|e| cidr_contains(e, &ip));
@@ -79,13 +80,13 @@ fn peer_allows(peer: &NetworkPolicyPeer, policy_ns: &str, client: &Pod, client_n
 /// The network-policy hop, or `None` when no policy isolates the backend pods.
 pub fn check(
     policies: &[NetworkPolicy],
-    pods: &[Pod],
+    pods: &[PodView],
     ports: &[ServicePort],
-    from: Option<&(Pod, Labels)>,
+    from: Option<&(PodView, Labels)>,
     ns: &str,
 ) -> Option<Hop> {
     let ingress: Vec<&NetworkPolicy> = policies.iter().filter(|p| is_ingress(p)).collect();
-    let isolated: Vec<&Pod> = pods.iter().filter(|pod| ingress.iter().any(|p| selects(p, pod))).collect();
+    let isolated: Vec<&PodView> = pods.iter().filter(|pod| ingress.iter().any(|p| selects(p, pod))).collect();
     if isolated.is_empty() {
         return None;
     }

@@ -3,13 +3,14 @@
 
 use std::collections::BTreeSet;
 
-use k8s_openapi::api::core::v1::{Event, Node, Pod, Service, ServicePort};
+use k8s_openapi::api::core::v1::{Event, Node, Service, ServicePort};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kubectl_kit_core::selector::{self, Labels};
 use serde::Serialize;
 
+use crate::pod::PodView;
 use crate::target::PortSel;
 
 /// Hop outcome. Ordered: ok < warn < fail.
@@ -66,9 +67,9 @@ pub struct World {
     pub service: Service,
     pub slices: Seen<Vec<EndpointSlice>>,
     /// Pods the selector selects (empty for selector-less Services).
-    pub pods: Seen<Vec<Pod>>,
+    pub pods: Seen<Vec<PodView>>,
     /// Every pod of the namespace, fetched only when the selector selects none.
-    pub namespace_pods: Option<Vec<Pod>>,
+    pub namespace_pods: Option<Vec<PodView>>,
     pub nodes: Seen<Vec<Node>>,
     pub policies: Seen<Vec<NetworkPolicy>>,
     pub ingresses: Seen<Vec<Ingress>>,
@@ -78,7 +79,7 @@ pub struct World {
     /// The domain the user typed, if any.
     pub typed_domain: Option<String>,
     /// `--from pod/NAME`: the client pod and its namespace's labels (for namespaceSelector peers).
-    pub from: Option<(Pod, Labels)>,
+    pub from: Option<(PodView, Labels)>,
 }
 
 /// The whole trace.
@@ -100,15 +101,11 @@ pub struct Trace {
     pub hops: Vec<Hop>,
 }
 
-fn labels_of(p: &Pod) -> Labels {
-    p.metadata.labels.clone().unwrap_or_default()
-}
-
-fn name_of(p: &Pod) -> String {
+fn name_of(p: &PodView) -> String {
     p.metadata.name.clone().unwrap_or_default()
 }
 
-fn pod_ready(p: &Pod) -> bool {
+fn pod_ready(p: &PodView) -> bool {
     p.status
         .as_ref()
         .and_then(|s| s.conditions.as_ref())
@@ -132,7 +129,7 @@ fn target_label(t: &Option<IntOrString>, p: &ServicePort) -> String {
 }
 
 /// Which container port a Service port reaches on a pod: `Ok(port)`, or why none.
-pub fn resolve_target(sp: &ServicePort, pod: &Pod) -> Result<i32, String> {
+pub fn resolve_target(sp: &ServicePort, pod: &PodView) -> Result<i32, String> {
     let proto = sp.protocol.clone().unwrap_or_else(|| "TCP".into());
     let containers = pod.spec.as_ref().map(|s| s.containers.clone()).unwrap_or_default();
     let ports: Vec<_> = containers.iter().flat_map(|c| c.ports.clone().unwrap_or_default()).collect();
@@ -217,7 +214,7 @@ fn slice_addresses(slices: &[EndpointSlice], sp: &ServicePort) -> Vec<Addr> {
 }
 
 /// Why a pod is not Ready: conditions, container states, recent Warning events.
-fn why_not_ready(p: &Pod, events: &[Event]) -> String {
+fn why_not_ready(p: &PodView, events: &[Event]) -> String {
     let mut why = vec![];
     if let Some(s) = &p.status {
         if let Some(c) = s.conditions.iter().flatten().find(|c| c.type_ == "Ready" && c.status != "True") {
@@ -242,7 +239,16 @@ fn why_not_ready(p: &Pod, events: &[Event]) -> String {
         why.push("no status yet".into());
     }
     let name = name_of(p);
-    if let Some(e) = events.iter().rev().find(|e| e.involved_object.name.as_deref() == Some(name.as_str())) {
+    // Services, endpoints and pods may share a name (they usually do), so an event is this pod's
+    // only when it names a Pod, and this pod's uid when the event carries one.
+    let uid = p.metadata.uid.as_deref();
+    let about_this_pod = |e: &&Event| {
+        let o = &e.involved_object;
+        o.kind.as_deref() == Some("Pod")
+            && o.name.as_deref() == Some(name.as_str())
+            && (o.uid.is_none() || uid.is_none() || o.uid.as_deref() == uid)
+    };
+    if let Some(e) = events.iter().rev().find(about_this_pod) {
         why.push(format!(
             "event {}: {}",
             e.reason.clone().unwrap_or_default(),
@@ -253,11 +259,11 @@ fn why_not_ready(p: &Pod, events: &[Event]) -> String {
 }
 
 /// Pods of the namespace closest to a selector, with the labels that differ.
-fn nearest(selector: &Labels, pods: &[Pod]) -> Vec<String> {
+fn nearest(selector: &Labels, pods: &[PodView]) -> Vec<String> {
     let mut scored: Vec<(usize, String)> = pods
         .iter()
         .map(|p| {
-            let l = labels_of(p);
+            let l = p.labels();
             let matched = selector.iter().filter(|(k, v)| l.get(*k) == Some(*v)).count();
             let diffs: Vec<String> = selector
                 .iter()
@@ -412,12 +418,12 @@ pub fn diagnose(w: &World, port_sel: Option<&PortSel>) -> Trace {
     let events = w.events.clone().unwrap_or_default();
 
     // Selector and pods
-    let pods = match (&selector, &w.pods) {
-        (None, _) => vec![],
-        (Some(_), Ok(p)) => p.clone(),
+    let pods: &[PodView] = match (&selector, &w.pods) {
+        (None, _) => &[],
+        (Some(_), Ok(p)) => p,
         (Some(_), Err(e)) => {
             hops.push(hop("selector", Status::Warn, format!("pods are not visible: {e}")));
-            vec![]
+            &[]
         }
     };
     if let (Some(sel), Ok(_)) = (&selector, &w.pods) {
@@ -440,7 +446,7 @@ pub fn diagnose(w: &World, port_sel: Option<&PortSel>) -> Trace {
                 Status::Ok,
                 format!("selector {} matches {} pod(s)", selector::map_to_string(sel), pods.len()),
             ));
-            let not_ready: Vec<&Pod> = pods.iter().filter(|p| !pod_ready(p)).collect();
+            let not_ready: Vec<&PodView> = pods.iter().filter(|p| !pod_ready(p)).collect();
             let ready = pods.len() - not_ready.len();
             let details: Vec<String> = not_ready
                 .iter()
@@ -477,7 +483,7 @@ pub fn diagnose(w: &World, port_sel: Option<&PortSel>) -> Trace {
         let mut ok = 0;
         let mut bad = vec![];
         let mut undeclared = 0;
-        for p in &pods {
+        for p in pods {
             match resolve_target(sp, p) {
                 Ok(n) => {
                     ok += 1;
@@ -679,7 +685,7 @@ pub fn diagnose(w: &World, port_sel: Option<&PortSel>) -> Trace {
 
     // NetworkPolicies
     if let Ok(policies) = &w.policies
-        && let Some(h) = crate::netpol::check(policies, &pods, &ports, w.from.as_ref(), &ns)
+        && let Some(h) = crate::netpol::check(policies, pods, &ports, w.from.as_ref(), &ns)
     {
         hops.push(h);
     }
@@ -838,6 +844,23 @@ mod tests {
         let p = t.hops.iter().find(|h| h.hop == "pods").expect("pods hop");
         assert!(p.details[0].contains("pod b is not Ready: ReadinessProbeFailed"), "{:?}", p.details);
         assert_eq!(t.status, Status::Warn);
+    }
+
+    #[test]
+    fn only_the_pods_own_events_explain_it() {
+        let mut p: PodView = serde_json::from_value(pod("api", json!({}), "http", false)).expect("pod");
+        p.metadata.uid = Some("u-1".into());
+        let event = |kind: &str, uid: &str, reason: &str| -> Event {
+            serde_json::from_value(json!({"metadata": {"name": reason},
+                "involvedObject": {"kind": kind, "name": "api", "uid": uid}, "reason": reason, "message": "m"}))
+            .expect("event")
+        };
+        // A Service of the same name (the usual case) and an older pod of that name are not this pod.
+        let others = [event("Service", "u-1", "ClusterIPNotAllocated"), event("Pod", "u-0", "Killing")];
+        let why = why_not_ready(&p, &others);
+        assert!(!why.contains("event"), "{why}");
+        let why = why_not_ready(&p, &[event("Pod", "u-1", "FailedScheduling"), others[0].clone()]);
+        assert!(why.ends_with("event FailedScheduling: m"), "{why}");
     }
 
     #[test]
