@@ -120,6 +120,29 @@ impl Cluster {
         String::from_utf8_lossy(&out.stdout).to_string()
     }
 
+    /// The cluster's KEP-1755 document (`localRegistryHosting.v1` of
+    /// kube-public/local-registry-hosting), as a user would read it.
+    pub fn registry_hosting(&self) -> String {
+        self.kubectl_ok(&[
+            "-n",
+            "kube-public",
+            "get",
+            "configmap",
+            "local-registry-hosting",
+            "-o",
+            "jsonpath={.data.localRegistryHosting\\.v1}",
+        ])
+    }
+
+    /// The registry's push host and pull host (`hostFromContainerRuntime`, else `host`) from
+    /// [`Cluster::registry_hosting`].
+    pub fn registry_hosts(&self) -> (String, String) {
+        let v: serde_yaml::Value = serde_yaml::from_str(&self.registry_hosting()).expect("KEP-1755 document");
+        let host = v["host"].as_str().expect("host in localRegistryHosting.v1").to_string();
+        let pull = v["hostFromContainerRuntime"].as_str().unwrap_or(&host).to_string();
+        (host, pull)
+    }
+
     /// `kubectl apply -f -` of a manifest in a namespace.
     pub fn apply(&self, namespace: &str, manifest: &str) {
         use std::io::Write;

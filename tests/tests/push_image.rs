@@ -22,23 +22,6 @@ fn seed() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(7)
 }
 
-/// The cluster registry's push host and pull host, from the ConfigMap as a user would read it.
-fn cluster_registry(c: &Cluster) -> (String, String) {
-    let doc = c.kubectl_ok(&[
-        "get",
-        "configmap",
-        "-n",
-        "kube-public",
-        "local-registry-hosting",
-        "-o",
-        "jsonpath={.data.localRegistryHosting\\.v1}",
-    ]);
-    let v: serde_yaml::Value = serde_yaml::from_str(&doc).expect("KEP-1755 document");
-    let host = v["host"].as_str().expect("host").to_string();
-    let pull = v["hostFromContainerRuntime"].as_str().unwrap_or(&host).to_string();
-    (host, pull)
-}
-
 fn push(c: &Cluster, cache: &Path, args: &[&str]) -> Output {
     c.plugin("push_image", cache).args(args).output().expect("kubectl-push-image runs")
 }
@@ -50,11 +33,33 @@ fn json(out: &Output) -> Value {
 
 /// skopeo, the independent client: the raw manifest a tag points at, or `None`.
 fn skopeo_manifest(host: &str, repo_tag: &str) -> Option<Vec<u8>> {
-    let out = Command::new("skopeo")
-        .args(["inspect", "--raw", "--tls-verify=false", &format!("docker://{host}/{repo_tag}")])
-        .output()
-        .expect("skopeo runs");
+    skopeo_manifest_as(host, repo_tag, None)
+}
+
+/// [`skopeo_manifest`] with `USER:PASSWORD` credentials.
+fn skopeo_manifest_as(host: &str, repo_tag: &str, creds: Option<&str>) -> Option<Vec<u8>> {
+    let mut cmd = Command::new("skopeo");
+    cmd.args(["inspect", "--raw", "--tls-verify=false"]);
+    if let Some(creds) = creds {
+        cmd.args(["--creds", creds]);
+    }
+    let out = cmd.arg(format!("docker://{host}/{repo_tag}")).output().expect("skopeo runs");
     out.status.success().then_some(out.stdout)
+}
+
+/// The `auth` value of a Docker config.json entry (base64 of `USER:PASSWORD`).
+fn basic(user: &str, password: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+}
+
+/// Writes `config` as `DIR/config.json` in a new directory under `work` and returns the
+/// directory, for `DOCKER_CONFIG`.
+fn docker_config(work: &Path, name: &str, config: Value) -> std::path::PathBuf {
+    let dir = work.join(name);
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("config.json"), config.to_string()).expect("config.json");
+    dir
 }
 
 /// Pulls every blob of a tag with skopeo into an OCI layout at `DIR/layout` (skopeo checks
@@ -105,7 +110,7 @@ fn blob_digests(report: &Value) -> Vec<String> {
 #[test]
 fn every_source_format_round_trips_through_skopeo() {
     let c = require_cluster!("every_source_format_round_trips_through_skopeo");
-    let (host, pull) = cluster_registry(&c);
+    let (host, pull) = c.registry_hosts();
     let cache = tempfile::tempdir().expect("cache");
     let work = tempfile::tempdir().expect("work");
     for format in ["oci-layout", "oci-archive", "docker-save", "docker-save-gzip", "docker25-save"] {
@@ -187,7 +192,7 @@ fn every_source_format_round_trips_through_skopeo() {
 #[test]
 fn warm_push_sends_no_blob_bytes_and_other_repositories_mount() {
     let c = require_cluster!("warm_push_sends_no_blob_bytes_and_other_repositories_mount");
-    let (host, _) = cluster_registry(&c);
+    let (host, _) = c.registry_hosts();
     let cache = tempfile::tempdir().expect("cache");
     let work = tempfile::tempdir().expect("work");
     let (_, layout) = small_layout(work.path());
@@ -282,7 +287,7 @@ fn set_image_rolls_the_deployment_to_the_digest() {
 #[test]
 fn multi_platform_sources_push_the_nodes_platform_and_say_what_was_skipped() {
     let c = require_cluster!("multi_platform_sources_push_the_nodes_platform_and_say_what_was_skipped");
-    let (host, _) = cluster_registry(&c);
+    let (host, _) = c.registry_hosts();
     let cache = tempfile::tempdir().expect("cache");
     let work = tempfile::tempdir().expect("work");
     let amd = images::image(&work.path().join("amd"), &[MB], seed(), true, "amd64");
@@ -308,7 +313,7 @@ fn multi_platform_sources_push_the_nodes_platform_and_say_what_was_skipped() {
 #[test]
 fn multi_image_tarballs_push_all_or_the_one_picked() {
     let c = require_cluster!("multi_image_tarballs_push_all_or_the_one_picked");
-    let (host, _) = cluster_registry(&c);
+    let (host, _) = c.registry_hosts();
     let cache = tempfile::tempdir().expect("cache");
     let work = tempfile::tempdir().expect("work");
     let a = images::image(&work.path().join("a"), &[MB], seed(), false, "amd64");
@@ -337,7 +342,7 @@ fn multi_image_tarballs_push_all_or_the_one_picked() {
 #[test]
 fn corrupt_sources_are_refused_before_anything_is_tagged() {
     let c = require_cluster!("corrupt_sources_are_refused_before_anything_is_tagged");
-    let (host, _) = cluster_registry(&c);
+    let (host, _) = c.registry_hosts();
     let cache = tempfile::tempdir().expect("cache");
     let work = tempfile::tempdir().expect("work");
 
@@ -414,7 +419,7 @@ fn a_registry_that_dies_mid_push_leaves_no_tag() {
 #[test]
 fn port_forward_pushes_through_the_api_server() {
     let c = require_cluster!("port_forward_pushes_through_the_api_server");
-    let (host, pull) = cluster_registry(&c);
+    let (host, pull) = c.registry_hosts();
     let (_, registry_port) = host.rsplit_once(':').expect("host:port");
     let ns = c.namespace("push-pf");
     // An in-cluster registry as the API server sees it: a Deployment and a Service. Its pod runs
@@ -483,7 +488,7 @@ fn port_forward_pushes_through_the_api_server() {
 #[test]
 fn compressed_pushes_decompress_to_the_source_layers() {
     let c = require_cluster!("compressed_pushes_decompress_to_the_source_layers");
-    let (host, _) = cluster_registry(&c);
+    let (host, _) = c.registry_hosts();
     let cache = tempfile::tempdir().expect("cache");
     let work = tempfile::tempdir().expect("work");
     // A docker save: uncompressed layers, whose digests are their diff_ids.
@@ -567,16 +572,6 @@ fn registry_credentials_are_used_and_never_printed() {
     let cache = tempfile::tempdir().expect("cache");
     let work = tempfile::tempdir().expect("work");
     let (img, layout) = small_layout(work.path());
-    let encoded = |user: &str, pw: &str| {
-        use base64::Engine;
-        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}"))
-    };
-    let docker_config = |name: &str, config: Value| {
-        let dir = work.path().join(name);
-        std::fs::create_dir_all(&dir).expect("dir");
-        std::fs::write(dir.join("config.json"), config.to_string()).expect("config.json");
-        dir
-    };
     let run = |dir: &Path, path: Option<&Path>, tag: &str| {
         let mut cmd = c.plugin("push_image", cache.path());
         cmd.env("DOCKER_CONFIG", dir).args([&layout, tag, "--registry", &registry.host, "-v=9"]);
@@ -588,26 +583,30 @@ fn registry_credentials_are_used_and_never_printed() {
     let no_leak = |out: &Output, what: &str| {
         let all = format!("{}{}", stdout(out), stderr(out));
         assert!(!all.contains(&password), "{what}: the password leaked:\n{all}");
-        assert!(!all.contains(&encoded("kit", &password)), "{what}: the Basic credential leaked:\n{all}");
+        assert!(!all.contains(&basic("kit", &password)), "{what}: the Basic credential leaked:\n{all}");
         assert!(!all.contains("planted-wrong"), "{what}: the wrong password leaked:\n{all}");
     };
     // No credentials: refused by the registry, said plainly.
-    let out = run(&docker_config("none", serde_json::json!({})), None, "kit/auth:v1");
+    let out = run(&docker_config(work.path(), "none", serde_json::json!({})), None, "kit/auth:v1");
     no_leak(&out, "none");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("401"), "{}", stderr(&out));
     // A wrong password: refused, and neither password is printed.
     let wrong = docker_config(
+        work.path(),
         "wrong",
-        serde_json::json!({"auths": {&registry.host: {"auth": encoded("kit", "planted-wrong")}}}),
+        serde_json::json!({"auths": {&registry.host: {"auth": basic("kit", "planted-wrong")}}}),
     );
     let out = run(&wrong, None, "kit/auth:v1");
     no_leak(&out, "wrong");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(skopeo_manifest(&registry.host, "kit/auth:v1").is_none());
     // auths: pushed.
-    let right =
-        docker_config("auths", serde_json::json!({"auths": {&registry.host: {"auth": encoded("kit", &password)}}}));
+    let right = docker_config(
+        work.path(),
+        "auths",
+        serde_json::json!({"auths": {&registry.host: {"auth": basic("kit", &password)}}}),
+    );
     let out = run(&right, None, "kit/auth:v1");
     no_leak(&out, "auths");
     assert!(out.status.success(), "{}", stderr(&out));
@@ -621,25 +620,14 @@ fn registry_credentials_are_used_and_never_printed() {
     )
     .expect("helper");
     std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
-    let store = docker_config("store", serde_json::json!({"credsStore": "kit"}));
+    let store = docker_config(work.path(), "store", serde_json::json!({"credsStore": "kit"}));
     let out = run(&store, Some(&bin), "kit/auth:v2");
     no_leak(&out, "credsStore");
     assert!(out.status.success(), "{}", stderr(&out));
     // skopeo, with the credentials, reads both tags.
     for tag in ["v1", "v2"] {
-        let out = Command::new("skopeo")
-            .args([
-                "inspect",
-                "--raw",
-                "--tls-verify=false",
-                "--creds",
-                &format!("kit:{password}"),
-                &format!("docker://{}/kit/auth:{tag}", registry.host),
-            ])
-            .output()
-            .expect("skopeo runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        assert_eq!(images::digest(&out.stdout), img.digest, "{tag}");
+        let raw = skopeo_manifest_as(&registry.host, &format!("kit/auth:{tag}"), Some(&format!("kit:{password}")));
+        assert_eq!(raw.map(|m| images::digest(&m)), Some(img.digest.clone()), "{tag}");
     }
 }
 
@@ -651,15 +639,10 @@ fn bearer_tokens_from_a_token_service_are_used_and_never_printed() {
     let cache = tempfile::tempdir().expect("cache");
     let work = tempfile::tempdir().expect("work");
     let (img, layout) = small_layout(work.path());
-    let basic = {
-        use base64::Engine;
-        base64::engine::general_purpose::STANDARD.encode(format!("kit:{password}"))
-    };
+    let right = basic("kit", &password);
     let run = |auth: &str, tag: &str| {
-        let dir = work.path().join(format!("docker-{}", unique("config")));
-        std::fs::create_dir_all(&dir).expect("dir");
         let config = serde_json::json!({"auths": {&registry.host: {"auth": auth}}});
-        std::fs::write(dir.join("config.json"), config.to_string()).expect("config.json");
+        let dir = docker_config(work.path(), &unique("docker"), config);
         c.plugin("push_image", cache.path())
             .env("DOCKER_CONFIG", &dir)
             .args([&layout, tag, "--registry", &registry.host, "-v=9"])
@@ -670,21 +653,17 @@ fn bearer_tokens_from_a_token_service_are_used_and_never_printed() {
     let no_leak = |out: &Output, what: &str| {
         let all = format!("{}{}", stdout(out), stderr(out));
         assert!(!all.contains(&password), "{what}: the password leaked:\n{all}");
-        assert!(!all.contains(&basic), "{what}: the Basic credential leaked:\n{all}");
+        assert!(!all.contains(&right), "{what}: the Basic credential leaked:\n{all}");
         assert!(!all.contains("eyJ"), "{what}: a JWT (bearer token) leaked:\n{all}");
     };
-    let wrong = {
-        use base64::Engine;
-        base64::engine::general_purpose::STANDARD.encode("kit:planted-wrong")
-    };
-    let out = run(&wrong, "kit/bearer:v1");
+    let out = run(&basic("kit", "planted-wrong"), "kit/bearer:v1");
     no_leak(&out, "wrong");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("token service"), "the refusal names the token service: {}", stderr(&out));
     assert!(!stderr(&out).contains("planted-wrong"), "{}", stderr(&out));
     assert!(skopeo_manifest(&registry.host, "kit/bearer:v1").is_none(), "nothing was tagged");
 
-    let out = run(&basic, "kit/bearer:v1");
+    let out = run(&right, "kit/bearer:v1");
     no_leak(&out, "right");
     assert!(out.status.success(), "{}", stderr(&out));
     let log = std::fs::read_to_string(registry.dir().join("token-service.log")).expect("token service log");
@@ -699,17 +678,6 @@ fn bearer_tokens_from_a_token_service_are_used_and_never_printed() {
         registry_log.contains("auth.user.name=kit") || registry_log.contains("auth.user.name=\"kit\""),
         "the registry saw the token's subject"
     );
-    let out = Command::new("skopeo")
-        .args([
-            "inspect",
-            "--raw",
-            "--tls-verify=false",
-            "--creds",
-            &format!("kit:{password}"),
-            &format!("docker://{}/kit/bearer:v1", registry.host),
-        ])
-        .output()
-        .expect("skopeo runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(images::digest(&out.stdout), img.digest);
+    let raw = skopeo_manifest_as(&registry.host, "kit/bearer:v1", Some(&format!("kit:{password}")));
+    assert_eq!(raw.map(|m| images::digest(&m)), Some(img.digest));
 }

@@ -66,20 +66,7 @@ fn nodes_are_labelled_with_zones_and_registry_is_advertised() {
     zones.dedup();
     assert!(zones.len() >= 3, "three zones, got {zones:?}");
 
-    let hosting = c.kubectl_ok(&[
-        "-n",
-        "kube-public",
-        "get",
-        "configmap",
-        "local-registry-hosting",
-        "-o",
-        "jsonpath={.data.localRegistryHosting\\.v1}",
-    ]);
-    let host = hosting
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("host:"))
-        .map(|h| h.trim().trim_matches('"').to_string())
-        .expect("host in localRegistryHosting.v1");
+    let (host, _) = c.registry_hosts();
     // The registry answers the OCI distribution API's base endpoint.
     let mut stream = std::net::TcpStream::connect(&host).expect("registry reachable");
     use std::io::{Read, Write};

@@ -115,20 +115,8 @@ fn a_hostile_registry_configmap_is_refused_and_never_printed_raw() {
     let layout = work.path().join("layout");
     kubectl_kit_tests::images::write_oci_layout(&layout, &img, None);
     let layout = layout.to_str().expect("utf-8 path");
-    let data = c.kubectl_ok(&[
-        "-n",
-        "kube-public",
-        "get",
-        "configmap",
-        "local-registry-hosting",
-        "-o",
-        "jsonpath={.data.localRegistryHosting\\.v1}",
-    ]);
-    let host = data
-        .lines()
-        .find_map(|l| l.strip_prefix("host: "))
-        .map(|h| h.trim_matches('"').to_string())
-        .expect("the cluster's ConfigMap names a host");
+    let data = c.registry_hosting();
+    let (host, _) = c.registry_hosts();
     let _restore = Restore { cluster: &c, data: data.clone() };
     let cache = tempfile::tempdir().expect("tempdir");
     // The registry pushed to is the real one; only the host the nodes pull from is hostile, so

@@ -130,10 +130,7 @@ pub struct Waiting {
 /// A list kept at its length: a decoded list grows by doubling, and thousands of pods with a
 /// port or two each would otherwise hold room for four.
 fn shrunk<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Vec<T>>, D::Error> {
-    Ok(Option::<Vec<T>>::deserialize(d)?.map(|mut v| {
-        v.shrink_to_fit();
-        v
-    }))
+    kept(d, |_: &T| true)
 }
 
 fn all_shrunk<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
@@ -141,17 +138,20 @@ fn all_shrunk<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Re
 }
 
 fn ready_condition<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<Condition>>, D::Error> {
-    Ok(Option::<Vec<Condition>>::deserialize(d)?.map(|v| {
-        let mut v: Vec<Condition> = v.into_iter().filter(|c| c.type_ == "Ready").collect();
-        v.shrink_to_fit();
-        v
-    }))
+    kept(d, |c: &Condition| c.type_ == "Ready")
 }
 
 fn not_ready_containers<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<ContainerStatus>>, D::Error> {
-    Ok(Option::<Vec<ContainerStatus>>::deserialize(d)?.map(|v| {
-        let mut v: Vec<ContainerStatus> =
-            v.into_iter().filter(|c| !c.ready || c.state.as_ref().is_some_and(|s| s.waiting.is_some())).collect();
+    kept(d, |c: &ContainerStatus| !c.ready || c.state.as_ref().is_some_and(|s| s.waiting.is_some()))
+}
+
+/// The entries of a list that `keep` keeps, at their length.
+fn kept<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+    keep: impl Fn(&T) -> bool,
+) -> Result<Option<Vec<T>>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(d)?.map(|mut v| {
+        v.retain(keep);
         v.shrink_to_fit();
         v
     }))
