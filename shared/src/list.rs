@@ -192,6 +192,109 @@ pub async fn get_streamed<T>(client: &kube::Client, path: &str) -> kube::Result<
 where
     T: serde::de::DeserializeOwned + Send + 'static,
 {
+    stream_decode(client, path, |de| T::deserialize(de)).await
+}
+
+/// GETs the list at `path` and folds its items into `state` one at a time as they are decoded
+/// (see [`get_streamed`]): each item is handed to `step` and dropped, so a list of thousands of
+/// objects costs one object plus what `step` keeps of it.
+pub async fn fold_streamed<T, S>(
+    client: &kube::Client,
+    path: &str,
+    state: S,
+    step: impl FnMut(&mut S, T) + Send + 'static,
+) -> kube::Result<S>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + 'static,
+{
+    stream_decode(client, path, move |de| fold_items(de, state, step)).await
+}
+
+/// The items of a list, in server order, read as in [`fold_streamed`].
+pub async fn list_streamed<T>(client: &kube::Client, path: &str) -> kube::Result<Vec<T>>
+where
+    T: serde::de::DeserializeOwned + Send + 'static,
+{
+    fold_streamed(client, path, Vec::new(), |items, item| items.push(item)).await
+}
+
+/// Decodes a list document, folding each of its `items` into `state` as soon as it is read (a
+/// null or missing `items` is an empty list, as the API sends for empty lists).
+pub fn fold_items<'de, D, T, S>(d: D, state: S, step: impl FnMut(&mut S, T)) -> std::result::Result<S, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    d.deserialize_map(ListFold { state, step, item: std::marker::PhantomData })
+}
+
+struct ListFold<S, F, T> {
+    state: S,
+    step: F,
+    item: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<'de, S, F: FnMut(&mut S, T), T: serde::Deserialize<'de>> Visitor<'de> for ListFold<S, F, T> {
+    type Value = S;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Kubernetes list")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> std::result::Result<S, A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "items" {
+                map.next_value_seed(ItemsFold { state: &mut self.state, step: &mut self.step, item: self.item })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(self.state)
+    }
+}
+
+struct ItemsFold<'a, S, F, T> {
+    state: &'a mut S,
+    step: &'a mut F,
+    item: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<'de, S, F: FnMut(&mut S, T), T: serde::Deserialize<'de>> DeserializeSeed<'de> for ItemsFold<'_, S, F, T> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, S, F: FnMut(&mut S, T), T: serde::Deserialize<'de>> Visitor<'de> for ItemsFold<'_, S, F, T> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of items")
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        while let Some(item) = seq.next_element::<T>()? {
+            (self.step)(self.state, item);
+        }
+        Ok(())
+    }
+}
+
+/// The reader [`stream_decode`] hands its decoder.
+type StreamDeserializer = serde_json::Deserializer<serde_json::de::IoRead<std::io::BufReader<Chunks>>>;
+
+/// GETs `path` and runs `decode` over the body on a blocking thread while the body arrives.
+async fn stream_decode<V: Send + 'static>(
+    client: &kube::Client,
+    path: &str,
+    decode: impl FnOnce(&mut StreamDeserializer) -> serde_json::Result<V> + Send + 'static,
+) -> kube::Result<V> {
     use futures::AsyncReadExt;
     let req = http::Request::get(path).body(Vec::new()).map_err(kube::Error::HttpError)?;
     let body = client.request_stream(req).await?;
@@ -199,7 +302,7 @@ where
     let decoder = tokio::task::spawn_blocking(move || {
         let reader = std::io::BufReader::with_capacity(CHUNK, Chunks { rx, chunk: Vec::new(), at: 0 });
         let mut de = serde_json::Deserializer::from_reader(reader);
-        let v = T::deserialize(&mut de)?;
+        let v = decode(&mut de)?;
         de.end()?;
         Ok::<_, serde_json::Error>(v)
     });
@@ -230,21 +333,6 @@ where
     match cut {
         Some(e) => Err(kube::Error::Service(Box::new(e))),
         None => decoded.map_err(kube::Error::SerdeError),
-    }
-}
-
-/// A list response's items (none when null or missing), to read with [`get_streamed`].
-#[derive(Debug, serde::Deserialize)]
-#[serde(bound = "T: serde::de::DeserializeOwned")]
-pub struct ListItems<T> {
-    #[serde(default = "Option::default")]
-    items: Option<Vec<T>>,
-}
-
-impl<T> ListItems<T> {
-    /// The items, in server order.
-    pub fn into_vec(self) -> Vec<T> {
-        self.items.unwrap_or_default()
     }
 }
 
@@ -396,6 +484,27 @@ mod tests {
         de.end().expect("end");
         feeder.join().expect("feeder");
         assert_eq!(v.to_string(), text);
+    }
+
+    #[test]
+    fn list_items_are_folded_one_by_one() {
+        #[derive(serde::Deserialize)]
+        struct Named {
+            name: String,
+        }
+        let text =
+            r#"{"kind":"List","metadata":{"resourceVersion":"7"},"items":[{"name":"a","x":[1]},{"name":"b"}],"z":{}}"#;
+        let names =
+            fold_items(&mut serde_json::Deserializer::from_str(text), String::new(), |s, n: Named| s.push_str(&n.name))
+                .expect("decode");
+        assert_eq!(names, "ab");
+        for empty in [r#"{"items":null}"#, r#"{"kind":"List"}"#] {
+            let count = fold_items(&mut serde_json::Deserializer::from_str(empty), 0, |c, _: Named| *c += 1);
+            assert_eq!(count.expect("decode"), 0, "{empty}");
+        }
+        let bad =
+            fold_items(&mut serde_json::Deserializer::from_str(r#"{"items":[{"nom":"a"}]}"#), 0, |c, _: Named| *c += 1);
+        assert!(bad.is_err());
     }
 
     #[test]

@@ -1,21 +1,23 @@
 //! Fetching what a trace needs, in a fixed number of requests whatever the number of pods:
-//! the Service, its EndpointSlices (by label), the selected pods (one unpaged list by selector),
-//! nodes, NetworkPolicies, Ingresses, Warning events, CoreDNS's configuration, and the client pod
-//! for `--from`. What RBAC hides is reported as not visible rather than failing the trace.
+//! the Service, its EndpointSlices (by label), Warning events, NetworkPolicies, the client pod
+//! for `--from`, the selected pods (one unpaged list by selector, judged as they stream in),
+//! nodes, Ingresses and CoreDNS's configuration. What RBAC hides is reported as not visible
+//! rather than failing the trace.
 
 use std::net::IpAddr;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Service};
-use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use kube::api::{Api, ListParams};
-use kubectl_kit_core::list::{ListItems, get_streamed, percent_path, query_pair};
-use kubectl_kit_core::selector;
+use kubectl_kit_core::list::{fold_streamed, get_streamed, list_streamed, percent_path, query_pair};
+use kubectl_kit_core::selector::{self, Labels};
 use kubectl_kit_core::{Error, Kube, Result};
 
+use crate::backends::{Nearest, PodFold};
 use crate::pod::PodView;
+use crate::slice::SliceView;
 use crate::target::Target;
-use crate::trace::{Seen, World};
+use crate::trace::{Seen, World, chosen_ports};
 
 /// A forbidden read becomes "not visible"; anything else is an error.
 fn seen<T>(r: std::result::Result<T, kube::Error>) -> Result<Seen<T>> {
@@ -61,16 +63,14 @@ pub async fn find_service(kube: &Kube, t: &Target, default_ns: &str) -> Result<S
     Err(err.hint(format!("looked in namespace {ns}")))
 }
 
-/// The namespace's pods (those of `selector`, if given) in one request, decoded into
-/// [`PodView`]s while the response streams in: the list's text is never held whole and the
-/// fields the trace does not read are never built, so a Service with thousands of pods costs
-/// about what their names, labels, ports and readiness cost.
-async fn list_pods(client: &kube::Client, ns: &str, selector: Option<&str>) -> kube::Result<Vec<PodView>> {
-    let mut path = format!("/api/v1/namespaces/{ns}/pods");
+/// The path of the namespace's pods (those of `selector`, if given), read in one request and
+/// folded in as they stream past: a pod list is never held, whole or decoded.
+fn pods_path(ns: &str, selector: Option<&str>) -> String {
+    let mut path = format!("/api/v1/namespaces/{}/pods", percent_path(ns));
     if let Some(s) = selector {
         query_pair(&mut path, "labelSelector", s);
     }
-    Ok(get_streamed::<ListItems<PodView>>(client, &path).await?.into_vec())
+    path
 }
 
 /// Reads the cluster domain from CoreDNS's Corefile (`kubernetes DOMAIN …`).
@@ -81,7 +81,8 @@ pub fn corefile_domain(corefile: &str) -> Option<String> {
     })
 }
 
-/// Everything about the Service.
+/// Everything about the Service. What the pods are judged against (events, policies, the
+/// `--from` client) is read first, so that the pods can be judged as they arrive.
 pub async fn world(kube: &Kube, svc: Service, t: &Target, from: Option<&str>) -> Result<World> {
     let client = kube.client.clone();
     let ns = svc.metadata.namespace.clone().unwrap_or_default();
@@ -91,64 +92,61 @@ pub async fn world(kube: &Kube, svc: Service, t: &Target, from: Option<&str>) ->
     // Streamed like the pods: a Service's slices hold one entry per endpoint.
     let mut path = format!("/apis/discovery.k8s.io/v1/namespaces/{}/endpointslices", percent_path(&ns));
     query_pair(&mut path, "labelSelector", &format!("kubernetes.io/service-name={name}"));
-    let slices = seen(get_streamed::<ListItems<EndpointSlice>>(&client, &path).await.map(ListItems::into_vec))?;
-    let (pods, namespace_pods) = match &sel {
+    let slices = seen(list_streamed::<SliceView>(&client, &path).await)?;
+    let events: Api<Event> = Api::namespaced(client.clone(), &ns);
+    let events = seen(events.list(&ListParams::default().fields("type=Warning")).await.map(|l| l.items))?;
+    let policies: Api<NetworkPolicy> = Api::namespaced(client.clone(), &ns);
+    let policies = seen(policies.list(&ListParams::default()).await.map(|l| l.items))?;
+    let from = match from {
+        Some(f) => Some(client_pod(&client, f, &ns).await?),
+        None => None,
+    };
+    let (pods, nearest) = match &sel {
         Some(s) => {
             // One unpaged list by selector: the request count does not grow with the pods.
-            let pods = seen(list_pods(&client, &ns, Some(&selector::map_to_string(s))).await)?;
+            let ports = chosen_ports(&svc, t.port.as_ref()).unwrap_or_default();
+            let fold = PodFold::new(ports, events.unwrap_or_default(), policies.unwrap_or_default(), from, &ns);
+            let path = pods_path(&ns, Some(&selector::map_to_string(s)));
+            let pods = seen(fold_streamed(&client, &path, fold, PodFold::add).await.map(PodFold::finish))?;
             let nearest = match &pods {
-                Ok(p) if p.is_empty() => list_pods(&client, &ns, None).await.ok(),
-                _ => None,
+                Ok(p) if p.total == 0 => {
+                    let all = pods_path(&ns, None);
+                    let near = fold_streamed(&client, &all, Nearest::new(s.clone()), Nearest::add).await;
+                    near.map(Nearest::finish).unwrap_or_default()
+                }
+                _ => vec![],
             };
             (pods, nearest)
         }
-        None => (Ok(vec![]), None),
+        None => (Ok(Default::default()), vec![]),
     };
     let nodes: Api<Node> = Api::all(client.clone());
     let nodes = seen(nodes.list(&ListParams::default()).await.map(|l| l.items))?;
-    let policies: Api<NetworkPolicy> = Api::namespaced(client.clone(), &ns);
-    let policies = seen(policies.list(&ListParams::default()).await.map(|l| l.items))?;
     let ingresses: Api<Ingress> = Api::namespaced(client.clone(), &ns);
     let ingresses = seen(ingresses.list(&ListParams::default()).await.map(|l| l.items))?;
-    let events: Api<Event> = Api::namespaced(client.clone(), &ns);
-    let events = seen(events.list(&ListParams::default().fields("type=Warning")).await.map(|l| l.items))?;
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "kube-system");
     let cluster_domain = match cms.get_opt("coredns").await {
         Ok(Some(cm)) => cm.data.and_then(|d| d.get("Corefile").and_then(|c| corefile_domain(c))),
         _ => None,
     };
-    let from = match from {
-        Some(f) => {
-            let pod_name = f.strip_prefix("pod/").or_else(|| f.strip_prefix("pods/")).ok_or_else(|| {
-                Error::usage(format!(
-                    "--from {f:?}: expected pod/NAME (in the Service's namespace) or NAMESPACE/pod/NAME"
-                ))
-            })?;
-            let (fns, fname) = match pod_name.split_once("/pod/") {
-                Some((n, p)) => (n.to_string(), p.to_string()),
-                None => (ns.clone(), pod_name.to_string()),
-            };
-            let path = format!("/api/v1/namespaces/{}/pods/{}", percent_path(&fns), percent_path(&fname));
-            let pod: PodView = get_streamed(&client, &path).await?;
-            let nsapi: Api<Namespace> = Api::all(client.clone());
-            let labels = nsapi.get(&fns).await.ok().and_then(|n| n.metadata.labels).unwrap_or_default();
-            Some((pod, labels))
-        }
-        None => None,
+    Ok(World { service: svc, slices, pods, nearest, nodes, ingresses, cluster_domain, typed_domain: t.domain.clone() })
+}
+
+/// `--from pod/NAME` (in the Service's namespace `ns`) or `NAMESPACE/pod/NAME`: the client pod
+/// and its namespace's labels (for namespaceSelector peers).
+async fn client_pod(client: &kube::Client, f: &str, ns: &str) -> Result<(PodView, Labels)> {
+    let pod_name = f.strip_prefix("pod/").or_else(|| f.strip_prefix("pods/")).ok_or_else(|| {
+        Error::usage(format!("--from {f:?}: expected pod/NAME (in the Service's namespace) or NAMESPACE/pod/NAME"))
+    })?;
+    let (fns, fname) = match pod_name.split_once("/pod/") {
+        Some((n, p)) => (n.to_string(), p.to_string()),
+        None => (ns.to_string(), pod_name.to_string()),
     };
-    Ok(World {
-        service: svc,
-        slices,
-        pods,
-        namespace_pods,
-        nodes,
-        policies,
-        ingresses,
-        events,
-        cluster_domain,
-        typed_domain: t.domain.clone(),
-        from,
-    })
+    let path = format!("/api/v1/namespaces/{}/pods/{}", percent_path(&fns), percent_path(&fname));
+    let pod: PodView = get_streamed(client, &path).await?;
+    let nsapi: Api<Namespace> = Api::all(client.clone());
+    let labels = nsapi.get(&fns).await.ok().and_then(|n| n.metadata.labels).unwrap_or_default();
+    Ok((pod, labels))
 }
 
 #[cfg(test)]

@@ -5,10 +5,12 @@
 //! policies, NetworkPolicies and Ingresses beside the path. Each hop is ok, warn or fail with a
 //! reason and a fix; the exit status is 1 when a hop fails.
 
+pub mod backends;
 pub mod gather;
 pub mod netpol;
 pub mod pod;
 pub mod render;
+pub mod slice;
 pub mod target;
 pub mod trace;
 

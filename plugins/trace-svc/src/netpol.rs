@@ -77,25 +77,37 @@ fn peer_allows(peer: &NetworkPolicyPeer, policy_ns: &str, client: &PodView, clie
     ns_ok && pod_ok
 }
 
-/// The network-policy hop, or `None` when no policy isolates the backend pods.
-pub fn check(
-    policies: &[NetworkPolicy],
-    pods: &[PodView],
-    ports: &[ServicePort],
-    from: Option<&(PodView, Labels)>,
-    ns: &str,
-) -> Option<Hop> {
-    let ingress: Vec<&NetworkPolicy> = policies.iter().filter(|p| is_ingress(p)).collect();
-    let isolated: Vec<&PodView> = pods.iter().filter(|pod| ingress.iter().any(|p| selects(p, pod))).collect();
-    if isolated.is_empty() {
-        return None;
+/// The network-policy hop, built one backend pod at a time: which pods the namespace's ingress
+/// policies isolate, and per Service port whether a rule lets traffic (from `--from`'s client)
+/// in.
+#[derive(Debug, Default)]
+pub struct Isolation {
+    /// The ingress policies of the Service's namespace.
+    ingress: Vec<NetworkPolicy>,
+    isolated: usize,
+    status: Status,
+    /// Lines per Service port, in pod order.
+    lines: Vec<Vec<String>>,
+}
+
+impl Isolation {
+    /// Evaluates against `policies` (those not about ingress are set aside).
+    pub fn new(policies: Vec<NetworkPolicy>) -> Self {
+        Isolation { ingress: policies.into_iter().filter(is_ingress).collect(), ..Default::default() }
     }
-    let mut details = vec![];
-    let mut status = Status::Ok;
-    for sp in ports {
-        let proto = sp.protocol.clone().unwrap_or_else(|| "TCP".into());
-        for pod in &isolated {
-            let pname = pod.metadata.name.clone().unwrap_or_default();
+
+    /// Adds one backend pod.
+    pub fn add(&mut self, pod: &PodView, ports: &[ServicePort], from: Option<&(PodView, Labels)>, ns: &str) {
+        let selecting: Vec<&NetworkPolicy> = self.ingress.iter().filter(|p| selects(p, pod)).collect();
+        if selecting.is_empty() {
+            return;
+        }
+        self.isolated += 1;
+        self.lines.resize_with(ports.len(), Vec::new);
+        let pname = pod.metadata.name.clone().unwrap_or_default();
+        let names: Vec<String> = selecting.iter().map(|p| p.metadata.name.clone().unwrap_or_default()).collect();
+        for (sp, lines) in ports.iter().zip(self.lines.iter_mut()) {
+            let proto = sp.protocol.clone().unwrap_or_else(|| "TCP".into());
             let Ok(number) = resolve_target(sp, pod) else { continue };
             let cname = pod
                 .spec
@@ -104,8 +116,6 @@ pub fn check(
                 .flat_map(|c| c.ports.iter().flatten())
                 .find(|p| p.container_port == number)
                 .and_then(|p| p.name.clone());
-            let selecting: Vec<&&NetworkPolicy> = ingress.iter().filter(|p| selects(p, pod)).collect();
-            let names: Vec<String> = selecting.iter().map(|p| p.metadata.name.clone().unwrap_or_default()).collect();
             let mut port_open = false;
             let mut client_allowed = false;
             for p in &selecting {
@@ -126,8 +136,8 @@ pub fn check(
                 }
             }
             if !port_open {
-                status = Status::Fail;
-                details.push(format!(
+                self.status = Status::Fail;
+                lines.push(format!(
                     "pod {pname}: NetworkPolicy {} isolates it and no ingress rule allows port {number}/{proto}",
                     names.join(", ")
                 ));
@@ -138,29 +148,36 @@ pub fn check(
                     client.metadata.name.clone().unwrap_or_default()
                 );
                 if client_allowed {
-                    details
-                        .push(format!("pod {pname}: port {number}/{proto} allowed from {cn} by {}", names.join(", ")));
+                    lines.push(format!("pod {pname}: port {number}/{proto} allowed from {cn} by {}", names.join(", ")));
                 } else {
-                    status = Status::Fail;
-                    details.push(format!(
+                    self.status = Status::Fail;
+                    lines.push(format!(
                         "pod {pname}: port {number}/{proto} open, but not to {cn} (policies {})",
                         names.join(", ")
                     ));
                 }
             } else {
-                details.push(format!(
+                lines.push(format!(
                     "pod {pname}: port {number}/{proto} allowed by {} (for the peers they name)",
                     names.join(", ")
                 ));
             }
         }
     }
-    let reason = format!("{} of the backend pod(s) are isolated by NetworkPolicies", isolated.len());
-    let mut h = Hop { hop: "network-policy", status, reason, fix: None, details };
-    if status == Status::Fail {
-        h.fix = Some("add an ingress rule for the port (and the client) to a policy that selects the pods".into());
+
+    /// The hop, or `None` when no policy isolates a backend pod.
+    pub fn hop(&self) -> Option<Hop> {
+        if self.isolated == 0 {
+            return None;
+        }
+        let reason = format!("{} of the backend pod(s) are isolated by NetworkPolicies", self.isolated);
+        let details = self.lines.iter().flatten().cloned().collect();
+        let mut h = Hop { hop: "network-policy", status: self.status, reason, fix: None, details };
+        if self.status == Status::Fail {
+            h.fix = Some("add an ingress rule for the port (and the client) to a policy that selects the pods".into());
+        }
+        Some(h)
     }
-    Some(h)
 }
 
 #[cfg(test)]

@@ -129,11 +129,11 @@ pub struct Waiting {
 
 /// A list kept at its length: a decoded list grows by doubling, and thousands of pods with a
 /// port or two each would otherwise hold room for four.
-fn shrunk<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Vec<T>>, D::Error> {
+pub(crate) fn shrunk<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Vec<T>>, D::Error> {
     kept(d, |_: &T| true)
 }
 
-fn all_shrunk<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+pub(crate) fn all_shrunk<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
     Ok(shrunk(d)?.unwrap_or_default())
 }
 
@@ -160,7 +160,11 @@ fn kept<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kubectl_kit_core::list::ListItems;
+    use kubectl_kit_core::list::fold_items;
+
+    fn decode(text: &str) -> Vec<PodView> {
+        fold_items(&mut serde_json::Deserializer::from_str(text), vec![], |v, p| v.push(p)).expect("decode")
+    }
 
     #[test]
     fn reads_what_the_trace_needs_and_skips_the_rest() {
@@ -174,8 +178,7 @@ mod tests {
                        "conditions":[{"type":"PodScheduled","status":"True"},{"type":"Ready","status":"False","reason":"ContainersNotReady","lastTransitionTime":null}],
                        "containerStatuses":[{"name":"ok","ready":true,"state":{"running":{}}},{"name":"c","ready":false,"image":"i","restartCount":0,
                                              "state":{"waiting":{"reason":"CrashLoopBackOff","message":"m"}}}]}}]}"#;
-        let list: ListItems<PodView> = serde_json::from_str(text).expect("decode");
-        let items = list.into_vec();
+        let items = decode(text);
         let p = &items[0];
         assert_eq!(p.metadata.name.as_deref(), Some("a"));
         assert_eq!(p.metadata.labels.as_ref().and_then(|l| l.get("app")), Some("api"));
@@ -189,7 +192,6 @@ mod tests {
         let waiting = status.container_statuses.as_ref().and_then(|c| c[0].state.clone()).and_then(|s| s.waiting);
         assert_eq!(waiting.and_then(|w| w.reason).as_deref(), Some("CrashLoopBackOff"));
         assert_eq!(status.conditions.as_ref().map(Vec::len), Some(1), "only Ready is kept");
-        let empty: ListItems<PodView> = serde_json::from_str(r#"{"items":null}"#).expect("null items");
-        assert!(empty.into_vec().is_empty());
+        assert!(decode(r#"{"items":null}"#).is_empty());
     }
 }

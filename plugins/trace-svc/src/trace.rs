@@ -1,23 +1,26 @@
 //! The diagnosis: from the objects around a Service to a list of hops, each ok, warn or fail
-//! with a reason and a fix. Pure functions over fetched objects, so every rule is unit-tested.
+//! with a reason and a fix. Pure functions over the fetched objects and the facts folded from
+//! the pods as they streamed in (see [`crate::backends`]), so every rule is unit-tested.
 
 use std::collections::BTreeSet;
 
-use k8s_openapi::api::core::v1::{Event, Node, Service, ServicePort};
-use k8s_openapi::api::discovery::v1::EndpointSlice;
-use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use crate::slice::SliceView;
+use k8s_openapi::api::core::v1::{Node, Service, ServicePort};
+use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kubectl_kit_core::selector::{self, Labels};
 use serde::Serialize;
 
+use crate::backends::{PodFacts, PortFacts};
 use crate::pod::PodView;
 use crate::target::PortSel;
 
 /// Hop outcome. Ordered: ok < warn < fail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Nothing wrong.
+    #[default]
     Ok,
     /// Worth knowing; traffic still flows.
     Warn,
@@ -62,24 +65,21 @@ impl Hop {
 pub type Seen<T> = Result<T, String>;
 
 /// Everything fetched about one Service.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct World {
     pub service: Service,
-    pub slices: Seen<Vec<EndpointSlice>>,
-    /// Pods the selector selects (empty for selector-less Services).
-    pub pods: Seen<Vec<PodView>>,
-    /// Every pod of the namespace, fetched only when the selector selects none.
-    pub namespace_pods: Option<Vec<PodView>>,
+    pub slices: Seen<Vec<SliceView>>,
+    /// The pods the selector selects, judged against the traced ports, the namespace's Warning
+    /// events and NetworkPolicies, and the `--from` client (none for selector-less Services).
+    pub pods: Seen<PodFacts>,
+    /// When the selector selects no pod: the namespace's pods closest to it.
+    pub nearest: Vec<String>,
     pub nodes: Seen<Vec<Node>>,
-    pub policies: Seen<Vec<NetworkPolicy>>,
     pub ingresses: Seen<Vec<Ingress>>,
-    pub events: Seen<Vec<Event>>,
     /// The cluster domain from CoreDNS's configuration, when readable.
     pub cluster_domain: Option<String>,
     /// The domain the user typed, if any.
     pub typed_domain: Option<String>,
-    /// `--from pod/NAME`: the client pod and its namespace's labels (for namespaceSelector peers).
-    pub from: Option<(PodView, Labels)>,
 }
 
 /// The whole trace.
@@ -99,17 +99,6 @@ pub struct Trace {
     pub status: Status,
     /// The hops, in path order.
     pub hops: Vec<Hop>,
-}
-
-fn name_of(p: &PodView) -> String {
-    p.metadata.name.clone().unwrap_or_default()
-}
-
-fn pod_ready(p: &PodView) -> bool {
-    p.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
 }
 
 fn port_label(p: &ServicePort) -> String {
@@ -184,7 +173,7 @@ struct Addr {
 }
 
 /// The addresses of the slices for one Service port (matched by the port's name).
-fn slice_addresses(slices: &[EndpointSlice], sp: &ServicePort) -> Vec<Addr> {
+fn slice_addresses(slices: &[SliceView], sp: &ServicePort) -> Vec<Addr> {
     let want = sp.name.clone().unwrap_or_default();
     let mut out = vec![];
     for s in slices {
@@ -192,7 +181,7 @@ fn slice_addresses(slices: &[EndpointSlice], sp: &ServicePort) -> Vec<Addr> {
             continue;
         };
         for e in &s.endpoints {
-            let c = e.conditions.clone().unwrap_or_default();
+            let c = e.conditions.unwrap_or_default();
             let ready = c.ready.unwrap_or(true);
             let serving = c.serving.unwrap_or(ready);
             let terminating = c.terminating.unwrap_or(false);
@@ -211,77 +200,6 @@ fn slice_addresses(slices: &[EndpointSlice], sp: &ServicePort) -> Vec<Addr> {
         }
     }
     out
-}
-
-/// Why a pod is not Ready: conditions, container states, recent Warning events.
-fn why_not_ready(p: &PodView, events: &[Event]) -> String {
-    let mut why = vec![];
-    if let Some(s) = &p.status {
-        if let Some(c) = s.conditions.iter().flatten().find(|c| c.type_ == "Ready" && c.status != "True") {
-            let r = [c.reason.clone(), c.message.clone()].into_iter().flatten().collect::<Vec<_>>().join(": ");
-            if !r.is_empty() {
-                why.push(r);
-            }
-        }
-        for cs in s.container_statuses.iter().flatten() {
-            if let Some(w) = cs.state.as_ref().and_then(|st| st.waiting.as_ref()) {
-                why.push(format!("container {} waiting: {}", cs.name, w.reason.clone().unwrap_or_default()));
-            } else if !cs.ready {
-                why.push(format!("container {} not ready", cs.name));
-            }
-        }
-        if let Some(phase) = &s.phase
-            && phase != "Running"
-        {
-            why.push(format!("phase {phase}"));
-        }
-    } else {
-        why.push("no status yet".into());
-    }
-    let name = name_of(p);
-    // Services, endpoints and pods may share a name (they usually do), so an event is this pod's
-    // only when it names a Pod, and this pod's uid when the event carries one.
-    let uid = p.metadata.uid.as_deref();
-    let about_this_pod = |e: &&Event| {
-        let o = &e.involved_object;
-        o.kind.as_deref() == Some("Pod")
-            && o.name.as_deref() == Some(name.as_str())
-            && (o.uid.is_none() || uid.is_none() || o.uid.as_deref() == uid)
-    };
-    if let Some(e) = events.iter().rev().find(about_this_pod) {
-        why.push(format!(
-            "event {}: {}",
-            e.reason.clone().unwrap_or_default(),
-            e.message.clone().unwrap_or_default().trim()
-        ));
-    }
-    if why.is_empty() { "not Ready".into() } else { why.join("; ") }
-}
-
-/// Pods of the namespace closest to a selector, with the labels that differ.
-fn nearest(selector: &Labels, pods: &[PodView]) -> Vec<String> {
-    let mut scored: Vec<(usize, String)> = pods
-        .iter()
-        .map(|p| {
-            let l = p.labels();
-            let matched = selector.iter().filter(|(k, v)| l.get(*k) == Some(*v)).count();
-            let diffs: Vec<String> = selector
-                .iter()
-                .filter(|(k, v)| l.get(*k) != Some(*v))
-                .map(|(k, v)| match l.get(k) {
-                    Some(have) => format!("{k}={v} vs {have}"),
-                    None => format!("{k}={v} missing"),
-                })
-                .collect();
-            (
-                matched,
-                format!("pod {} matches {matched} of {} labels; {}", name_of(p), selector.len(), diffs.join(", ")),
-            )
-        })
-        .filter(|(m, _)| *m > 0)
-        .collect();
-    scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-    scored.into_iter().take(3).map(|(_, s)| s).collect()
 }
 
 fn node_ready(n: &Node) -> bool {
@@ -415,52 +333,46 @@ pub fn diagnose(w: &World, port_sel: Option<&PortSel>) -> Trace {
             return finish(name, ns, kind, hops, String::new());
         }
     };
-    let events = w.events.clone().unwrap_or_default();
 
     // Selector and pods
-    let pods: &[PodView] = match (&selector, &w.pods) {
-        (None, _) => &[],
+    let no_pods = PodFacts::default();
+    let pods = match (&selector, &w.pods) {
+        (None, _) => &no_pods,
         (Some(_), Ok(p)) => p,
         (Some(_), Err(e)) => {
             hops.push(hop("selector", Status::Warn, format!("pods are not visible: {e}")));
-            &[]
+            &no_pods
         }
     };
     if let (Some(sel), Ok(_)) = (&selector, &w.pods) {
-        if pods.is_empty() {
-            let near = w.namespace_pods.as_ref().map(|all| nearest(sel, all)).unwrap_or_default();
+        if pods.total == 0 {
             let mut h = hop(
                 "selector",
                 Status::Fail,
                 format!("selector {} matches no pod in {ns}", selector::map_to_string(sel)),
             )
             .fix("make the Service selector and the pod template labels agree");
-            if !near.is_empty() {
-                h.reason = format!("{}; nearest: {}", h.reason, near[0]);
-                h = h.details(near);
+            if let Some(near) = w.nearest.first() {
+                h.reason = format!("{}; nearest: {near}", h.reason);
+                h = h.details(w.nearest.clone());
             }
             hops.push(h);
         } else {
             hops.push(hop(
                 "selector",
                 Status::Ok,
-                format!("selector {} matches {} pod(s)", selector::map_to_string(sel), pods.len()),
+                format!("selector {} matches {} pod(s)", selector::map_to_string(sel), pods.total),
             ));
-            let not_ready: Vec<&PodView> = pods.iter().filter(|p| !pod_ready(p)).collect();
-            let ready = pods.len() - not_ready.len();
-            let details: Vec<String> = not_ready
-                .iter()
-                .map(|p| format!("pod {} is not Ready: {}", name_of(p), why_not_ready(p, &events)))
-                .collect();
             let publish = spec.publish_not_ready_addresses.unwrap_or(false);
-            let status = if ready == 0 && !publish {
+            let status = if pods.ready == 0 && !publish {
                 Status::Fail
-            } else if not_ready.is_empty() {
+            } else if pods.not_ready.is_empty() {
                 Status::Ok
             } else {
                 Status::Warn
             };
-            let mut h = hop("pods", status, format!("{ready} of {} pod(s) Ready", pods.len())).details(details);
+            let mut h = hop("pods", status, format!("{} of {} pod(s) Ready", pods.ready, pods.total))
+                .details(pods.not_ready.clone());
             if publish {
                 h.details.push("publishNotReadyAddresses: not-ready pods get traffic too".into());
             }
@@ -474,50 +386,31 @@ pub fn diagnose(w: &World, port_sel: Option<&PortSel>) -> Trace {
     // Ports, per pod
     let mut port_details = vec![];
     let mut port_status = Status::Ok;
-    for sp in &ports {
+    let no_facts = PortFacts::default();
+    for (i, sp) in ports.iter().enumerate() {
         let tl = target_label(&sp.target_port, sp);
-        if pods.is_empty() {
+        if pods.total == 0 {
             port_details.push(format!("{} → targetPort {tl}", port_label(sp)));
             continue;
         }
-        let mut ok = 0;
-        let mut bad = vec![];
-        let mut undeclared = 0;
-        for p in pods {
-            match resolve_target(sp, p) {
-                Ok(n) => {
-                    ok += 1;
-                    let declared = p
-                        .spec
-                        .iter()
-                        .flat_map(|s| s.containers.iter())
-                        .flat_map(|c| c.ports.iter().flatten())
-                        .any(|cp| cp.container_port == n);
-                    if !declared {
-                        undeclared += 1;
-                    }
-                }
-                Err(e) => bad.push(format!("pod {}: {e}", name_of(p))),
-            }
-        }
-        let resolved: BTreeSet<String> =
-            pods.iter().filter_map(|p| resolve_target(sp, p).ok()).map(|n| n.to_string()).collect();
+        let pf = pods.ports.get(i).unwrap_or(&no_facts);
         port_details.push(format!(
-            "{} → targetPort {tl} → container port {} on {ok} of {} pod(s)",
+            "{} → targetPort {tl} → container port {} on {} of {} pod(s)",
             port_label(sp),
-            resolved.into_iter().collect::<Vec<_>>().join("/"),
-            pods.len()
+            pf.numbers.iter().map(String::as_str).collect::<Vec<_>>().join("/"),
+            pf.resolved,
+            pods.total
         ));
-        if undeclared > 0 {
+        if pf.undeclared > 0 {
             port_details.push(format!(
                 "{} pod(s) do not declare container port {tl} (informational: undeclared ports still receive traffic)",
-                undeclared
+                pf.undeclared
             ));
         }
-        if !bad.is_empty() {
+        if !pf.unresolved.is_empty() {
             // kubernetes/kubernetes#109627: a named targetPort missing on a pod drops it from the slice.
-            port_status = port_status.max(if ok == 0 { Status::Fail } else { Status::Warn });
-            for b in bad {
+            port_status = port_status.max(if pf.resolved == 0 { Status::Fail } else { Status::Warn });
+            for b in &pf.unresolved {
                 port_details.push(format!("{b} — dropped from this port's endpoints"));
             }
         }
@@ -562,7 +455,7 @@ pub fn diagnose(w: &World, port_sel: Option<&PortSel>) -> Trace {
                 }
                 if reach.is_none() {
                     let reached: BTreeSet<&String> = ready.iter().filter_map(|a| a.pod.as_ref()).collect();
-                    reach = Some((reached.len(), pods.len()));
+                    reach = Some((reached.len(), pods.total));
                 }
             }
             let mirrored = slices.iter().any(|s| {
@@ -684,9 +577,7 @@ pub fn diagnose(w: &World, port_sel: Option<&PortSel>) -> Trace {
     }
 
     // NetworkPolicies
-    if let Ok(policies) = &w.policies
-        && let Some(h) = crate::netpol::check(policies, pods, &ports, w.from.as_ref(), &ns)
-    {
+    if let Some(h) = pods.isolation.hop() {
         hops.push(h);
     }
 
@@ -789,18 +680,20 @@ mod tests {
     use serde_json::json;
 
     fn world(svc: serde_json::Value, pods: serde_json::Value, slices: serde_json::Value) -> World {
+        let service: Service = serde_json::from_value(svc).expect("service");
+        let ports = chosen_ports(&service, None).expect("ports");
+        let mut fold = crate::backends::PodFold::new(ports, vec![], vec![], None, "ns");
+        let pods: Vec<PodView> = serde_json::from_value(pods).expect("pods");
+        pods.into_iter().for_each(|p| fold.add(p));
         World {
-            service: serde_json::from_value(svc).expect("service"),
+            service,
             slices: Ok(serde_json::from_value(slices).expect("slices")),
-            pods: Ok(serde_json::from_value(pods).expect("pods")),
-            namespace_pods: None,
+            pods: Ok(fold.finish()),
+            nearest: vec![],
             nodes: Ok(vec![]),
-            policies: Ok(vec![]),
             ingresses: Ok(vec![]),
-            events: Ok(vec![]),
             cluster_domain: Some("cluster.local".into()),
             typed_domain: None,
-            from: None,
         }
     }
 
@@ -844,23 +737,6 @@ mod tests {
         let p = t.hops.iter().find(|h| h.hop == "pods").expect("pods hop");
         assert!(p.details[0].contains("pod b is not Ready: ReadinessProbeFailed"), "{:?}", p.details);
         assert_eq!(t.status, Status::Warn);
-    }
-
-    #[test]
-    fn only_the_pods_own_events_explain_it() {
-        let mut p: PodView = serde_json::from_value(pod("api", json!({}), "http", false)).expect("pod");
-        p.metadata.uid = Some("u-1".into());
-        let event = |kind: &str, uid: &str, reason: &str| -> Event {
-            serde_json::from_value(json!({"metadata": {"name": reason},
-                "involvedObject": {"kind": kind, "name": "api", "uid": uid}, "reason": reason, "message": "m"}))
-            .expect("event")
-        };
-        // A Service of the same name (the usual case) and an older pod of that name are not this pod.
-        let others = [event("Service", "u-1", "ClusterIPNotAllocated"), event("Pod", "u-0", "Killing")];
-        let why = why_not_ready(&p, &others);
-        assert!(!why.contains("event"), "{why}");
-        let why = why_not_ready(&p, &[event("Pod", "u-1", "FailedScheduling"), others[0].clone()]);
-        assert!(why.ends_with("event FailedScheduling: m"), "{why}");
     }
 
     #[test]
