@@ -14,10 +14,11 @@ pub struct Registry {
     port: u16,
     dir: tempfile::TempDir,
     child: Option<Child>,
-    /// An `auth:` section for the config, when the registry asks for credentials.
-    auth: String,
-    /// The token service the registry sends clients to, when it wants bearer tokens.
-    token_service: Option<Child>,
+    /// Config sections beyond storage and address: `auth:` when the registry asks for
+    /// credentials, `middleware:` when it redirects blob reads.
+    extra: String,
+    /// Processes the registry relies on (a token service, a blob store), killed with it.
+    helpers: Vec<Child>,
 }
 
 fn free_port() -> u16 {
@@ -34,12 +35,12 @@ fn binary() -> PathBuf {
 impl Registry {
     /// Starts a registry on a free loopback port with its own storage.
     pub fn start() -> Self {
-        Self::start_in(tempfile::tempdir().expect("registry dir"), String::new())
+        Self::start_in(tempfile::tempdir().expect("registry dir"), String::new(), vec![])
     }
 
-    fn start_in(dir: tempfile::TempDir, auth: String) -> Self {
+    fn start_in(dir: tempfile::TempDir, extra: String, helpers: Vec<Child>) -> Self {
         let port = free_port();
-        let mut r = Registry { host: format!("127.0.0.1:{port}"), port, dir, child: None, auth, token_service: None };
+        let mut r = Registry { host: format!("127.0.0.1:{port}"), port, dir, child: None, extra, helpers };
         r.restart();
         r
     }
@@ -48,22 +49,44 @@ impl Registry {
     /// access controller, with a bcrypt entry made by the system's crypt(3) through Python.
     pub fn start_with_password(user: &str, password: &str) -> Self {
         let dir = tempfile::tempdir().expect("registry dir");
-        let out = Command::new("python3")
-            .args([
-                "-W",
-                "ignore",
-                "-c",
-                "import crypt, sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))",
-                password,
-            ])
-            .output()
-            .expect("python3 runs");
-        let hash = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        assert!(out.status.success() && hash.starts_with("$2"), "no bcrypt from python3's crypt: {out:?}");
-        let htpasswd = dir.path().join("htpasswd");
-        std::fs::write(&htpasswd, format!("{user}:{hash}\n")).expect("htpasswd");
-        let auth = format!("auth:\n  htpasswd:\n    realm: kit\n    path: {}\n", htpasswd.display());
-        Self::start_in(dir, auth)
+        let auth = htpasswd_auth(dir.path(), user, password);
+        Self::start_in(dir, auth, vec![])
+    }
+
+    /// Starts a registry like [`Registry::start_with_password`] that answers reads of the
+    /// blobs it has with a redirect to another host, as a registry behind a CDN or object store
+    /// does (distribution's `redirect` storage middleware): `tests/fixtures/blob-store.py` on
+    /// 127.0.0.2 serves the registry's storage and logs each request's header names to
+    /// [`Registry::blob_store_log`].
+    pub fn start_with_password_and_blob_redirect(user: &str, password: &str) -> Self {
+        let dir = tempfile::tempdir().expect("registry dir");
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&data).expect("storage dir");
+        let store_port = TcpListener::bind("127.0.0.2:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port on 127.0.0.2");
+        let store = Command::new("python3")
+            .arg(crate::root().join("tests/fixtures/blob-store.py"))
+            .args(["127.0.0.2", &store_port.to_string()])
+            .args([&data, &dir.path().join("blob-store.log")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("blob-store.err")).expect("stderr file"))
+            .spawn()
+            .expect("python3 runs the blob store");
+        wait_for_port("127.0.0.2", store_port, "the blob store");
+        let extra = format!(
+            "{}middleware:\n  storage:\n    - name: redirect\n      options:\n        baseurl: http://127.0.0.2:{store_port}/\n",
+            htpasswd_auth(dir.path(), user, password)
+        );
+        Self::start_in(dir, extra, vec![store])
+    }
+
+    /// What reached the blob store of [`Registry::start_with_password_and_blob_redirect`]: one
+    /// JSON line per request (method, path, header names).
+    pub fn blob_store_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("blob-store.log")).unwrap_or_default()
     }
 
     /// Starts a registry that wants bearer tokens (distribution's `token` access controller) and
@@ -97,9 +120,7 @@ impl Registry {
             "auth:\n  token:\n    realm: http://127.0.0.1:{token_port}/token\n    service: kit-registry\n    issuer: kit-issuer\n    rootcertbundle: {}\n",
             cert.display()
         );
-        let mut r = Self::start_in(dir, auth);
-        r.token_service = Some(service);
-        r
+        Self::start_in(dir, auth, vec![service])
     }
 
     /// Storage and log directory.
@@ -116,7 +137,7 @@ impl Registry {
                 "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{}\n{}",
                 self.dir.path().join("data").display(),
                 self.port,
-                self.auth
+                self.extra
             ),
         )
         .expect("registry config");
@@ -133,11 +154,7 @@ impl Registry {
             .spawn()
             .expect("docker-registry starts");
         self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "registry on {} did not start", self.host);
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_for_port("127.0.0.1", self.port, "the registry");
     }
 
     /// Kills the registry at once (SIGKILL), as a crash would.
@@ -152,9 +169,38 @@ impl Registry {
 impl Drop for Registry {
     fn drop(&mut self) {
         self.kill();
-        if let Some(mut t) = self.token_service.take() {
-            let _ = t.kill();
-            let _ = t.wait();
+        for h in &mut self.helpers {
+            let _ = h.kill();
+            let _ = h.wait();
         }
     }
+}
+
+/// Waits up to 20 s for `what` to listen on `address:port`.
+fn wait_for_port(address: &str, port: u16, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect((address, port)).is_err() {
+        assert!(Instant::now() < deadline, "{what} on {address}:{port} did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// An `auth:` section for the registry's `htpasswd` access controller, with a bcrypt entry for
+/// `user` made by the system's crypt(3) through Python, written under `dir`.
+fn htpasswd_auth(dir: &Path, user: &str, password: &str) -> String {
+    let out = Command::new("python3")
+        .args([
+            "-W",
+            "ignore",
+            "-c",
+            "import crypt, sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))",
+            password,
+        ])
+        .output()
+        .expect("python3 runs");
+    let hash = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(out.status.success() && hash.starts_with("$2"), "no bcrypt from python3's crypt: {out:?}");
+    let htpasswd = dir.join("htpasswd");
+    std::fs::write(&htpasswd, format!("{user}:{hash}\n")).expect("htpasswd");
+    format!("auth:\n  htpasswd:\n    realm: kit\n    path: {}\n", htpasswd.display())
 }

@@ -681,3 +681,49 @@ fn bearer_tokens_from_a_token_service_are_used_and_never_printed() {
     let raw = skopeo_manifest_as(&registry.host, "kit/bearer:v1", Some(&format!("kit:{password}")));
     assert_eq!(raw.map(|m| images::digest(&m)), Some(img.digest));
 }
+
+#[test]
+fn credentials_stay_with_the_registry_when_it_redirects_to_another_host() {
+    let c = require_cluster!("credentials_stay_with_the_registry_when_it_redirects_to_another_host");
+    let password = format!("planted-redirect-pw-{}", seed());
+    let registry = kubectl_kit_tests::registry::Registry::start_with_password_and_blob_redirect("kit", &password);
+    let cache = tempfile::tempdir().expect("cache");
+    let work = tempfile::tempdir().expect("work");
+    let (img, layout) = small_layout(work.path());
+    let config = docker_config(
+        work.path(),
+        "auths",
+        serde_json::json!({"auths": {&registry.host: {"auth": basic("kit", &password)}}}),
+    );
+    let run = |tag: &str| {
+        let mut cmd = c.plugin("push_image", cache.path());
+        cmd.env("DOCKER_CONFIG", &config).args([&layout, tag, "--registry", &registry.host, "-o", "json", "-v=9"]);
+        cmd.output().expect("push runs")
+    };
+    // Cold: the blobs are missing, so nothing is redirected yet.
+    let first = json(&run("kit/redirect:v1"));
+    let blobs = blob_digests(&first["images"][0]);
+    assert_eq!(registry.blob_store_log(), "", "nothing was redirected before the blobs existed");
+    // Warm: every blob check is redirected to the blob store on 127.0.0.2, which is followed
+    // and answers that the blob is there, without the registry's credentials.
+    let out = run("kit/redirect:v2");
+    let warm = json(&out);
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(!all.contains(&password) && !all.contains(&basic("kit", &password)), "a credential leaked:\n{all}");
+    assert!(warm["images"][0]["blobs"].as_array().expect("blobs").iter().all(|b| b["action"] == "exists"), "{warm}");
+    let log = registry.blob_store_log();
+    let requests: Vec<Value> = log.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect::<Vec<_>>();
+    let checked: std::collections::BTreeSet<&str> = requests
+        .iter()
+        .filter(|r| r["method"] == "HEAD")
+        .filter_map(|r| r["path"].as_str())
+        .filter_map(|p| blobs.iter().find(|d| p.contains(d.trim_start_matches("sha256:"))).map(String::as_str))
+        .collect();
+    assert_eq!(checked.len(), blobs.len(), "every blob check reached the blob store:\n{log}");
+    for r in &requests {
+        let headers = r["headers"].as_array().expect("headers");
+        assert!(!headers.iter().any(|h| h == "authorization"), "credentials went to another host: {r}");
+    }
+    let raw = skopeo_manifest_as(&registry.host, "kit/redirect:v2", Some(&format!("kit:{password}")));
+    assert_eq!(raw.map(|m| images::digest(&m)), Some(img.digest));
+}
