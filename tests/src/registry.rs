@@ -7,6 +7,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// How a registry from [`Registry::start_with_password_and_another_host`] sends clients to the
+/// other host.
+#[derive(Debug, Clone, Copy)]
+pub enum AnotherHost {
+    /// Reads of the blobs it has are redirected there, as by a registry behind a CDN or object
+    /// store (distribution's `redirect` storage middleware).
+    BlobReads,
+    /// Every URL it makes names that host, upload locations included (distribution's
+    /// `http.host`, as set to the wrong external address).
+    Uploads,
+}
+
 /// A running registry, killed on drop.
 pub struct Registry {
     /// `127.0.0.1:PORT`.
@@ -14,8 +26,9 @@ pub struct Registry {
     port: u16,
     dir: tempfile::TempDir,
     child: Option<Child>,
-    /// Config sections beyond storage and address: `auth:` when the registry asks for
-    /// credentials, `middleware:` when it redirects blob reads.
+    /// Config written after `http:`'s `addr` line: indented lines continue the `http:` section
+    /// (`host:`), then `auth:` when the registry asks for credentials and `middleware:` when it
+    /// redirects blob reads.
     extra: String,
     /// Processes the registry relies on (a token service, a blob store), killed with it.
     helpers: Vec<Child>,
@@ -53,12 +66,11 @@ impl Registry {
         Self::start_in(dir, auth, vec![])
     }
 
-    /// Starts a registry like [`Registry::start_with_password`] that answers reads of the
-    /// blobs it has with a redirect to another host, as a registry behind a CDN or object store
-    /// does (distribution's `redirect` storage middleware): `tests/fixtures/blob-store.py` on
-    /// 127.0.0.2 serves the registry's storage and logs each request's header names to
+    /// Starts a registry like [`Registry::start_with_password`] that sends clients to a second
+    /// host, as [`AnotherHost`] says: `tests/fixtures/blob-store.py` on 127.0.0.2, which serves
+    /// the registry's storage read-only and logs each request's header names to
     /// [`Registry::blob_store_log`].
-    pub fn start_with_password_and_blob_redirect(user: &str, password: &str) -> Self {
+    pub fn start_with_password_and_another_host(user: &str, password: &str, how: AnotherHost) -> Self {
         let dir = tempfile::tempdir().expect("registry dir");
         let data = dir.path().join("data");
         std::fs::create_dir_all(&data).expect("storage dir");
@@ -76,14 +88,18 @@ impl Registry {
             .spawn()
             .expect("python3 runs the blob store");
         wait_for_port("127.0.0.2", store_port, "the blob store");
-        let extra = format!(
-            "{}middleware:\n  storage:\n    - name: redirect\n      options:\n        baseurl: http://127.0.0.2:{store_port}/\n",
-            htpasswd_auth(dir.path(), user, password)
-        );
+        let other = format!("http://127.0.0.2:{store_port}");
+        let auth = htpasswd_auth(dir.path(), user, password);
+        let extra = match how {
+            AnotherHost::BlobReads => format!(
+                "{auth}middleware:\n  storage:\n    - name: redirect\n      options:\n        baseurl: {other}/\n"
+            ),
+            AnotherHost::Uploads => format!("  host: {other}\n{auth}"),
+        };
         Self::start_in(dir, extra, vec![store])
     }
 
-    /// What reached the blob store of [`Registry::start_with_password_and_blob_redirect`]: one
+    /// What reached the blob store of [`Registry::start_with_password_and_another_host`]: one
     /// JSON line per request (method, path, header names).
     pub fn blob_store_log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("blob-store.log")).unwrap_or_default()

@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use kubectl_kit_tests::images::{self, Image};
+use kubectl_kit_tests::registry::{AnotherHost, Registry};
 use kubectl_kit_tests::{Cluster, require_cluster, stderr, stdout};
 use serde_json::Value;
 
@@ -379,7 +380,7 @@ fn corrupt_sources_are_refused_before_anything_is_tagged() {
 #[test]
 fn a_registry_that_dies_mid_push_leaves_no_tag() {
     let c = require_cluster!("a_registry_that_dies_mid_push_leaves_no_tag");
-    let mut registry = kubectl_kit_tests::registry::Registry::start();
+    let mut registry = Registry::start();
     let cache = tempfile::tempdir().expect("cache");
     let work = tempfile::tempdir().expect("work");
     let img = images::image(&work.path().join("layers"), &[96 * MB, 96 * MB, 96 * MB], seed(), true, "amd64");
@@ -532,7 +533,7 @@ fn compressed_pushes_decompress_to_the_source_layers() {
 #[test]
 fn a_registry_answering_500_gets_bounded_retries_and_no_tag() {
     let c = require_cluster!("a_registry_answering_500_gets_bounded_retries_and_no_tag");
-    let registry = kubectl_kit_tests::registry::Registry::start();
+    let registry = Registry::start();
     let cache = tempfile::tempdir().expect("cache");
     let work = tempfile::tempdir().expect("work");
     let (img, layout) = small_layout(work.path());
@@ -568,7 +569,7 @@ fn a_registry_answering_500_gets_bounded_retries_and_no_tag() {
 fn registry_credentials_are_used_and_never_printed() {
     let c = require_cluster!("registry_credentials_are_used_and_never_printed");
     let password = format!("planted-pw-{}", seed());
-    let registry = kubectl_kit_tests::registry::Registry::start_with_password("kit", &password);
+    let registry = Registry::start_with_password("kit", &password);
     let cache = tempfile::tempdir().expect("cache");
     let work = tempfile::tempdir().expect("work");
     let (img, layout) = small_layout(work.path());
@@ -635,7 +636,7 @@ fn registry_credentials_are_used_and_never_printed() {
 fn bearer_tokens_from_a_token_service_are_used_and_never_printed() {
     let c = require_cluster!("bearer_tokens_from_a_token_service_are_used_and_never_printed");
     let password = format!("planted-bearer-pw-{}", seed());
-    let registry = kubectl_kit_tests::registry::Registry::start_with_token_service("kit", &password);
+    let registry = Registry::start_with_token_service("kit", &password);
     let cache = tempfile::tempdir().expect("cache");
     let work = tempfile::tempdir().expect("work");
     let (img, layout) = small_layout(work.path());
@@ -686,7 +687,7 @@ fn bearer_tokens_from_a_token_service_are_used_and_never_printed() {
 fn credentials_stay_with_the_registry_when_it_redirects_to_another_host() {
     let c = require_cluster!("credentials_stay_with_the_registry_when_it_redirects_to_another_host");
     let password = format!("planted-redirect-pw-{}", seed());
-    let registry = kubectl_kit_tests::registry::Registry::start_with_password_and_blob_redirect("kit", &password);
+    let registry = Registry::start_with_password_and_another_host("kit", &password, AnotherHost::BlobReads);
     let cache = tempfile::tempdir().expect("cache");
     let work = tempfile::tempdir().expect("work");
     let (img, layout) = small_layout(work.path());
@@ -726,4 +727,29 @@ fn credentials_stay_with_the_registry_when_it_redirects_to_another_host() {
     }
     let raw = skopeo_manifest_as(&registry.host, "kit/redirect:v2", Some(&format!("kit:{password}")));
     assert_eq!(raw.map(|m| images::digest(&m)), Some(img.digest));
+}
+
+#[test]
+fn an_upload_location_on_another_host_is_refused_and_nothing_is_tagged() {
+    let c = require_cluster!("an_upload_location_on_another_host_is_refused_and_nothing_is_tagged");
+    let password = format!("planted-upload-pw-{}", seed());
+    let registry = Registry::start_with_password_and_another_host("kit", &password, AnotherHost::Uploads);
+    let cache = tempfile::tempdir().expect("cache");
+    let work = tempfile::tempdir().expect("work");
+    let (_, layout) = small_layout(work.path());
+    let config = docker_config(
+        work.path(),
+        "auths",
+        serde_json::json!({"auths": {&registry.host: {"auth": basic("kit", &password)}}}),
+    );
+    let mut cmd = c.plugin("push_image", cache.path());
+    cmd.env("DOCKER_CONFIG", &config).args([&layout, "kit/elsewhere:v1", "--registry", &registry.host, "-v=9"]);
+    let out = cmd.output().expect("push runs");
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(stderr(&out).contains("sent the upload to another host; refused"), "{all}");
+    assert!(!all.contains(&password) && !all.contains(&basic("kit", &password)), "a credential leaked:\n{all}");
+    // Neither credentials nor blob bytes went there, and the tag was never written.
+    assert_eq!(registry.blob_store_log(), "", "the other host was contacted");
+    assert!(skopeo_manifest_as(&registry.host, "kit/elsewhere:v1", Some(&format!("kit:{password}"))).is_none());
 }

@@ -344,7 +344,7 @@ impl Registry {
         let mut redirects = 0;
         let mut attempt = 0u32;
         loop {
-            let same_host = url.starts_with(&self.base) && url[self.base.len()..].starts_with('/');
+            let same_host = self.is_own(&url);
             let authorization = if same_host { self.authorization(scopes).await? } else { None };
             let result = self.raw_with(method.clone(), &url, payload, authorization, accept).await;
             let resp = match result {
@@ -575,6 +575,12 @@ impl Registry {
         Ok(Action::Pushed)
     }
 
+    /// Whether `url` is on this registry (same scheme, host and port), the only place
+    /// credentials and uploads go.
+    fn is_own(&self, url: &str) -> bool {
+        url.strip_prefix(self.base.as_str()).is_some_and(|rest| rest.starts_with('/'))
+    }
+
     fn location(&self, resp: &Response<Incoming>) -> Result<String> {
         let loc =
             resp.headers().get(header::LOCATION).and_then(|l| l.to_str().ok()).ok_or_else(|| {
@@ -582,7 +588,7 @@ impl Registry {
             })?;
         let url = resolve(&self.base, loc);
         // An upload location on another host would receive our credentials and the blob.
-        if !(url.starts_with(&self.base) && url[self.base.len()..].starts_with('/')) {
+        if !self.is_own(&url) {
             return Err(Error::runtime(format!("registry {} sent the upload to another host; refused", self.host)));
         }
         Ok(url)
