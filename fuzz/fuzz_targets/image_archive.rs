@@ -4,8 +4,8 @@
 
 use std::io::Write;
 
-use libfuzzer_sys::fuzz_target;
 use kubectl_push_image::{image, store::Store};
+use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(mut file) = tempfile::NamedTempFile::new() else { return };

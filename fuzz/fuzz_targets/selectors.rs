@@ -45,7 +45,10 @@ fuzz_target!(|data: &[u8]| {
         let after = labels_after(&labels, &removed);
         // The plan's promise: every left selector stops matching, every kept one still matches.
         assert!(leave.iter().all(|s| !s.sel.matches(&after)), "a left selector still matches");
-        assert!(keep.iter().filter(|s| s.sel.matches(&labels)).all(|s| s.sel.matches(&after)), "a kept selector lost the pod");
+        assert!(
+            keep.iter().filter(|s| s.sel.matches(&labels)).all(|s| s.sel.matches(&after)),
+            "a kept selector lost the pod"
+        );
         let restored = labels_to_restore(&labels, &after);
         assert!(restored.keys().all(|k| removed.contains(k)), "reattach restores a label detach did not remove");
     }

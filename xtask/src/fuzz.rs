@@ -19,6 +19,7 @@ const TARGETS: &[&str] = &[
     "image_archive",
     "selectors",
     "arguments",
+    "server_lists",
 ];
 
 pub fn run(args: &[&str]) -> Result<()> {
