@@ -82,13 +82,7 @@ impl PodFold {
             match resolve_target(sp, &pod) {
                 Ok(n) => {
                     pf.resolved += 1;
-                    let declared = pod
-                        .spec
-                        .iter()
-                        .flat_map(|s| s.containers.iter())
-                        .flat_map(|c| c.ports.iter().flatten())
-                        .any(|cp| cp.container_port == n);
-                    if !declared {
+                    if !pod.container_ports().any(|cp| cp.container_port == n) {
                         pf.undeclared += 1;
                     }
                     pf.numbers.insert(n.to_string());

@@ -109,13 +109,7 @@ impl Isolation {
         for (sp, lines) in ports.iter().zip(self.lines.iter_mut()) {
             let proto = sp.protocol.clone().unwrap_or_else(|| "TCP".into());
             let Ok(number) = resolve_target(sp, pod) else { continue };
-            let cname = pod
-                .spec
-                .iter()
-                .flat_map(|s| s.containers.iter())
-                .flat_map(|c| c.ports.iter().flatten())
-                .find(|p| p.container_port == number)
-                .and_then(|p| p.name.clone());
+            let cname = pod.container_ports().find(|p| p.container_port == number).and_then(|p| p.name.clone());
             let mut port_open = false;
             let mut client_allowed = false;
             for p in &selecting {

@@ -59,6 +59,11 @@ impl PodView {
     pub fn labels(&self) -> Labels {
         self.metadata.labels.as_ref().map(PodLabels::to_map).unwrap_or_default()
     }
+
+    /// The ports its containers declare, container by container.
+    pub fn container_ports(&self) -> impl Iterator<Item = &ContainerPort> {
+        self.spec.iter().flat_map(|s| s.containers.iter()).flat_map(|c| c.ports.iter().flatten())
+    }
 }
 
 /// `spec`: where the pod runs and the ports its containers declare.

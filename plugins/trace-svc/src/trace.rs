@@ -120,11 +120,9 @@ fn target_label(t: &Option<IntOrString>, p: &ServicePort) -> String {
 /// Which container port a Service port reaches on a pod: `Ok(port)`, or why none.
 pub fn resolve_target(sp: &ServicePort, pod: &PodView) -> Result<i32, String> {
     let proto = sp.protocol.clone().unwrap_or_else(|| "TCP".into());
-    let containers = pod.spec.as_ref().map(|s| s.containers.clone()).unwrap_or_default();
-    let ports: Vec<_> = containers.iter().flat_map(|c| c.ports.clone().unwrap_or_default()).collect();
     match &sp.target_port {
         Some(IntOrString::String(name)) => {
-            match ports.iter().find(|p| p.name.as_deref() == Some(name.as_str())) {
+            match pod.container_ports().find(|p| p.name.as_deref() == Some(name.as_str())) {
                 // The endpoint controller matches name and protocol together.
                 Some(p) if p.protocol.clone().unwrap_or_else(|| "TCP".into()) == proto => Ok(p.container_port),
                 Some(p) => Err(format!(
