@@ -155,8 +155,8 @@ pub async fn for_each(
         let mut page = PageMeta::default();
         let mut failure: Option<Error> = None;
         let mut de = serde_json::Deserializer::from_str(&body);
-        let seed = PageSeed { projection, each: &mut each, meta: &mut page, failure: &mut failure };
-        let decoded = seed.deserialize(&mut de);
+        let walk = ListWalk { item: Project(projection), each: &mut each, meta: &mut page, failure: &mut failure };
+        let decoded = walk.deserialize(&mut de);
         if let Some(f) = failure {
             return Err(f);
         }
@@ -221,69 +221,23 @@ where
 
 /// Decodes a list document, folding each of its `items` into `state` as soon as it is read (a
 /// null or missing `items` is an empty list, as the API sends for empty lists).
-pub fn fold_items<'de, D, T, S>(d: D, state: S, step: impl FnMut(&mut S, T)) -> std::result::Result<S, D::Error>
+pub fn fold_items<'de, D, T, S>(d: D, mut state: S, mut step: impl FnMut(&mut S, T)) -> std::result::Result<S, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: serde::Deserialize<'de>,
 {
-    d.deserialize_map(ListFold { state, step, item: std::marker::PhantomData })
-}
-
-struct ListFold<S, F, T> {
-    state: S,
-    step: F,
-    item: std::marker::PhantomData<fn() -> T>,
-}
-
-impl<'de, S, F: FnMut(&mut S, T), T: serde::Deserialize<'de>> Visitor<'de> for ListFold<S, F, T> {
-    type Value = S;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a Kubernetes list")
+    let mut each = |item: T| {
+        step(&mut state, item);
+        Ok::<(), std::convert::Infallible>(())
+    };
+    ListWalk {
+        item: std::marker::PhantomData::<T>,
+        each: &mut each,
+        meta: &mut PageMeta::default(),
+        failure: &mut None,
     }
-
-    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> std::result::Result<S, A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "items" {
-                map.next_value_seed(ItemsFold { state: &mut self.state, step: &mut self.step, item: self.item })?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(self.state)
-    }
-}
-
-struct ItemsFold<'a, S, F, T> {
-    state: &'a mut S,
-    step: &'a mut F,
-    item: std::marker::PhantomData<fn() -> T>,
-}
-
-impl<'de, S, F: FnMut(&mut S, T), T: serde::Deserialize<'de>> DeserializeSeed<'de> for ItemsFold<'_, S, F, T> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de, S, F: FnMut(&mut S, T), T: serde::Deserialize<'de>> Visitor<'de> for ItemsFold<'_, S, F, T> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of items")
-    }
-
-    fn visit_unit<E>(self) -> std::result::Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
-        while let Some(item) = seq.next_element::<T>()? {
-            (self.step)(self.state, item);
-        }
-        Ok(())
-    }
+    .deserialize(d)?;
+    Ok(state)
 }
 
 /// The reader [`stream_decode`] hands its decoder.
@@ -380,28 +334,39 @@ struct PageMeta {
     count: usize,
 }
 
-struct PageSeed<'a, F> {
-    projection: &'a Projection,
+/// Walks a list document: its `metadata` into `meta`, then each of its `items` decoded by the
+/// seed `item` and handed to `each` at once. An error from `each` stops the walk and is kept in
+/// `failure` (the decoder's own error is then only "stopped").
+struct ListWalk<'a, I, F, E> {
+    item: I,
     each: &'a mut F,
     meta: &'a mut PageMeta,
-    failure: &'a mut Option<Error>,
+    failure: &'a mut Option<E>,
 }
 
-impl<'de, F: FnMut(Value) -> Result<()>> DeserializeSeed<'de> for PageSeed<'_, F> {
+impl<'de, I, F, E> DeserializeSeed<'de> for ListWalk<'_, I, F, E>
+where
+    I: DeserializeSeed<'de> + Clone,
+    F: FnMut(I::Value) -> std::result::Result<(), E>,
+{
     type Value = ();
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de, F: FnMut(Value) -> Result<()>> Visitor<'de> for PageSeed<'_, F> {
+impl<'de, I, F, E> Visitor<'de> for ListWalk<'_, I, F, E>
+where
+    I: DeserializeSeed<'de> + Clone,
+    F: FnMut(I::Value) -> std::result::Result<(), E>,
+{
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a Kubernetes list")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> std::result::Result<(), A::Error> {
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
                 "metadata" => {
@@ -409,12 +374,7 @@ impl<'de, F: FnMut(Value) -> Result<()>> Visitor<'de> for PageSeed<'_, F> {
                     self.meta.cont = m["continue"].as_str().map(String::from);
                     self.meta.resource_version = m["resourceVersion"].as_str().unwrap_or_default().to_string();
                 }
-                "items" => map.next_value_seed(Items {
-                    projection: self.projection,
-                    each: &mut *self.each,
-                    count: &mut self.meta.count,
-                    failure: &mut *self.failure,
-                })?,
+                "items" => map.next_value_seed(ItemsWalk(&mut self))?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -424,36 +384,41 @@ impl<'de, F: FnMut(Value) -> Result<()>> Visitor<'de> for PageSeed<'_, F> {
     }
 }
 
-struct Items<'a, F> {
-    projection: &'a Projection,
-    each: &'a mut F,
-    count: &'a mut usize,
-    failure: &'a mut Option<Error>,
-}
+/// The `items` of a [`ListWalk`]: a sequence, or null for none.
+struct ItemsWalk<'w, 'a, I, F, E>(&'w mut ListWalk<'a, I, F, E>);
 
-impl<'de, F: FnMut(Value) -> Result<()>> DeserializeSeed<'de> for Items<'_, F> {
+impl<'de, I, F, E> DeserializeSeed<'de> for ItemsWalk<'_, '_, I, F, E>
+where
+    I: DeserializeSeed<'de> + Clone,
+    F: FnMut(I::Value) -> std::result::Result<(), E>,
+{
     type Value = ();
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de, F: FnMut(Value) -> Result<()>> Visitor<'de> for Items<'_, F> {
+impl<'de, I, F, E> Visitor<'de> for ItemsWalk<'_, '_, I, F, E>
+where
+    I: DeserializeSeed<'de> + Clone,
+    F: FnMut(I::Value) -> std::result::Result<(), E>,
+{
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a list of items")
     }
 
-    fn visit_unit<E>(self) -> std::result::Result<(), E> {
+    fn visit_unit<E2>(self) -> std::result::Result<(), E2> {
         Ok(())
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
-        while let Some(item) = seq.next_element_seed(Project(self.projection))? {
-            *self.count += 1;
-            if let Err(e) = (self.each)(item) {
-                *self.failure = Some(e);
+        let walk = self.0;
+        while let Some(item) = seq.next_element_seed(walk.item.clone())? {
+            walk.meta.count += 1;
+            if let Err(e) = (walk.each)(item) {
+                *walk.failure = Some(e);
                 return Err(A::Error::custom("stopped"));
             }
         }
@@ -520,7 +485,7 @@ mod tests {
         let mut meta = PageMeta::default();
         let mut failure = None;
         let mut de = serde_json::Deserializer::from_str(body);
-        PageSeed { projection: &projection, each: &mut each, meta: &mut meta, failure: &mut failure }
+        ListWalk { item: Project(&projection), each: &mut each, meta: &mut meta, failure: &mut failure }
             .deserialize(&mut de)
             .expect("decodes");
         assert_eq!(names, ["a", "b"]);

@@ -34,8 +34,21 @@ pub struct Registry {
     helpers: Vec<Child>,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+/// A free port on the loopback `address`.
+fn free_port(address: &str) -> u16 {
+    TcpListener::bind((address, 0)).and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// Starts `tests/fixtures/NAME.py` with `args`, its stderr in `dir/NAME.err`.
+fn python_fixture(dir: &Path, name: &str, args: &[&std::ffi::OsStr]) -> Child {
+    Command::new("python3")
+        .arg(crate::root().join(format!("tests/fixtures/{name}.py")))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join(format!("{name}.err"))).expect("stderr file"))
+        .spawn()
+        .unwrap_or_else(|e| panic!("python3 runs {name}.py: {e}"))
 }
 
 fn binary() -> PathBuf {
@@ -52,7 +65,7 @@ impl Registry {
     }
 
     fn start_in(dir: tempfile::TempDir, extra: String, helpers: Vec<Child>) -> Self {
-        let port = free_port();
+        let port = free_port("127.0.0.1");
         let mut r = Registry { host: format!("127.0.0.1:{port}"), port, dir, child: None, extra, helpers };
         r.restart();
         r
@@ -74,19 +87,14 @@ impl Registry {
         let dir = tempfile::tempdir().expect("registry dir");
         let data = dir.path().join("data");
         std::fs::create_dir_all(&data).expect("storage dir");
-        let store_port = TcpListener::bind("127.0.0.2:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port on 127.0.0.2");
-        let store = Command::new("python3")
-            .arg(crate::root().join("tests/fixtures/blob-store.py"))
-            .args(["127.0.0.2", &store_port.to_string()])
-            .args([&data, &dir.path().join("blob-store.log")])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.path().join("blob-store.err")).expect("stderr file"))
-            .spawn()
-            .expect("python3 runs the blob store");
+        let store_port = free_port("127.0.0.2");
+        let port = store_port.to_string();
+        let log = dir.path().join("blob-store.log");
+        let store = python_fixture(
+            dir.path(),
+            "blob-store",
+            &["127.0.0.2".as_ref(), port.as_ref(), data.as_ref(), log.as_ref()],
+        );
         wait_for_port("127.0.0.2", store_port, "the blob store");
         let other = format!("http://127.0.0.2:{store_port}");
         let auth = htpasswd_auth(dir.path(), user, password);
@@ -111,23 +119,23 @@ impl Registry {
     pub fn start_with_token_service(user: &str, password: &str) -> Self {
         let dir = tempfile::tempdir().expect("registry dir");
         let cert = dir.path().join("token-issuer.pem");
-        let token_port = free_port();
-        let script = crate::root().join("tests/fixtures/token-server.py");
+        let token_port = free_port("127.0.0.1").to_string();
         let log = dir.path().join("token-service.log");
-        let mut service = Command::new("python3")
-            .arg(&script)
-            .args([&token_port.to_string(), user, password])
-            .args([&cert, Path::new("kit-registry"), Path::new("kit-issuer"), &log])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.path().join("token-service.err")).expect("stderr file"))
-            .spawn()
-            .expect("python3 runs the token service");
+        let args: [&std::ffi::OsStr; 7] = [
+            token_port.as_ref(),
+            user.as_ref(),
+            password.as_ref(),
+            cert.as_ref(),
+            "kit-registry".as_ref(),
+            "kit-issuer".as_ref(),
+            log.as_ref(),
+        ];
+        let mut service = python_fixture(dir.path(), "token-server", &args);
         let deadline = Instant::now() + Duration::from_secs(30);
         while !cert.exists() {
             let exited = service.try_wait().ok().flatten();
             if exited.is_some() || Instant::now() > deadline {
-                let err = std::fs::read_to_string(dir.path().join("token-service.err")).unwrap_or_default();
+                let err = std::fs::read_to_string(dir.path().join("token-server.err")).unwrap_or_default();
                 panic!("the token service did not start ({exited:?}): {err}");
             }
             std::thread::sleep(Duration::from_millis(50));

@@ -565,6 +565,58 @@ fn a_registry_answering_500_gets_bounded_retries_and_no_tag() {
     assert!(skopeo_manifest(&registry.host, "kit/fails:v1").is_some_and(|m| images::digest(&m) == img.digest));
 }
 
+/// A push to a private registry that wants user `kit` and a planted password: a small layout
+/// to push, and runs at `-v=9` (where a leak would show) with a Docker config holding any
+/// `auth` value for the registry.
+struct Planted {
+    password: String,
+    registry: Registry,
+    cache: tempfile::TempDir,
+    work: tempfile::TempDir,
+    img: Image,
+    layout: String,
+}
+
+impl Planted {
+    /// `start` gets the user and password (`planted-KIND-pw-…`) and starts the registry.
+    fn new(kind: &str, start: impl FnOnce(&str, &str) -> Registry) -> Self {
+        let password = format!("planted-{kind}-pw-{}", seed());
+        let registry = start("kit", &password);
+        let work = tempfile::tempdir().expect("work");
+        let (img, layout) = small_layout(work.path());
+        Planted { password, registry, cache: tempfile::tempdir().expect("cache"), work, img, layout }
+    }
+
+    /// The right credential, as config.json's `auth`.
+    fn right(&self) -> String {
+        basic("kit", &self.password)
+    }
+
+    /// Pushes the layout as `tag` with `auth` for the registry, at `-v=9`, plus `args`.
+    fn push(&self, c: &Cluster, auth: &str, tag: &str, args: &[&str]) -> Output {
+        let config = serde_json::json!({"auths": {&self.registry.host: {"auth": auth}}});
+        let dir = docker_config(self.work.path(), &unique("docker"), config);
+        c.plugin("push_image", self.cache.path())
+            .env("DOCKER_CONFIG", &dir)
+            .args([&self.layout, tag, "--registry", &self.registry.host, "-v=9"])
+            .args(args)
+            .output()
+            .expect("push runs")
+    }
+
+    /// Asserts that neither the password nor the Basic credential is in `out`'s stdout or stderr.
+    fn no_leak(&self, out: &Output, what: &str) {
+        let all = format!("{}{}", stdout(out), stderr(out));
+        assert!(!all.contains(&self.password), "{what}: the password leaked:\n{all}");
+        assert!(!all.contains(&self.right()), "{what}: the Basic credential leaked:\n{all}");
+    }
+
+    /// skopeo, with the right credentials: the raw manifest `repo_tag` points at.
+    fn manifest(&self, repo_tag: &str) -> Option<Vec<u8>> {
+        skopeo_manifest_as(&self.registry.host, repo_tag, Some(&format!("kit:{}", self.password)))
+    }
+}
+
 #[test]
 fn registry_credentials_are_used_and_never_printed() {
     let c = require_cluster!("registry_credentials_are_used_and_never_printed");
@@ -635,36 +687,22 @@ fn registry_credentials_are_used_and_never_printed() {
 #[test]
 fn bearer_tokens_from_a_token_service_are_used_and_never_printed() {
     let c = require_cluster!("bearer_tokens_from_a_token_service_are_used_and_never_printed");
-    let password = format!("planted-bearer-pw-{}", seed());
-    let registry = Registry::start_with_token_service("kit", &password);
-    let cache = tempfile::tempdir().expect("cache");
-    let work = tempfile::tempdir().expect("work");
-    let (img, layout) = small_layout(work.path());
-    let right = basic("kit", &password);
-    let run = |auth: &str, tag: &str| {
-        let config = serde_json::json!({"auths": {&registry.host: {"auth": auth}}});
-        let dir = docker_config(work.path(), &unique("docker"), config);
-        c.plugin("push_image", cache.path())
-            .env("DOCKER_CONFIG", &dir)
-            .args([&layout, tag, "--registry", &registry.host, "-v=9"])
-            .output()
-            .expect("push runs")
-    };
+    let p = Planted::new("bearer", Registry::start_with_token_service);
+    let registry = &p.registry;
     // A bearer token is a JWT, whose base64url header begins "eyJ".
     let no_leak = |out: &Output, what: &str| {
+        p.no_leak(out, what);
         let all = format!("{}{}", stdout(out), stderr(out));
-        assert!(!all.contains(&password), "{what}: the password leaked:\n{all}");
-        assert!(!all.contains(&right), "{what}: the Basic credential leaked:\n{all}");
         assert!(!all.contains("eyJ"), "{what}: a JWT (bearer token) leaked:\n{all}");
     };
-    let out = run(&basic("kit", "planted-wrong"), "kit/bearer:v1");
+    let out = p.push(&c, &basic("kit", "planted-wrong"), "kit/bearer:v1", &[]);
     no_leak(&out, "wrong");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("token service"), "the refusal names the token service: {}", stderr(&out));
     assert!(!stderr(&out).contains("planted-wrong"), "{}", stderr(&out));
     assert!(skopeo_manifest(&registry.host, "kit/bearer:v1").is_none(), "nothing was tagged");
 
-    let out = run(&right, "kit/bearer:v1");
+    let out = p.push(&c, &p.right(), "kit/bearer:v1", &[]);
     no_leak(&out, "right");
     assert!(out.status.success(), "{}", stderr(&out));
     let log = std::fs::read_to_string(registry.dir().join("token-service.log")).expect("token service log");
@@ -679,40 +717,27 @@ fn bearer_tokens_from_a_token_service_are_used_and_never_printed() {
         registry_log.contains("auth.user.name=kit") || registry_log.contains("auth.user.name=\"kit\""),
         "the registry saw the token's subject"
     );
-    let raw = skopeo_manifest_as(&registry.host, "kit/bearer:v1", Some(&format!("kit:{password}")));
-    assert_eq!(raw.map(|m| images::digest(&m)), Some(img.digest));
+    assert_eq!(p.manifest("kit/bearer:v1").map(|m| images::digest(&m)), Some(p.img.digest.clone()));
 }
 
 #[test]
 fn credentials_stay_with_the_registry_when_it_redirects_to_another_host() {
     let c = require_cluster!("credentials_stay_with_the_registry_when_it_redirects_to_another_host");
-    let password = format!("planted-redirect-pw-{}", seed());
-    let registry = Registry::start_with_password_and_another_host("kit", &password, AnotherHost::BlobReads);
-    let cache = tempfile::tempdir().expect("cache");
-    let work = tempfile::tempdir().expect("work");
-    let (img, layout) = small_layout(work.path());
-    let config = docker_config(
-        work.path(),
-        "auths",
-        serde_json::json!({"auths": {&registry.host: {"auth": basic("kit", &password)}}}),
-    );
-    let run = |tag: &str| {
-        let mut cmd = c.plugin("push_image", cache.path());
-        cmd.env("DOCKER_CONFIG", &config).args([&layout, tag, "--registry", &registry.host, "-o", "json", "-v=9"]);
-        cmd.output().expect("push runs")
-    };
+    let p = Planted::new("redirect", |user, password| {
+        Registry::start_with_password_and_another_host(user, password, AnotherHost::BlobReads)
+    });
+    let run = |tag: &str| p.push(&c, &p.right(), tag, &["-o", "json"]);
     // Cold: the blobs are missing, so nothing is redirected yet.
     let first = json(&run("kit/redirect:v1"));
     let blobs = blob_digests(&first["images"][0]);
-    assert_eq!(registry.blob_store_log(), "", "nothing was redirected before the blobs existed");
+    assert_eq!(p.registry.blob_store_log(), "", "nothing was redirected before the blobs existed");
     // Warm: every blob check is redirected to the blob store on 127.0.0.2, which is followed
     // and answers that the blob is there, without the registry's credentials.
     let out = run("kit/redirect:v2");
     let warm = json(&out);
-    let all = format!("{}{}", stdout(&out), stderr(&out));
-    assert!(!all.contains(&password) && !all.contains(&basic("kit", &password)), "a credential leaked:\n{all}");
+    p.no_leak(&out, "redirected");
     assert!(warm["images"][0]["blobs"].as_array().expect("blobs").iter().all(|b| b["action"] == "exists"), "{warm}");
-    let log = registry.blob_store_log();
+    let log = p.registry.blob_store_log();
     let requests: Vec<Value> = log.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect::<Vec<_>>();
     let checked: std::collections::BTreeSet<&str> = requests
         .iter()
@@ -725,31 +750,21 @@ fn credentials_stay_with_the_registry_when_it_redirects_to_another_host() {
         let headers = r["headers"].as_array().expect("headers");
         assert!(!headers.iter().any(|h| h == "authorization"), "credentials went to another host: {r}");
     }
-    let raw = skopeo_manifest_as(&registry.host, "kit/redirect:v2", Some(&format!("kit:{password}")));
-    assert_eq!(raw.map(|m| images::digest(&m)), Some(img.digest));
+    assert_eq!(p.manifest("kit/redirect:v2").map(|m| images::digest(&m)), Some(p.img.digest.clone()));
 }
 
 #[test]
 fn an_upload_location_on_another_host_is_refused_and_nothing_is_tagged() {
     let c = require_cluster!("an_upload_location_on_another_host_is_refused_and_nothing_is_tagged");
-    let password = format!("planted-upload-pw-{}", seed());
-    let registry = Registry::start_with_password_and_another_host("kit", &password, AnotherHost::Uploads);
-    let cache = tempfile::tempdir().expect("cache");
-    let work = tempfile::tempdir().expect("work");
-    let (_, layout) = small_layout(work.path());
-    let config = docker_config(
-        work.path(),
-        "auths",
-        serde_json::json!({"auths": {&registry.host: {"auth": basic("kit", &password)}}}),
-    );
-    let mut cmd = c.plugin("push_image", cache.path());
-    cmd.env("DOCKER_CONFIG", &config).args([&layout, "kit/elsewhere:v1", "--registry", &registry.host, "-v=9"]);
-    let out = cmd.output().expect("push runs");
+    let p = Planted::new("upload", |user, password| {
+        Registry::start_with_password_and_another_host(user, password, AnotherHost::Uploads)
+    });
+    let out = p.push(&c, &p.right(), "kit/elsewhere:v1", &[]);
     let all = format!("{}{}", stdout(&out), stderr(&out));
     assert_eq!(out.status.code(), Some(1), "{all}");
     assert!(stderr(&out).contains("sent the upload to another host; refused"), "{all}");
-    assert!(!all.contains(&password) && !all.contains(&basic("kit", &password)), "a credential leaked:\n{all}");
+    p.no_leak(&out, "refused");
     // Neither credentials nor blob bytes went there, and the tag was never written.
-    assert_eq!(registry.blob_store_log(), "", "the other host was contacted");
-    assert!(skopeo_manifest_as(&registry.host, "kit/elsewhere:v1", Some(&format!("kit:{password}"))).is_none());
+    assert_eq!(p.registry.blob_store_log(), "", "the other host was contacted");
+    assert!(p.manifest("kit/elsewhere:v1").is_none());
 }
