@@ -1,7 +1,7 @@
 //! custom-columns specs and files: parsing and rendering never panic.
 #![no_main]
 
-use kubectl_kit_core::columns;
+use kubectl_kit_core::printers::columns;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

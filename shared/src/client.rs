@@ -398,10 +398,18 @@ pub type LineStream = std::pin::Pin<Box<dyn futures::Stream<Item = std::io::Resu
 impl Kube {
     /// GET a streaming path (`?watch=1`) and yield its lines (one JSON event each).
     pub async fn stream_lines(&self, path: &str) -> Result<LineStream> {
+        self.stream_lines_accepting(path, None).await
+    }
+
+    /// [`Kube::stream_lines`] with an Accept header (`as=Table` for watches of tables).
+    pub async fn stream_lines_accepting(&self, path: &str, accept: Option<&str>) -> Result<LineStream> {
         use futures::AsyncBufReadExt;
-        let req = Request::get(path)
-            .body(Vec::new())
-            .map_err(|e| Error::runtime(format!("invalid request path {path:?}")).caused_by(e))?;
+        let mut req = Request::get(path);
+        if let Some(a) = accept {
+            req = req.header(http::header::ACCEPT, a);
+        }
+        let req =
+            req.body(Vec::new()).map_err(|e| Error::runtime(format!("invalid request path {path:?}")).caused_by(e))?;
         let body = self.client.request_stream(req).await?;
         Ok(Box::pin(body.lines()))
     }

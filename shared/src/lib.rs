@@ -13,14 +13,15 @@
 
 pub mod certs;
 pub mod client;
-pub mod columns;
 pub mod completion;
 pub mod discovery;
 pub mod error;
 pub mod flags;
 pub mod jsonpath;
 pub mod list;
+pub mod manifests;
 pub mod output;
+pub mod printers;
 pub mod projection;
 pub mod selector;
 pub mod time;

@@ -6,10 +6,6 @@
 
 use std::io::{self, Write};
 
-/// kubectl's tabwriter: `tabwriter.NewWriter(out, 6, 4, 3, ' ', 0)` (cli-runtime printers).
-const TAB_MIN_WIDTH: usize = 6;
-const TAB_PADDING: usize = 3;
-
 /// Escapes text that came from the server before it reaches a terminal.
 ///
 /// C0 controls except tab, DEL, C1 controls and Unicode bidi overrides/isolates are made visible.
@@ -86,51 +82,9 @@ impl Table {
     }
 }
 
-/// Lays out lines of cells as Go's tabwriter does with kubectl's settings: every cell but the
-/// last of a line is tab-terminated, and a column is as wide as its widest cell plus padding,
-/// at least the minimum width. Column blocks (runs of lines sharing a column) are sized apart.
+/// Lays out lines of cells as kubectl does (see [`crate::printers::tabwriter`]).
 pub fn tabwrite(lines: &[Vec<String>]) -> String {
-    let mut out = String::new();
-    let widths = column_widths(lines);
-    for (li, line) in lines.iter().enumerate() {
-        for (ci, cell) in line.iter().enumerate() {
-            out.push_str(cell);
-            if ci + 1 < line.len() {
-                let w = widths[li][ci];
-                let n = cell.chars().count();
-                out.extend(std::iter::repeat_n(' ', w.saturating_sub(n)));
-            }
-        }
-        out.push('\n');
-    }
-    out
-}
-
-/// Widths per line and column, following tabwriter's block rule: a column's block is a maximal
-/// run of consecutive lines that have a tab-terminated cell in that column.
-fn column_widths(lines: &[Vec<String>]) -> Vec<Vec<usize>> {
-    let mut widths: Vec<Vec<usize>> = lines.iter().map(|l| vec![0; l.len().saturating_sub(1)]).collect();
-    let max_cols = lines.iter().map(|l| l.len().saturating_sub(1)).max().unwrap_or(0);
-    for col in 0..max_cols {
-        let mut i = 0;
-        while i < lines.len() {
-            if lines[i].len().saturating_sub(1) <= col {
-                i += 1;
-                continue;
-            }
-            let start = i;
-            let mut w = 0;
-            while i < lines.len() && lines[i].len().saturating_sub(1) > col {
-                w = w.max(lines[i][col].chars().count() + TAB_PADDING);
-                i += 1;
-            }
-            let w = w.max(TAB_MIN_WIDTH);
-            for row in widths.iter_mut().take(i).skip(start) {
-                row[col] = w;
-            }
-        }
-    }
-    widths
+    crate::printers::tabwriter::tabwrite(lines)
 }
 
 /// The output formats every plugin understands (plugins may accept more).

@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 
-use crate::SortKey;
+use kubectl_kit_core::printers::sorting::SortKey;
 
 /// Bytes per chunk (below glibc's mmap threshold, so chunks come from the heap).
 const CHUNK: usize = 64 * 1024;
@@ -152,16 +152,30 @@ impl Rows {
     }
 
     /// Calls `f` with each line (cells joined by the separator) in print order.
+    #[cfg(test)]
     pub(crate) fn each_line(&self, mut f: impl FnMut(&str)) {
+        self.each_line_until(self.rows, |_, l| f(l));
+    }
+
+    /// Calls `f` with the first `count` lines in print order, and each line's row number.
+    pub(crate) fn each_line_until(&self, count: usize, mut f: impl FnMut(u32, &str)) {
         let mut line = String::new();
-        let mut one = |i: usize| {
+        let mut one = |i: u32| {
             line.clear();
-            self.line(i, &mut line);
-            f(&line);
+            self.line(i as usize, &mut line);
+            f(i, &line);
         };
         match &self.order {
-            Some(order) => order.iter().for_each(|i| one(*i as usize)),
-            None => (0..self.rows).for_each(one),
+            Some(order) => order.iter().take(count).for_each(|i| one(*i)),
+            None => (0..self.rows as u32).take(count).for_each(one),
+        }
+    }
+
+    /// Where row `row` comes in print order.
+    pub(crate) fn position(&self, row: u32) -> usize {
+        match &self.order {
+            Some(order) => order.iter().position(|r| *r == row).unwrap_or(order.len()),
+            None => row as usize,
         }
     }
 }

@@ -2,8 +2,8 @@
 //! `label:KEY` and `annotation:KEY` (the key's dots escaped for you, header from the key's last
 //! segment), `HEADER:label:KEY`, and `HEADER:PATH|age` (a timestamp shown as kubectl shows ages).
 
-use kubectl_kit_core::columns::Column;
 use kubectl_kit_core::jsonpath::{JsonPathError, Template};
+use kubectl_kit_core::printers::columns::Column;
 use serde_json::Value;
 
 /// One column of a preset or `--add`.
@@ -95,38 +95,6 @@ fn derive_header(key: &str) -> String {
     key.rsplit('/').next().unwrap_or(key).to_uppercase().replace(['-', '.'], "_")
 }
 
-/// A Kubernetes quantity (`100m`, `1.5Gi`, `2e3`) as a number, for sorting.
-pub fn quantity(s: &str) -> Option<f64> {
-    let s = s.trim();
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-')).unwrap_or(s.len());
-    let (num, suffix) = s.split_at(split);
-    if num.is_empty() || num == "+" || num == "-" || num == "." {
-        return None;
-    }
-    let base: f64 = num.parse().ok()?;
-    let factor = match suffix {
-        "" => 1.0,
-        "n" => 1e-9,
-        "u" => 1e-6,
-        "m" => 1e-3,
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "P" => 1e15,
-        "E" => 1e18,
-        "Ki" => 1024.0,
-        "Mi" => 1024f64.powi(2),
-        "Gi" => 1024f64.powi(3),
-        "Ti" => 1024f64.powi(4),
-        "Pi" => 1024f64.powi(5),
-        "Ei" => 1024f64.powi(6),
-        e if e.starts_with(['e', 'E']) => 10f64.powi(e[1..].parse().ok()?),
-        _ => return None,
-    };
-    Some(base * factor)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,14 +114,5 @@ mod tests {
         assert_eq!(cells[4], "<none>");
         assert!(parse("NOPE").is_err());
         assert!(parse("label:").is_err());
-    }
-
-    #[test]
-    fn quantities_compare_by_value() {
-        assert_eq!(quantity("100m"), Some(0.1));
-        assert_eq!(quantity("1Gi"), Some(1073741824.0));
-        assert_eq!(quantity("2e3"), Some(2000.0));
-        assert_eq!(quantity("abc"), None);
-        assert!(quantity("900Mi") < quantity("1Gi"));
     }
 }

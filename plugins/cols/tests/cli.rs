@@ -47,7 +47,7 @@ fn user_presets_are_added_without_clobbering_and_override_builtins() {
     assert!(text.starts_with("# keep me\n") && text.contains("mine:"), "{text}");
     let saved = dir.path().join("pods.json");
     std::fs::write(&saved, SAVED).expect("write");
-    let (code, out, err) = run(cols(&cfg).arg("-f").arg(&saved).arg("ip"));
+    let (code, out, err) = run(cols(&cfg).arg("--local").arg("-f").arg(&saved).arg("ip"));
     assert_eq!(code, 0, "{err}");
     assert_eq!(out.lines().next(), Some("NAME                 ONLY_IP"), "{out}");
 }
@@ -71,29 +71,34 @@ fn saved_objects_are_reprojected_offline_in_every_format() {
     let cfg = dir.path().join("none.yaml");
     let saved = dir.path().join("pods.json");
     std::fs::write(&saved, SAVED).expect("write");
-    let (code, out, err) = run(cols(&cfg).arg("-f").arg(&saved).args(["ip", "qos"]));
+    let (code, out, err) = run(cols(&cfg).arg("--local").arg("-f").arg(&saved).args(["ip", "qos"]));
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         out,
         "NAME                 NODE_IP    POD_IP       QOS\nweb-1                10.0.0.1   10.244.0.5   BestEffort\n=cmd|' /C calc'!A0   <none>     10.244.0.6   <none>\n"
     );
-    let (_, csv, _) = run(cols(&cfg).arg("-f").arg(&saved).args(["ip", "-o", "csv"]));
+    let (_, csv, _) = run(cols(&cfg).arg("--local").arg("-f").arg(&saved).args(["ip", "-o", "csv"]));
     assert!(csv.contains("\n'=cmd|' /C calc'!A0,<none>,10.244.0.6\n"), "formula neutralised: {csv}");
-    let (_, md, _) = run(cols(&cfg).arg("-f").arg(&saved).args(["ip", "-o", "markdown"]));
+    let (_, md, _) = run(cols(&cfg).arg("--local").arg("-f").arg(&saved).args(["ip", "-o", "markdown"]));
     assert!(md.starts_with("| NAME | NODE_IP | POD_IP |\n|---|---|---|\n| web-1 |"), "{md}");
     assert!(md.contains("=cmd\\|' /C calc'!A0"), "pipes escaped: {md}");
-    let (_, json, _) = run(cols(&cfg).arg("-f").arg(&saved).args(["ip", "-o", "json"]));
+    let (_, json, _) = run(cols(&cfg).arg("--local").arg("-f").arg(&saved).args(["ip", "-o", "json"]));
     let v: serde_json::Value = serde_json::from_str(&json).expect("json");
     assert_eq!(v[0]["POD_IP"], "10.244.0.5");
     let (_, cc, _) = run(cols(&cfg)
+        .arg("--local")
         .arg("-f")
         .arg(&saved)
         .args(["-o", "custom-columns=N:.metadata.name,I:.spec.containers[*].image"]));
     assert_eq!(cc, "N                    I\nweb-1                nginx:1.27\n=cmd|' /C calc'!A0   redis\n");
-    let (_, jp, _) = run(cols(&cfg).arg("-f").arg(&saved).args(["-o", "jsonpath={.items[*].metadata.name}"]));
+    let (_, jp, _) =
+        run(cols(&cfg).arg("--local").arg("-f").arg(&saved).args(["-o", "jsonpath={.items[*].metadata.name}"]));
     assert_eq!(jp, "web-1 =cmd|' /C calc'!A0");
-    let (_, age, _) =
-        run(cols(&cfg).arg("-f").arg(&saved).args(["--add", "AGE:.metadata.creationTimestamp|age,APP:label:app"]));
+    let (_, age, _) = run(cols(&cfg)
+        .arg("--local")
+        .arg("-f")
+        .arg(&saved)
+        .args(["--add", "AGE:.metadata.creationTimestamp|age,APP:label:app"]));
     assert!(age.lines().nth(1).is_some_and(|l| l.contains("y") && l.ends_with("web")), "{age}");
 }
 
@@ -103,16 +108,49 @@ fn yaml_documents_are_read_and_bad_input_is_a_clear_error() {
     let cfg = dir.path().join("none.yaml");
     let yaml = dir.path().join("objs.yaml");
     std::fs::write(&yaml, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n").expect("write");
-    let (code, out, err) = run(cols(&cfg).arg("-f").arg(&yaml));
+    let (code, out, err) = run(cols(&cfg).arg("--local").arg("-f").arg(&yaml));
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "NAME   KIND\na      ConfigMap\nb      ConfigMap\n");
     std::fs::write(&yaml, "a: [\n").expect("write");
-    let (code, _, err) = run(cols(&cfg).arg("-f").arg(&yaml));
+    let (code, _, err) = run(cols(&cfg).arg("--local").arg("-f").arg(&yaml));
     assert_eq!(code, 1);
     assert!(err.contains("invalid YAML") && err.contains("line "), "{err}");
-    let (code, _, err) = run(cols(&cfg).arg("-f").arg(dir.path().join("missing.json")));
+    let (code, _, err) = run(cols(&cfg).arg("--local").arg("-f").arg(dir.path().join("missing.json")));
     assert_eq!(code, 1);
-    assert!(err.contains("could not read"), "{err}");
+    assert!(err.contains("missing.json\" does not exist"), "{err}");
+}
+
+#[test]
+fn local_reads_directories_as_kubectl_reads_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("none.yaml");
+    let manifests = dir.path().join("manifests");
+    std::fs::create_dir_all(manifests.join("nested")).expect("mkdir");
+    std::fs::write(manifests.join("a.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n").expect("write");
+    std::fs::write(manifests.join("b.json"), r#"{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "b"}}"#)
+        .expect("write");
+    std::fs::write(manifests.join("README.md"), "# not a manifest").expect("write");
+    std::fs::write(manifests.join("nested/c.yml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
+        .expect("write");
+    let (code, out, err) = run(cols(&cfg).arg("--local").arg("-f").arg(&manifests));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "NAME   KIND\na      ConfigMap\nb      Secret\n");
+    let (code, out, _) =
+        run(cols(&cfg).args(["--local", "-R", "-o", "jsonpath={.items[*].metadata.name}", "-f"]).arg(&manifests));
+    assert_eq!(code, 0);
+    assert_eq!(out, "a b c", "-R reads subdirectories; a directory prints a List");
+    let (code, out, _) =
+        run(cols(&cfg).args(["--local", "-o", "jsonpath={.metadata.name}", "-f"]).arg(manifests.join("a.yaml")));
+    assert_eq!((code, out.as_str()), (0, "a"), "one file with one object prints the object");
+    // Without --local, -f names live objects: that needs a cluster.
+    let (code, _, err) = run(cols(&cfg).arg("-f").arg(&manifests));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("kubeconfig"), "{err}");
+    let (code, _, err) = run(cols(&cfg).arg("--local").arg("pods"));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--local"), "{err}");
+    let (code, _, err) = run(cols(&cfg).args(["--local", "-w", "-f"]).arg(&manifests));
+    assert_eq!(code, 2, "{err}");
 }
 
 #[test]

@@ -202,96 +202,9 @@ fn normalize_numbers(v: &mut Value) {
     }
 }
 
-/// Go's `encoding/json.Marshal` of decoded JSON: compact, keys sorted, HTML-safe escapes.
-pub fn go_json(v: &Value, out: &mut String) {
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => {
-            if n.is_f64() {
-                out.push_str(&go_json_float(n.as_f64().unwrap_or(0.0)));
-            } else {
-                out.push_str(&n.to_string());
-            }
-        }
-        Value::String(s) => go_json_string(s, out),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                go_json(item, out);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            out.push('{');
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                go_json_string(k, out);
-                out.push(':');
-                if let Some(v) = map.get(k) {
-                    go_json(v, out);
-                }
-            }
-            out.push('}');
-        }
-    }
-}
-
-fn go_json_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-/// encoding/json's float: `'f'` between 1e-6 and 1e21, else `'e'` with at least one exponent
-/// digit (`1e-7`, `1e+21`).
-fn go_json_float(f: f64) -> String {
-    use crate::jsonpath::{exponent_form, plain_form, shortest_digits};
-    if f == 0.0 || !f.is_finite() {
-        return "0".into();
-    }
-    let (negative, digits, exp) = shortest_digits(f);
-    let sign = if negative { "-" } else { "" };
-    if !(1e-6..1e21).contains(&f.abs()) {
-        return format!("{sign}{}", exponent_form(&digits, exp, 1));
-    }
-    format!("{sign}{}", plain_form(&digits, exp))
-}
-
 /// `kubectl -o jsonpath` output for a value: composites as Go JSON, the rest as `fmt.Sprint`.
 pub fn jsonpath_text(template: &Template, data: &Value) -> Result<String, JsonPathError> {
-    let mut s = String::new();
-    for set in template.find_results(data)? {
-        for (i, v) in set.iter().enumerate() {
-            if i > 0 {
-                s.push(' ');
-            }
-            match v {
-                // Composite values and null print as JSON in kubectl's jsonpath printer.
-                crate::jsonpath::Val::Doc(d @ (Value::Object(_) | Value::Array(_) | Value::Null)) => go_json(d, &mut s),
-                other => s.push_str(&other.to_go_string()),
-            }
-        }
-    }
-    Ok(s)
+    template.execute(data)
 }
 
 #[cfg(test)]
@@ -353,12 +266,5 @@ mod tests {
         assert_eq!(item["d"], json!(3));
         assert_eq!(item["e"], json!([2]));
         assert_eq!((item["apiVersion"].as_str(), item["kind"].as_str()), (Some("v1"), Some("Pod")));
-    }
-
-    #[test]
-    fn go_json_matches_encoding_json() {
-        let mut s = String::new();
-        go_json(&json!({"b": [1, 0.5, 1e21, 1e-7, 1e20], "a": "<x&y>\n"}), &mut s);
-        assert_eq!(s, r#"{"a":"\u003cx\u0026y\u003e\n","b":[1,0.5,1e+21,1e-7,100000000000000000000]}"#);
     }
 }

@@ -1,0 +1,134 @@
+//! The command line, as clap reads it: plain data, checked by [`crate::plan`].
+
+use clap::{ArgAction, Parser, Subcommand};
+use kubectl_kit_core::flags::{AllNamespaces, GlobalFlags, OutputFlags};
+
+/// Print Kubernetes objects with named column presets, or with kubectl's custom-columns and
+/// JSONPath (same bytes as kubectl, a fraction of the time and memory).
+///
+/// Arguments after the resource are preset names (see `kubectl cols presets`) or object names
+/// (`RESOURCE/NAME` forces a name). Without presets or -o, prints kubectl's default view, with
+/// any `--add` columns appended.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubectl-cols",
+    bin_name = "kubectl cols",
+    version,
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:\n  kubectl cols pods ip\n  kubectl cols deploy images ready -A\n  kubectl cols pods --add NODE:.spec.nodeName,QOS:.status.qosClass\n  kubectl cols pods -o custom-columns=NAME:.metadata.name,IP:.status.podIP\n  kubectl cols pods -o jsonpath='{.items[*].metadata.name}'\n  kubectl cols -f manifests/ ip\n  kubectl cols --local -f saved-pods.json ip -o csv\n  kubectl cols presets"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// RESOURCE[,RESOURCE…] followed by preset names and object names
+    #[arg(value_name = "RESOURCE [PRESET|NAME]...")]
+    pub args: Vec<String>,
+
+    /// Selector (label query) to filter on, e.g. -l app=web,tier!=db
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+
+    /// Selector (field query) to filter on, e.g. --field-selector status.phase=Running
+    #[arg(long, value_name = "SELECTOR")]
+    pub field_selector: Option<String>,
+
+    /// Sort rows by this JSONPath (kubectl's rules: numbers by value, quantities, then byte order)
+    #[arg(long, value_name = "JSONPATH")]
+    pub sort_by: Option<String>,
+
+    /// After listing, watch for changes and print a row for each (the default view too)
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+
+    /// Return large lists in chunks rather than all at once (0 disables)
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub chunk_size: u32,
+
+    /// Append columns (HEADER:PATH, label:KEY, annotation:KEY, HEADER:PATH|age) to the view
+    #[arg(long, value_name = "COLUMNS")]
+    pub add: Vec<String>,
+
+    /// Files, directories or URLs naming the objects to print (as `kubectl get -f`: the live
+    /// objects); - reads standard input. With --local, the files' own objects are printed
+    #[arg(short = 'f', long = "filename", value_name = "FILE")]
+    pub filenames: Vec<String>,
+
+    /// Process the directories given with -f recursively
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
+
+    /// Print the objects of the -f files as they are, without contacting the cluster
+    #[arg(long)]
+    pub local: bool,
+
+    /// Ignore fields a template or column does not find (kubectl's default); =false makes a
+    /// missing field an error in -o jsonpath templates
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub allow_missing_template_keys: bool,
+
+    #[command(flatten)]
+    pub all: AllNamespaces,
+
+    #[command(flatten)]
+    pub output: OutputFlags,
+
+    #[command(flatten)]
+    pub global: GlobalFlags,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the presets (built-in and yours) with their specs and the resources they fit
+    Presets {
+        #[command(subcommand)]
+        action: Option<PresetsAction>,
+        #[command(flatten)]
+        output: OutputFlags,
+    },
+}
+
+/// `kubectl cols presets …`
+#[derive(Debug, Subcommand)]
+pub enum PresetsAction {
+    /// Add or replace one of your presets (the rest of the file is kept)
+    Add {
+        /// The preset's name
+        name: String,
+        /// The resource it fits: plural (pods), plural.group (deployments.apps), short name, or *
+        resource: String,
+        /// Columns: HEADER:PATH,… (also label:KEY, annotation:KEY, HEADER:PATH|age)
+        spec: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn kubectls_flag_forms_parse() {
+        let cli = Cli::try_parse_from([
+            "kubectl-cols",
+            "pods",
+            "--allow-missing-template-keys=false",
+            "-f",
+            "a",
+            "-f",
+            "b",
+            "-R",
+        ])
+        .expect("parses");
+        assert!(!cli.allow_missing_template_keys);
+        assert_eq!(cli.filenames, ["a", "b"]);
+        assert!(cli.recursive);
+        assert!(Cli::try_parse_from(["kubectl-cols", "pods"]).expect("parses").allow_missing_template_keys);
+    }
+}

@@ -1,0 +1,77 @@
+//! Objects from the cluster, decoded only as far as the view reads them (a projection): lists
+//! page by page, named objects with one GET each.
+//!
+//! As `kubectl get` does, a named object that is missing is reported after the others are
+//! printed, and objects printed in a List go through the normalisation of kubectl's JSON round
+//! trip.
+
+use kubectl_kit_core::list::{self, ListOptions};
+use kubectl_kit_core::printers::columns::normalize_list_item;
+use kubectl_kit_core::projection::Projection;
+use kubectl_kit_core::{Error, Kube, Result};
+use serde_json::Value;
+
+use crate::resolve::{Read, Targets};
+
+/// What reading left besides the objects.
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    /// The resourceVersion of the last list, to watch from.
+    pub resource_version: String,
+    /// Named objects that were not found (kubectl reports them after printing the rest).
+    pub missing: Vec<Error>,
+}
+
+/// Reads every target, handing each object to `each` in kubectl's order.
+pub(crate) async fn read(
+    kube: &Kube,
+    targets: &Targets,
+    opts: &ListOptions,
+    projection: &Projection,
+    mut each: impl FnMut(Value) -> Result<()>,
+) -> Result<Outcome> {
+    let mut outcome = Outcome::default();
+    for g in &targets.groups {
+        let (api_version, kind) = (g.resource.api_version(), g.resource.kind.clone());
+        let ns = g.namespace.as_deref();
+        match &g.read {
+            Read::Names(names) => {
+                for n in names {
+                    match list::get(kube, &g.resource, ns, n, projection).await {
+                        Ok(mut obj) => {
+                            if !targets.single {
+                                normalize_list_item(&mut obj, &api_version, &kind);
+                            }
+                            each(obj)?;
+                        }
+                        Err(e) if e.api_code() == Some(404) => outcome.missing.push(e),
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            Read::List => {
+                let meta = list::for_each(kube, &g.resource, ns, opts, projection, |mut obj| {
+                    normalize_list_item(&mut obj, &api_version, &kind);
+                    each(obj)
+                })
+                .await?;
+                outcome.resource_version = meta.resource_version;
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+/// Reports all missing objects but the last on stderr and returns the last as the error, after
+/// the rest was printed.
+pub(crate) fn missing(outcome: Outcome) -> Result<()> {
+    let mut missing = outcome.missing;
+    let last = missing.pop();
+    for e in missing {
+        kubectl_kit_core::output::err(&e.render());
+    }
+    match last {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,252 @@
+//! Arguments → a plan, checked before any request: what is read, how rows are made, how they
+//! print. Every mistake found here is a usage error (exit 2) and never touches the cluster.
+
+use kubectl_kit_core::jsonpath::Template;
+use kubectl_kit_core::list::ListOptions;
+use kubectl_kit_core::manifests::{self, Manifests};
+use kubectl_kit_core::output;
+use kubectl_kit_core::printers::columns::{self, SpecError};
+use kubectl_kit_core::printers::sorting::SortField;
+use kubectl_kit_core::{Error, Result};
+
+use crate::cli::Cli;
+use crate::presets::{self, Preset};
+use crate::spec::{self, Spec};
+
+/// How columns of our own (presets, `--add`) are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DataFormat {
+    Text,
+    Json,
+    Yaml,
+    Csv,
+    Markdown,
+}
+
+impl DataFormat {
+    /// JSON, YAML, CSV and Markdown carry cells exactly; tables escape them for the terminal.
+    pub(crate) fn is_data(self) -> bool {
+        self != DataFormat::Text
+    }
+}
+
+/// What `-o` asks for.
+#[derive(Debug)]
+pub(crate) enum View {
+    /// No template: presets (picked once the resources are known), `--add` columns, or
+    /// kubectl's default view.
+    Columns { format: DataFormat, wide: bool, added: Vec<Spec> },
+    /// `-o custom-columns=…` or `-o custom-columns-file=…`.
+    CustomColumns { columns: Vec<Spec>, headers: bool },
+    /// `-o jsonpath=…`, `-o jsonpath-file=…`, `-o jsonpath-as-json=…`.
+    JsonPath { template: Template, as_json: bool },
+}
+
+/// What is read.
+#[derive(Debug)]
+pub(crate) enum Source {
+    /// `RESOURCE[,RESOURCE…]` and the words after it (presets or names, told apart once the
+    /// resources are known).
+    Resources { resources: Vec<String>, words: Vec<String> },
+    /// `-f`: the live objects the files name, or with `--local` the files' own objects. The
+    /// words are preset names.
+    Files { manifests: Manifests, local: bool, words: Vec<String> },
+}
+
+/// The checked plan.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub view: View,
+    pub source: Source,
+    pub list: ListOptions,
+    pub all_namespaces: bool,
+    /// `--sort-by` as typed (the default view relaxes it its own way).
+    pub sort_by: Option<String>,
+    /// `--sort-by` compiled as kubectl's object sorter compiles it.
+    pub object_sort: Option<SortField>,
+    /// Why `--sort-by` cannot sort objects, when only the default view can use it.
+    pub object_sort_error: Option<String>,
+    pub watch: bool,
+    pub no_headers: bool,
+    /// Built-in and user presets, every spec parsed.
+    pub presets: Vec<Preset>,
+}
+
+impl Plan {
+    pub(crate) fn new(cli: &Cli) -> Result<Self> {
+        let view = view(cli)?;
+        if cli.local && cli.filenames.is_empty() {
+            return Err(Error::usage("--local prints the objects of -f files: name them with -f FILE"));
+        }
+        let source = if cli.filenames.is_empty() {
+            let mut args = cli.args.iter();
+            let first = args.next().ok_or_else(|| {
+                Error::usage("you must specify the type of resource to get").hint(
+                    "e.g. kubectl cols pods ip; kubectl cols -f manifest.yaml; kubectl cols presets lists the presets",
+                )
+            })?;
+            Source::Resources {
+                resources: first.split(',').map(String::from).collect(),
+                words: args.cloned().collect(),
+            }
+        } else {
+            if cli.args.iter().any(|a| a.contains('/')) {
+                return Err(Error::usage(
+                    "when paths, URLs, or stdin is provided as input, you may not specify resource arguments as well",
+                ));
+            }
+            let manifests = manifests::read(&cli.filenames, cli.recursive)?;
+            Source::Files { manifests, local: cli.local, words: cli.args.clone() }
+        };
+        let added = match &view {
+            View::Columns { added, .. } => !added.is_empty(),
+            _ => false,
+        };
+        if !cli.add.is_empty() && !added {
+            return Err(Error::usage("--add cannot be combined with -o custom-columns or -o jsonpath"));
+        }
+        // kubectl relaxes a sort field one way for objects and another for its default view
+        // (which uses a field that does not relax as it is): refuse only what neither takes.
+        let default_view_possible = matches!(view, View::Columns { format: DataFormat::Text, .. }) && !cli.local;
+        let (object_sort, object_sort_error) = match &cli.sort_by {
+            None => (None, None),
+            Some(s) => match SortField::for_objects(s) {
+                Ok(f) => (Some(f), None),
+                Err(e) if default_view_possible => {
+                    SortField::for_table(s).map_err(|t| Error::usage(t.0))?;
+                    (None, Some(e.0))
+                }
+                Err(e) => return Err(Error::usage(e.0)),
+            },
+        };
+        if cli.watch {
+            if cli.local {
+                return Err(Error::usage("--watch reads changes from the cluster: it cannot be used with --local"));
+            }
+            if !cli.filenames.is_empty() {
+                return Err(Error::usage("--watch with -f is not supported: name the resource instead")
+                    .hint("e.g. kubectl cols pods NAME -w"));
+            }
+            if let Source::Resources { resources, .. } = &source
+                && resources.len() > 1
+            {
+                return Err(Error::usage("you may only specify a single resource type"));
+            }
+            if cli.sort_by.is_some() {
+                output::err("warning: --watch requested, --sort-by will be ignored for watch events received\n");
+            }
+        }
+        let presets = load_presets()?;
+        Ok(Plan {
+            view,
+            source,
+            list: ListOptions {
+                label_selector: cli.selector.clone(),
+                field_selector: cli.field_selector.clone(),
+                // kubectl reads a sorted list in one request.
+                limit: if cli.sort_by.is_some() { 0 } else { cli.chunk_size },
+            },
+            all_namespaces: cli.all.all_namespaces,
+            sort_by: cli.sort_by.clone(),
+            object_sort,
+            object_sort_error,
+            watch: cli.watch,
+            no_headers: cli.output.no_headers,
+            presets,
+        })
+    }
+
+    /// `--sort-by` for a view of objects (custom-columns, presets), or the usage error when
+    /// the field only suits kubectl's default view.
+    pub(crate) fn object_sort_field(&self) -> Result<Option<SortField>> {
+        match &self.object_sort_error {
+            Some(e) => Err(Error::usage(e.clone())),
+            None => Ok(self.object_sort.clone()),
+        }
+    }
+
+    /// A preset's columns.
+    pub(crate) fn preset_columns(&self, preset: &Preset) -> Result<Vec<Spec>> {
+        spec::parse(&preset.spec).map_err(|e| Error::usage(format!("preset {}: {e}", preset.name)))
+    }
+}
+
+/// The user's presets and the built-ins, every spec checked.
+fn load_presets() -> Result<Vec<Preset>> {
+    let path = presets::config_path();
+    let mut all = presets::load_user(&path)?;
+    all.extend(presets::builtins());
+    for p in &all {
+        spec::parse(&p.spec).map_err(|e| {
+            Error::usage(format!("preset {} ({}): {e}", p.name, p.resources.join(",")))
+                .hint(format!("fix it in {}, or replace it with kubectl cols presets add", path.display()))
+        })?;
+    }
+    Ok(all)
+}
+
+/// A spec error: kubectl's message first, then where (a `hint:` line when we can point).
+fn spec_error(e: SpecError) -> Error {
+    match e.0.split_once("\nhint: ") {
+        Some((msg, hint)) => Error::usage(msg).hint(hint),
+        None => Error::usage(e.0),
+    }
+}
+
+fn view(cli: &Cli) -> Result<View> {
+    let out = cli.output.output.as_deref().unwrap_or("");
+    if let Some(spec) = out.strip_prefix("custom-columns=") {
+        let columns = columns::parse_spec(spec).map_err(spec_error)?.into_iter().map(Spec::Plain).collect();
+        return Ok(View::CustomColumns { columns, headers: !cli.output.no_headers });
+    }
+    if let Some(file) = out.strip_prefix("custom-columns-file=") {
+        let text =
+            std::fs::read_to_string(file).map_err(|e| Error::usage(format!("error reading template {file}, {e}")))?;
+        let columns = columns::parse_file(&text).map_err(|e| Error::usage(e.0))?.into_iter().map(Spec::Plain).collect();
+        // kubectl ignores --no-headers for custom-columns-file.
+        return Ok(View::CustomColumns { columns, headers: true });
+    }
+    if out == "custom-columns" || out == "custom-columns-file" {
+        return Err(Error::usage("custom-columns format specified but no custom columns given"));
+    }
+    for kind in ["jsonpath=", "jsonpath-file=", "jsonpath-as-json="] {
+        let Some(arg) = out.strip_prefix(kind) else { continue };
+        if arg.is_empty() {
+            return Err(Error::usage("template format specified but no template given"));
+        }
+        let text = if kind == "jsonpath-file=" {
+            std::fs::read_to_string(arg).map_err(|e| Error::usage(format!("error reading --template {arg}, {e}")))?
+        } else {
+            arg.to_string()
+        };
+        let template = Template::parse(&text).map_err(|e| {
+            let err = Error::usage(format!("error parsing jsonpath {text}, {e}"));
+            match columns::point_at(&text) {
+                Some(p) => err.hint(p),
+                None => err,
+            }
+        })?;
+        let template = template.allow_missing_keys(cli.allow_missing_template_keys);
+        return Ok(View::JsonPath { template, as_json: kind == "jsonpath-as-json=" });
+    }
+    if matches!(out, "jsonpath" | "jsonpath-file" | "jsonpath-as-json") {
+        return Err(Error::usage("template format specified but no template given"));
+    }
+    let format = match out {
+        "" | "wide" => DataFormat::Text,
+        "json" => DataFormat::Json,
+        "yaml" => DataFormat::Yaml,
+        "csv" => DataFormat::Csv,
+        "markdown" | "md" => DataFormat::Markdown,
+        other => {
+            return Err(Error::usage(format!(
+                "unable to match a printer suitable for the output format \"{other}\", allowed formats are: csv,custom-columns,custom-columns-file,json,jsonpath,jsonpath-as-json,jsonpath-file,markdown,wide,yaml"
+            )));
+        }
+    };
+    let mut added = vec![];
+    for a in &cli.add {
+        added.extend(spec::parse(a).map_err(|e| Error::usage(format!("--add {a:?}: {e}")))?);
+    }
+    Ok(View::Columns { format, wide: out == "wide", added })
+}

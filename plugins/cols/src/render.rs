@@ -1,0 +1,261 @@
+//! Rows → text: custom-columns and preset tables laid out by kubectl's tabwriter, the
+//! projected table as JSON, YAML, CSV or Markdown, and JSONPath output.
+//!
+//! Cells are made as objects arrive and kept compact (see `rows`): column widths need every
+//! row. Like kubectl, a failing cell stops the output at its row (in print order): the rows
+//! before it are printed, then the error.
+
+use std::collections::BTreeMap;
+
+use kubectl_kit_core::jsonpath::Template;
+use kubectl_kit_core::output;
+use kubectl_kit_core::printers::sorting::{self, SortField};
+use kubectl_kit_core::printers::tabwriter::TabWriter;
+use kubectl_kit_core::{Error, Result};
+use serde_json::Value;
+
+use crate::plan::DataFormat;
+use crate::rows::Rows;
+use crate::spec::Spec;
+
+/// Prints rows of columns.
+pub(crate) struct RowPrinter {
+    columns: Vec<Spec>,
+    format: DataFormat,
+    headers: bool,
+    sort: Option<SortField>,
+    rows: Rows,
+    /// Rows whose cells failed, by row number.
+    failures: BTreeMap<u32, Error>,
+    tab: TabWriter,
+    /// Whether the header line has been printed (a watch prints it with its first row).
+    printed_headers: bool,
+    /// Rows are printed as a watch prints them: the header comes with the first row.
+    watch: bool,
+}
+
+impl RowPrinter {
+    pub(crate) fn new(columns: Vec<Spec>, format: DataFormat, headers: bool, sort: Option<SortField>) -> Self {
+        let separator = if format.is_data() { '\0' } else { '\t' };
+        let rows = Rows::new(columns.len(), separator);
+        RowPrinter {
+            columns,
+            format,
+            headers,
+            sort,
+            rows,
+            failures: BTreeMap::new(),
+            tab: TabWriter::new(),
+            printed_headers: false,
+            watch: false,
+        }
+    }
+
+    pub(crate) fn columns(&self) -> &[Spec] {
+        &self.columns
+    }
+
+    /// Adds an object's row. A sort key that cannot be read fails at once (kubectl exits
+    /// before printing anything); a cell that fails is remembered and stops printing there.
+    pub(crate) fn add(&mut self, obj: &Value) -> Result<()> {
+        let key = match &self.sort {
+            Some(s) => Some(s.key(obj).map_err(Error::runtime)?),
+            None => None,
+        };
+        let mut cells = Vec::with_capacity(self.columns.len());
+        for c in &self.columns {
+            let cell = if self.format.is_data() { c.cell_raw(obj) } else { c.cell(obj) };
+            match cell {
+                Ok(text) => cells.push(text),
+                Err(e) => {
+                    let row = self.rows.len() as u32;
+                    self.failures.insert(row, Error::runtime(e.0));
+                    cells = vec![String::new(); self.columns.len()];
+                    break;
+                }
+            }
+        }
+        for cell in cells {
+            if self.format.is_data() {
+                // Data formats carry the exact text (only NUL, the separator, is replaced).
+                self.rows.cell(&cell.replace('\0', "\u{fffd}"));
+            } else {
+                self.rows.cell(&output::escape(&cell));
+            }
+        }
+        self.rows.end_row(key);
+        Ok(())
+    }
+
+    /// Sorts (unless `single`: kubectl sorts lists only) and prints every row; the first
+    /// failed cell in print order is the error.
+    pub(crate) fn finish(&mut self, single: bool) -> Result<()> {
+        if let Some(sort) = &self.sort
+            && !single
+            && !self.rows.is_empty()
+        {
+            sort.check_found(&self.rows.keys).map_err(Error::runtime)?;
+            let mut keyed: Vec<(sorting::SortKey, u32)> =
+                std::mem::take(&mut self.rows.keys).into_iter().zip(0..).collect();
+            sorting::sort(&mut keyed).map_err(|e| Error::runtime(sorting::unsortable(&sort.field, &e)))?;
+            self.rows.order = Some(keyed.into_iter().map(|(_, i)| i).collect());
+        }
+        let stop = self.failures.keys().map(|r| self.rows.position(*r)).min().unwrap_or(self.rows.len());
+        self.print(stop)?;
+        match self.failures.iter().find(|(r, _)| self.rows.position(**r) == stop) {
+            Some((_, e)) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
+    /// Prints an object's row at once (a watch event), in the widths printed so far.
+    pub(crate) fn event(&mut self, obj: &Value) -> Result<()> {
+        self.rows = Rows::new(self.columns.len(), if self.format.is_data() { '\0' } else { '\t' });
+        self.sort = None;
+        self.add(obj)?;
+        let result = self.finish(true);
+        self.rows = Rows::new(self.columns.len(), '\t');
+        result
+    }
+
+    /// Prints as a watch does: kubectl prints a list's objects one by one there, so the header
+    /// comes only with a first row.
+    pub(crate) fn watching(&mut self) {
+        self.watch = true;
+    }
+
+    fn print(&mut self, count: usize) -> Result<()> {
+        let headers: Vec<String> = self.columns.iter().map(|c| c.header().to_string()).collect();
+        match self.format {
+            DataFormat::Json | DataFormat::Yaml => {
+                let mut data: Vec<serde_json::Map<String, Value>> = Vec::with_capacity(count);
+                self.rows.each_line_until(count, |_, l| {
+                    data.push(
+                        headers.iter().cloned().zip(l.split('\0').map(|c| Value::String(c.to_string()))).collect(),
+                    );
+                });
+                let text =
+                    if self.format == DataFormat::Json { output::to_json(&data)? } else { output::to_yaml(&data)? };
+                output::out(&text);
+            }
+            DataFormat::Csv => {
+                let mut out = Chunked::new();
+                if self.headers {
+                    out.push(&csv_line(headers.iter().map(String::as_str)));
+                }
+                self.rows.each_line_until(count, |_, l| out.push(&csv_line(l.split('\0'))));
+                out.finish();
+            }
+            DataFormat::Markdown => {
+                let mut out = Chunked::new();
+                out.push(&md_line(headers.iter().map(String::as_str)));
+                out.push(&format!("|{}\n", "---|".repeat(headers.len())));
+                self.rows.each_line_until(count, |_, l| {
+                    let cells: Vec<String> = l.split('\0').map(|c| c.replace(['\n', '\r'], " ")).collect();
+                    out.push(&md_line(cells.iter().map(String::as_str)));
+                });
+                out.finish();
+            }
+            DataFormat::Text => {
+                let header =
+                    (self.headers && !self.printed_headers && (count > 0 || !self.watch)).then(|| headers.join("\t"));
+                if header.is_some() {
+                    self.printed_headers = true;
+                }
+                let rows = &self.rows;
+                let mut out = Chunked::new();
+                self.tab.flush(
+                    &|sink: &mut dyn FnMut(&str)| {
+                        if let Some(h) = &header {
+                            sink(h);
+                        }
+                        rows.each_line_until(count, |_, l| sink(l));
+                    },
+                    &mut |piece: &str| out.push(piece),
+                );
+                out.finish();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `-o jsonpath…` output for the objects read: a List unless one object was named.
+pub(crate) fn jsonpath(template: &Template, data: &Value, as_json: bool) -> Result<String> {
+    let printed = if as_json { template.execute_as_json(data) } else { template.execute(data) };
+    // kubectl also prints the whole object given to the template here; it is left out, since
+    // it can hold secrets and runs to megabytes on long lists.
+    printed.map_err(|e| {
+        let source = template.source();
+        Error::runtime(format!(
+            "error executing jsonpath {source:?}: Error executing template: {}. Printing more information for debugging the template:\n\ttemplate was:\n\t\t{source}\n",
+            e.0
+        ))
+    })
+}
+
+/// kubectl's List around several objects.
+pub(crate) fn list_of(items: Vec<Value>) -> Value {
+    serde_json::json!({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}})
+}
+
+/// Standard output written in pieces of about 64 KiB, so that the text of a long table is never
+/// held whole.
+pub(crate) struct Chunked {
+    buf: String,
+}
+
+impl Chunked {
+    pub(crate) fn new() -> Self {
+        Chunked { buf: String::with_capacity(64 * 1024) }
+    }
+
+    pub(crate) fn push(&mut self, text: &str) {
+        self.buf.push_str(text);
+        if self.buf.len() >= 60 * 1024 {
+            output::out(&self.buf);
+            self.buf.clear();
+        }
+    }
+
+    /// Writes what is left.
+    pub(crate) fn finish(self) {
+        if !self.buf.is_empty() {
+            output::out(&self.buf);
+        }
+    }
+}
+
+fn csv_line<'a>(cells: impl Iterator<Item = &'a str>) -> String {
+    let mut s = cells
+        .map(|c| {
+            // A leading = + - @ makes spreadsheets evaluate the cell: neutralise it.
+            let c = if c.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{c}") } else { c.to_string() };
+            if c.contains([',', '"', '\n', '\r']) { format!("\"{}\"", c.replace('"', "\"\"")) } else { c }
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    s.push('\n');
+    s
+}
+
+fn md_line<'a>(cells: impl Iterator<Item = &'a str>) -> String {
+    let mut s = String::from("|");
+    for c in cells {
+        s.push(' ');
+        s.push_str(&c.replace('|', "\\|"));
+        s.push_str(" |");
+    }
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_neutralises_formulas() {
+        assert_eq!(csv_line(["=1+1", "a,b", "plain"].into_iter()), "'=1+1,\"a,b\",plain\n");
+    }
+}

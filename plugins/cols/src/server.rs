@@ -1,0 +1,279 @@
+//! kubectl's default view: the server-side Table (`Accept: application/json;as=Table`), printed
+//! as kubectl's human-readable printer prints it, with `--add` columns appended (the rows then
+//! carry their objects, `includeObject=Object`).
+//!
+//! Several resource types print as separate tables, a blank line apart, names prefixed with
+//! their kind (`deployment.apps/web`) as kubectl does; `-A` adds NAMESPACE to namespaced ones;
+//! `--sort-by` sorts each table's rows with kubectl's table sorter.
+
+use kubectl_kit_core::jsonpath::text::go_sprint_doc;
+use kubectl_kit_core::list::{self, ListOptions};
+use kubectl_kit_core::printers::sorting::{self, SortField, SortKey};
+use kubectl_kit_core::printers::tabwriter::TabWriter;
+use kubectl_kit_core::{Error, Kube, Result, output};
+use serde_json::Value;
+
+use crate::render::Chunked;
+use crate::resolve::{Read, Targets};
+use crate::spec::Spec;
+
+/// The Accept header kubectl sends for tables.
+pub(crate) const TABLE: &str =
+    "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
+
+/// How the default view prints.
+pub(crate) struct View<'a> {
+    pub wide: bool,
+    pub added: &'a [Spec],
+    pub no_headers: bool,
+    pub all_namespaces: bool,
+    /// kubectl's table sorter field (relaxed, or as typed when it does not relax).
+    pub sort: Option<SortField>,
+}
+
+/// The table printer's state across tables: kubectl's `HumanReadablePrinter`.
+pub(crate) struct Printer<'a> {
+    view: View<'a>,
+    tab: TabWriter,
+    /// Column definitions of the last table printed, and whether its header was printed.
+    columns: Vec<Value>,
+    printed_headers: bool,
+    /// Anything written (a blank line separates resource types only after output).
+    written: bool,
+}
+
+/// One table's lines, laid out together.
+struct Lines(Vec<String>);
+
+impl<'a> Printer<'a> {
+    pub(crate) fn new(view: View<'a>) -> Self {
+        Printer { view, tab: TabWriter::new(), columns: vec![], printed_headers: false, written: false }
+    }
+
+    /// A new resource type: kubectl flushes, forgets the widths, starts a new printer, and
+    /// separates it from what came before with a blank line.
+    fn next_resource(&mut self) {
+        self.tab.reset();
+        if self.written && !self.view.no_headers {
+            output::out("\n");
+        }
+        self.columns = vec![];
+        self.printed_headers = false;
+    }
+
+    /// The lines of one table (page, object or watch event).
+    fn table_lines(&mut self, table: &Value, kind: Option<&str>, namespaced: bool) -> Result<Lines> {
+        let defs: Vec<Value> = table["columnDefinitions"].as_array().cloned().unwrap_or_default();
+        let mut local_no_headers = self.view.no_headers;
+        if self.printed_headers && (defs.is_empty() || defs == self.columns) {
+            local_no_headers = true;
+        }
+        if !defs.is_empty() && defs != self.columns {
+            self.columns = defs;
+            self.printed_headers = false;
+        }
+        let rows: Vec<Value> = table["rows"].as_array().cloned().unwrap_or_default();
+        if !rows.is_empty() {
+            self.printed_headers = true;
+        }
+        let defs = &self.columns;
+        let shown: Vec<usize> =
+            (0..defs.len()).filter(|i| self.view.wide || defs[*i]["priority"].as_i64().unwrap_or(0) == 0).collect();
+        let name_column = defs.iter().position(|d| d["format"] == "name" && d["type"] == "string");
+        let with_namespace = self.view.all_namespaces && namespaced;
+        let mut lines = vec![];
+        if !local_no_headers && !rows.is_empty() {
+            let mut h: Vec<String> = vec![];
+            if with_namespace {
+                h.push("NAMESPACE".into());
+            }
+            h.extend(shown.iter().map(|i| defs[*i]["name"].as_str().unwrap_or_default().to_uppercase()));
+            h.extend(self.view.added.iter().map(|c| c.header().to_string()));
+            lines.push(h.join("\t"));
+        }
+        for row in &rows {
+            let cells = row["cells"].as_array().cloned().unwrap_or_default();
+            let obj = &row["object"];
+            let mut line: Vec<String> = vec![];
+            if with_namespace {
+                line.push(output::escape(obj["metadata"]["namespace"].as_str().unwrap_or_default()));
+            }
+            for i in &shown {
+                let cell = cells.get(*i).unwrap_or(&Value::Null);
+                let mut text = match cell {
+                    Value::Null => String::new(),
+                    // kubectl cuts a string at its first line break and says so.
+                    Value::String(s) => match s.find(['\u{c}', '\n', '\r']) {
+                        Some(at) => format!("{}...", &s[..at]),
+                        None => s.clone(),
+                    },
+                    other => go_sprint_doc(other),
+                };
+                if Some(*i) == name_column
+                    && let Some(k) = kind
+                {
+                    text = format!("{k}/{text}");
+                }
+                line.push(output::escape(&text));
+            }
+            for c in self.view.added {
+                line.push(output::escape(&c.cell(obj).map_err(|e| Error::runtime(e.0))?));
+            }
+            lines.push(line.join("\t"));
+        }
+        Ok(Lines(lines))
+    }
+
+    /// Writes lines as one flush of kubectl's tabwriter.
+    fn flush(&mut self, lines: &Lines) {
+        if lines.0.is_empty() {
+            return;
+        }
+        self.written = true;
+        let mut out = Chunked::new();
+        self.tab.flush(
+            &|sink: &mut dyn FnMut(&str)| {
+                for l in &lines.0 {
+                    sink(l);
+                }
+            },
+            &mut |piece: &str| out.push(piece),
+        );
+        out.finish();
+    }
+
+    /// Prints one watch event's table (the header too if none was printed yet).
+    pub(crate) fn event(&mut self, table: &Value, namespaced: bool) -> Result<()> {
+        let lines = self.table_lines(table, None, namespaced)?;
+        self.flush(&lines);
+        Ok(())
+    }
+}
+
+/// Sorts a table's rows as kubectl's table sorter does.
+fn sort_rows(table: &mut Value, field: &SortField) -> Result<()> {
+    let Some(rows) = table["rows"].as_array_mut() else { return Ok(()) };
+    let mut keyed: Vec<(SortKey, Value)> = vec![];
+    for row in rows.drain(..) {
+        let key = field.key(&row["object"]).map_err(|e| {
+            Error::runtime(format!("Failed to get values for {} using {} ({e})", row["object"], field.field))
+        })?;
+        keyed.push((key, row));
+    }
+    if !keyed.is_empty() && keyed.iter().all(|(k, _)| *k == SortKey::Missing) {
+        return Err(Error::runtime(format!(
+            "couldn't find any field with path \"{}\" in the list of objects",
+            field.field
+        )));
+    }
+    // kubectl sorts a table twice (its runtime sorter, then the sorting printer when there is
+    // more than one row); with keys that compare equal the second pass can move rows back.
+    let passes = if keyed.len() > 1 { 2 } else { 1 };
+    for _ in 0..passes {
+        sorting::sort(&mut keyed).map_err(|e| Error::runtime(sorting::unsortable(&field.field, &e)))?;
+    }
+    *rows = keyed.into_iter().map(|(_, r)| r).collect();
+    Ok(())
+}
+
+/// Prints the targets' tables; returns the resourceVersion to watch from.
+pub(crate) async fn print(
+    kube: &Kube,
+    targets: &Targets,
+    opts: &ListOptions,
+    printer: &mut Printer<'_>,
+) -> Result<String> {
+    // The tables, in kubectl's order: one per page, or per named object.
+    let mut tables: Vec<(usize, Value)> = vec![];
+    let mut missing: Vec<Error> = vec![];
+    let mut resource_version = String::new();
+    let with_objects = !printer.view.added.is_empty() || printer.view.sort.is_some();
+    for (gi, g) in targets.groups.iter().enumerate() {
+        let ns = g.namespace.as_deref();
+        let mut paths: Vec<String> = match &g.read {
+            Read::Names(names) => {
+                names.iter().map(|n| format!("{}/{}", g.resource.url_path(ns), list::percent_path(n))).collect()
+            }
+            Read::List => vec![],
+        };
+        let mut cont: Option<String> = None;
+        loop {
+            let mut path = match &g.read {
+                Read::Names(_) if paths.is_empty() => break,
+                Read::Names(_) => paths.remove(0),
+                Read::List => opts.page_path(&g.resource, ns, cont.as_deref()),
+            };
+            if with_objects {
+                list::query_pair(&mut path, "includeObject", "Object");
+            }
+            let body = match kube.get_raw(&path, TABLE).await {
+                Ok(b) => b,
+                Err(e) if e.api_code() == Some(404) && matches!(g.read, Read::Names(_)) => {
+                    missing.push(e);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let table: Value = serde_json::from_str(&body).map_err(|e| {
+                Error::runtime(format!("the server sent an unreadable table of {}", g.resource.name)).caused_by(e)
+            })?;
+            resource_version = table["metadata"]["resourceVersion"].as_str().unwrap_or_default().to_string();
+            let next = table["metadata"]["continue"].as_str().filter(|c| !c.is_empty()).map(String::from);
+            tables.push((gi, table));
+            match (&g.read, next) {
+                (Read::List, Some(c)) => cont = Some(c),
+                (Read::List, None) => break,
+                _ => {}
+            }
+        }
+    }
+    if let Some(field) = &printer.view.sort {
+        for (_, t) in &mut tables {
+            sort_rows(t, field)?;
+        }
+    }
+    // kubectl prefixes names with their kind when several kinds are printed.
+    let mut kinds: Vec<usize> = tables.iter().map(|(g, _)| *g).collect();
+    kinds.dedup_by(|a, b| targets.groups[*a].resource.kind == targets.groups[*b].resource.kind);
+    let with_kind = {
+        let mut distinct: Vec<(&str, &str)> = tables
+            .iter()
+            .map(|(g, _)| (targets.groups[*g].resource.group.as_str(), targets.groups[*g].resource.kind.as_str()))
+            .collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        distinct.len() > 1
+    };
+    let mut last: Option<usize> = None;
+    let mut pending = Lines(vec![]);
+    for (g, table) in &tables {
+        let r = &targets.groups[*g].resource;
+        let same = last
+            .is_some_and(|l| targets.groups[l].resource.name == r.name && targets.groups[l].resource.group == r.group);
+        if !same {
+            printer.flush(&pending);
+            pending = Lines(vec![]);
+            if last.is_some() {
+                printer.next_resource();
+            }
+            last = Some(*g);
+        }
+        let kind = with_kind.then(|| {
+            if r.group.is_empty() { r.kind.to_lowercase() } else { format!("{}.{}", r.kind, r.group).to_lowercase() }
+        });
+        let lines = printer.table_lines(table, kind.as_deref(), r.namespaced)?;
+        pending.0.extend(lines.0);
+    }
+    printer.flush(&pending);
+    if !printer.written && missing.is_empty() {
+        let namespaced = targets.groups.iter().all(|g| g.resource.namespaced) && !printer.view.all_namespaces;
+        let ns = targets.groups.iter().find_map(|g| g.namespace.clone()).unwrap_or_default();
+        if namespaced {
+            output::err(&format!("No resources found in {ns} namespace.\n"));
+        } else {
+            output::err("No resources found\n");
+        }
+    }
+    crate::objects::missing(crate::objects::Outcome { resource_version: String::new(), missing })?;
+    Ok(resource_version)
+}
