@@ -67,6 +67,12 @@ pub async fn run(cli: Cli) -> Result<()> {
         View::CustomColumns { columns, headers } => {
             RowPrinter::new(columns.clone(), DataFormat::Text, *headers, plan.object_sort_field()?)
         }
+        View::Name => RowPrinter::new(
+            vec![spec::kind_name().map_err(Error::runtime)?],
+            DataFormat::Text,
+            false,
+            plan.object_sort_field()?,
+        ),
         View::Columns { format, wide, added } => {
             if targets.preset_columns.is_empty() && *format == DataFormat::Text {
                 return default_view(&kube, &plan, &targets, *wide, added).await;
@@ -95,7 +101,7 @@ fn plain(header: &str, path: &str) -> Result<Spec> {
 fn projection_of(columns: &[Spec], sort: Option<&SortField>) -> Projection {
     let mut p = Projection::none();
     for c in columns {
-        p.merge(&Projection::from_paths(&c.template().fields()));
+        p.merge(&Projection::from_paths(&c.fields()));
     }
     if let Some(s) = sort {
         p.merge(&Projection::from_paths(&s.template().fields()));
@@ -115,11 +121,11 @@ async fn rows(kube: &Kube, plan: &Plan, targets: &Targets, mut printer: RowPrint
         Ok(o) => o,
         Err(e) => {
             // kubectl has printed the rows so far when a later page fails.
-            let _ = printer.finish(targets.single);
+            let _ = printer.finish(false);
             return Err(e);
         }
     };
-    printer.finish(targets.single)?;
+    printer.finish(outcome.single)?;
     if !plan.watch {
         return objects::missing(outcome);
     }
@@ -206,7 +212,15 @@ async fn default_view(kube: &Kube, plan: &Plan, targets: &Targets, wide: bool, a
         Some(s) => Some(SortField::for_table(s).map_err(|e| Error::usage(e.0))?),
         None => None,
     };
-    let view = server::View { wide, added, no_headers: plan.no_headers, all_namespaces: plan.all_namespaces, sort };
+    let view = server::View {
+        wide,
+        added,
+        no_headers: plan.no_headers,
+        all_namespaces: plan.all_namespaces,
+        sort,
+        sort_by: plan.sort_by.clone(),
+        watch: plan.watch,
+    };
     let mut printer = server::Printer::new(view);
     let shown = server::print(kube, targets, &plan.list, &mut printer).await;
     let mut rv =

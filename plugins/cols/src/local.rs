@@ -27,6 +27,15 @@ pub(crate) fn print(plan: &Plan) -> Result<()> {
                 RowPrinter::new(columns.clone(), crate::plan::DataFormat::Text, *headers, plan.object_sort_field()?);
             rows(printer, &objects, single)
         }
+        View::Name => {
+            let printer = RowPrinter::new(
+                vec![crate::spec::kind_name().map_err(Error::runtime)?],
+                crate::plan::DataFormat::Text,
+                false,
+                plan.object_sort_field()?,
+            );
+            rows(printer, &objects, single)
+        }
         View::Columns { format, added, .. } => {
             let kind = objects.first().and_then(|o| o["kind"].as_str()).unwrap_or_default().to_string();
             let mut columns = vec![];

@@ -16,6 +16,8 @@ use crate::resolve::{Read, Targets};
 /// What reading left besides the objects.
 #[derive(Debug, Default)]
 pub(crate) struct Outcome {
+    /// Exactly one object came, for one object named: it prints as itself, not in a List.
+    pub single: bool,
     /// The resourceVersion of the last list, to watch from.
     pub resource_version: String,
     /// Named objects that were not found (kubectl reports them after printing the rest).
@@ -31,22 +33,28 @@ pub(crate) async fn read(
     mut each: impl FnMut(Value) -> Result<()>,
 ) -> Result<Outcome> {
     let mut outcome = Outcome::default();
+    let mut count = 0;
     for g in &targets.groups {
         let (api_version, kind) = (g.resource.api_version(), g.resource.kind.clone());
         let ns = g.namespace.as_deref();
         match &g.read {
             Read::Names(names) => {
                 for n in names {
-                    match list::get(kube, &g.resource, ns, n, projection).await {
-                        Ok(mut obj) => {
-                            if !targets.single {
-                                normalize_list_item(&mut obj, &api_version, &kind);
-                            }
-                            each(obj)?;
+                    let mut obj = match list::get(kube, &g.resource, ns, n, projection).await {
+                        Ok(obj) => obj,
+                        Err(e) if e.api_code() == Some(404) => {
+                            outcome.missing.push(e);
+                            continue;
                         }
-                        Err(e) if e.api_code() == Some(404) => outcome.missing.push(e),
                         Err(e) => return Err(e),
+                    };
+                    // One object named prints as itself; anything else goes into kubectl's List
+                    // (and its JSON round trip).
+                    count += 1;
+                    if !targets.single {
+                        normalize_list_item(&mut obj, &api_version, &kind);
                     }
+                    each(obj)?;
                 }
             }
             Read::List => {
@@ -55,10 +63,12 @@ pub(crate) async fn read(
                     each(obj)
                 })
                 .await?;
+                count += meta.count;
                 outcome.resource_version = meta.resource_version;
             }
         }
     }
+    outcome.single = targets.single && count == 1;
     Ok(outcome)
 }
 

@@ -40,6 +40,8 @@ pub(crate) enum View {
     CustomColumns { columns: Vec<Spec>, headers: bool },
     /// `-o jsonpath=…`, `-o jsonpath-file=…`, `-o jsonpath-as-json=…`.
     JsonPath { template: Template, as_json: bool },
+    /// `-o name`: `kind.group/name` per object.
+    Name,
 }
 
 /// What is read.
@@ -229,6 +231,9 @@ fn view(cli: &Cli) -> Result<View> {
         let template = template.allow_missing_keys(cli.allow_missing_template_keys);
         return Ok(View::JsonPath { template, as_json: kind == "jsonpath-as-json=" });
     }
+    if out == "name" {
+        return Ok(View::Name);
+    }
     if matches!(out, "jsonpath" | "jsonpath-file" | "jsonpath-as-json") {
         return Err(Error::usage("template format specified but no template given"));
     }
@@ -240,7 +245,7 @@ fn view(cli: &Cli) -> Result<View> {
         "markdown" | "md" => DataFormat::Markdown,
         other => {
             return Err(Error::usage(format!(
-                "unable to match a printer suitable for the output format \"{other}\", allowed formats are: csv,custom-columns,custom-columns-file,json,jsonpath,jsonpath-as-json,jsonpath-file,markdown,wide,yaml"
+                "unable to match a printer suitable for the output format \"{other}\", allowed formats are: csv,custom-columns,custom-columns-file,json,jsonpath,jsonpath-as-json,jsonpath-file,markdown,name,wide,yaml"
             )));
         }
     };

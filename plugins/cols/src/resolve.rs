@@ -52,7 +52,15 @@ pub(crate) async fn targets(kube: &Kube, plan: &Plan, explicit_namespace: bool) 
         Source::Resources { resources, words } => {
             let mut resolved = vec![];
             let mut forced: Vec<(usize, String)> = vec![];
+            let catalog = Catalog::load(kube).await?;
+            let mut expanded = vec![];
             for word in resources {
+                match expand_category(&catalog, word) {
+                    Some(words) => expanded.extend(words),
+                    None => expanded.push(word.clone()),
+                }
+            }
+            for word in &expanded {
                 let (word, name) = match word.split_once('/') {
                     Some((w, n)) => (w, Some(n)),
                     None => (word.as_str(), None),
@@ -61,10 +69,19 @@ pub(crate) async fn targets(kube: &Kube, plan: &Plan, explicit_namespace: bool) 
                 for warning in &r.warnings {
                     output::warn(warning);
                 }
+                // A type named twice is read once (kubectl dedupes them).
+                let at =
+                    match resolved.iter().position(|x: &Resource| x.name == r.winner.name && x.group == r.winner.group)
+                    {
+                        Some(at) => at,
+                        None => {
+                            resolved.push(r.winner);
+                            resolved.len() - 1
+                        }
+                    };
                 if let Some(n) = name {
-                    forced.push((resolved.len(), n.to_string()));
+                    forced.push((at, n.to_string()));
                 }
-                resolved.push(r.winner);
             }
             let (preset_columns, names) = classify(plan, &resolved, words)?;
             let mut groups: Vec<Group> = vec![];
@@ -125,6 +142,19 @@ pub(crate) async fn targets(kube: &Kube, plan: &Plan, explicit_namespace: bool) 
             Ok(Targets { groups, single, preset_columns })
         }
     }
+}
+
+/// kubectl's category expansion (`all` → pods, services, …), which comes before resource
+/// names: every (group, resource) that lists the category, in discovery order.
+fn expand_category(catalog: &Catalog, word: &str) -> Option<Vec<String>> {
+    let mut out: Vec<String> = vec![];
+    for r in catalog.all().filter(|r| r.categories.iter().any(|c| c == word)) {
+        let w = if r.group.is_empty() { r.name.clone() } else { format!("{}.{}", r.name, r.group) };
+        if !out.contains(&w) {
+            out.push(w);
+        }
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// The resource an object of a manifest is, by its `apiVersion` and `kind`.

@@ -29,6 +29,10 @@ pub(crate) struct View<'a> {
     pub all_namespaces: bool,
     /// kubectl's table sorter field (relaxed, or as typed when it does not relax).
     pub sort: Option<SortField>,
+    /// `--sort-by` as typed.
+    pub sort_by: Option<String>,
+    /// A watch follows (kubectl then says nothing of an empty list).
+    pub watch: bool,
 }
 
 /// The table printer's state across tables: kubectl's `HumanReadablePrinter`.
@@ -40,6 +44,11 @@ pub(crate) struct Printer<'a> {
     printed_headers: bool,
     /// Anything written (a blank line separates resource types only after output).
     written: bool,
+    /// A blank line is due before the next output (a new resource type after output).
+    separator: bool,
+    /// kubectl's NAMESPACE column sticks: once a namespaced resource printed with `-A`, the
+    /// printers after it keep the column (an empty cell for cluster-scoped objects).
+    sticky_namespace: bool,
 }
 
 /// One table's lines, laid out together.
@@ -47,7 +56,15 @@ struct Lines(Vec<String>);
 
 impl<'a> Printer<'a> {
     pub(crate) fn new(view: View<'a>) -> Self {
-        Printer { view, tab: TabWriter::new(), columns: vec![], printed_headers: false, written: false }
+        Printer {
+            view,
+            tab: TabWriter::new(),
+            columns: vec![],
+            printed_headers: false,
+            written: false,
+            separator: false,
+            sticky_namespace: false,
+        }
     }
 
     /// A new resource type: kubectl flushes, forgets the widths, starts a new printer, and
@@ -55,7 +72,7 @@ impl<'a> Printer<'a> {
     fn next_resource(&mut self) {
         self.tab.reset();
         if self.written && !self.view.no_headers {
-            output::out("\n");
+            self.separator = true;
         }
         self.columns = vec![];
         self.printed_headers = false;
@@ -80,7 +97,9 @@ impl<'a> Printer<'a> {
         let shown: Vec<usize> =
             (0..defs.len()).filter(|i| self.view.wide || defs[*i]["priority"].as_i64().unwrap_or(0) == 0).collect();
         let name_column = defs.iter().position(|d| d["format"] == "name" && d["type"] == "string");
-        let with_namespace = self.view.all_namespaces && namespaced;
+        // kubectl's print flags are shared between its printers, so "with namespace" stays on.
+        self.sticky_namespace |= self.view.all_namespaces && namespaced;
+        let with_namespace = self.sticky_namespace;
         let mut lines = vec![];
         if !local_no_headers && !rows.is_empty() {
             let mut h: Vec<String> = vec![];
@@ -129,6 +148,9 @@ impl<'a> Printer<'a> {
         if lines.0.is_empty() {
             return;
         }
+        if std::mem::take(&mut self.separator) {
+            output::out("\n");
+        }
         self.written = true;
         let mut out = Chunked::new();
         self.tab.flush(
@@ -150,9 +172,14 @@ impl<'a> Printer<'a> {
     }
 }
 
-/// Sorts a table's rows as kubectl's table sorter does.
-fn sort_rows(table: &mut Value, field: &SortField) -> Result<()> {
-    let Some(rows) = table["rows"].as_array_mut() else { return Ok(()) };
+/// Sorts a table's rows as kubectl's sorting printer does, which only sorts a table of more
+/// than one row. `Ok(false)`: no row has the field, and kubectl prints nothing of this table
+/// (it drops that error).
+fn sort_rows(table: &mut Value, field: &SortField) -> Result<bool> {
+    let Some(rows) = table["rows"].as_array_mut() else { return Ok(true) };
+    if rows.len() < 2 {
+        return Ok(true);
+    }
     let mut keyed: Vec<(SortKey, Value)> = vec![];
     for row in rows.drain(..) {
         let key = field.key(&row["object"]).map_err(|e| {
@@ -160,19 +187,31 @@ fn sort_rows(table: &mut Value, field: &SortField) -> Result<()> {
         })?;
         keyed.push((key, row));
     }
-    if !keyed.is_empty() && keyed.iter().all(|(k, _)| *k == SortKey::Missing) {
-        return Err(Error::runtime(format!(
-            "couldn't find any field with path \"{}\" in the list of objects",
-            field.field
-        )));
+    if keyed.iter().all(|(k, _)| *k == SortKey::Missing) {
+        return Ok(false);
     }
-    // kubectl sorts a table twice (its runtime sorter, then the sorting printer when there is
-    // more than one row); with keys that compare equal the second pass can move rows back.
-    let passes = if keyed.len() > 1 { 2 } else { 1 };
-    for _ in 0..passes {
-        sorting::sort(&mut keyed).map_err(|e| Error::runtime(sorting::unsortable(&field.field, &e)))?;
-    }
+    sorting::sort(&mut keyed).map_err(|e| Error::runtime(sorting::unsortable(&field.field, &e)))?;
     *rows = keyed.into_iter().map(|(_, r)| r).collect();
+    Ok(true)
+}
+
+/// kubectl sorts what it fetched before printing: with more than one table (several resource
+/// types, several names) it sorts the Table objects themselves by the field, which they rarely
+/// have ("couldn't find any field"); then each table's rows as it prints them.
+fn sort_tables(tables: &mut Vec<(usize, Value)>, field: &str) -> Result<()> {
+    if tables.len() < 2 {
+        return Ok(());
+    }
+    let sorter = SortField::for_objects(field).map_err(|e| Error::runtime(e.0))?;
+    let mut keyed: Vec<(SortKey, (usize, Value))> = vec![];
+    for t in tables.drain(..) {
+        let key = sorter.key(&t.1).map_err(Error::runtime)?;
+        keyed.push((key, t));
+    }
+    let keys: Vec<SortKey> = keyed.iter().map(|(k, _)| k.clone()).collect();
+    sorter.check_found(&keys).map_err(Error::runtime)?;
+    sorting::sort(&mut keyed).map_err(|e| Error::runtime(sorting::unsortable(&sorter.field, &e)))?;
+    *tables = keyed.into_iter().map(|(_, t)| t).collect();
     Ok(())
 }
 
@@ -227,14 +266,19 @@ pub(crate) async fn print(
             }
         }
     }
+    if let Some(raw) = &printer.view.sort_by {
+        sort_tables(&mut tables, raw)?;
+    }
     if let Some(field) = &printer.view.sort {
-        for (_, t) in &mut tables {
-            sort_rows(t, field)?;
+        let mut kept = vec![];
+        for (g, mut t) in tables {
+            if sort_rows(&mut t, field)? {
+                kept.push((g, t));
+            }
         }
+        tables = kept;
     }
     // kubectl prefixes names with their kind when several kinds are printed.
-    let mut kinds: Vec<usize> = tables.iter().map(|(g, _)| *g).collect();
-    kinds.dedup_by(|a, b| targets.groups[*a].resource.kind == targets.groups[*b].resource.kind);
     let with_kind = {
         let mut distinct: Vec<(&str, &str)> = tables
             .iter()
@@ -265,7 +309,7 @@ pub(crate) async fn print(
         pending.0.extend(lines.0);
     }
     printer.flush(&pending);
-    if !printer.written && missing.is_empty() {
+    if !printer.written && missing.is_empty() && !printer.view.watch {
         let namespaced = targets.groups.iter().all(|g| g.resource.namespaced) && !printer.view.all_namespaces;
         let ns = targets.groups.iter().find_map(|g| g.namespace.clone()).unwrap_or_default();
         if namespaced {
@@ -274,6 +318,6 @@ pub(crate) async fn print(
             output::err("No resources found\n");
         }
     }
-    crate::objects::missing(crate::objects::Outcome { resource_version: String::new(), missing })?;
+    crate::objects::missing(crate::objects::Outcome { missing, ..Default::default() })?;
     Ok(resource_version)
 }

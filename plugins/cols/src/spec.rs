@@ -13,21 +13,32 @@ pub enum Spec {
     Plain(Column),
     /// A timestamp column printed as an age.
     Age(Column),
+    /// `-o name`: `kind.group/name`, as kubectl's name printer writes it.
+    KindName(Column),
 }
 
 impl Spec {
     /// The header.
     pub fn header(&self) -> &str {
         match self {
-            Spec::Plain(c) | Spec::Age(c) => &c.header,
+            Spec::Plain(c) | Spec::Age(c) | Spec::KindName(c) => &c.header,
         }
     }
 
     /// The compiled template.
     pub fn template(&self) -> &Template {
         match self {
-            Spec::Plain(c) | Spec::Age(c) => &c.template,
+            Spec::Plain(c) | Spec::Age(c) | Spec::KindName(c) => &c.template,
         }
+    }
+
+    /// The fields the column reads.
+    pub fn fields(&self) -> Vec<Vec<String>> {
+        let mut fields = self.template().fields();
+        if let Spec::KindName(_) = self {
+            fields.extend([vec!["apiVersion".to_string()], vec!["kind".to_string()]]);
+        }
+        fields
     }
 
     /// The cell for one object, escaped as kubectl escapes table cells.
@@ -48,8 +59,20 @@ impl Spec {
                 let raw = cell(c)?;
                 Ok(if raw == "<none>" { raw } else { kubectl_kit_core::time::age(&raw) })
             }
+            Spec::KindName(_) => {
+                let kind = obj["kind"].as_str().unwrap_or_default().to_lowercase();
+                let group = obj["apiVersion"].as_str().and_then(|v| v.split_once('/')).map_or("", |(g, _)| g);
+                let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+                let name = if terminal { kubectl_kit_core::output::escape(name) } else { name.to_string() };
+                Ok(if group.is_empty() { format!("{kind}/{name}") } else { format!("{kind}.{group}/{name}") })
+            }
         }
     }
+}
+
+/// `-o name`'s one column (it reads `apiVersion`, `kind` and `metadata.name`).
+pub fn kind_name() -> Result<Spec, String> {
+    Column::new("NAME", "{.metadata.name}").map(Spec::KindName).map_err(|e| e.0)
 }
 
 /// Parses `ITEM,ITEM,…`.
