@@ -5,9 +5,11 @@
 //! `target/cluster/kubeconfig`. Without a reachable cluster a test prints one line and returns,
 //! unless `KUBECTL_KIT_REQUIRE_CLUSTER=1` (set by `cargo xtask test`), where that is a failure.
 
+pub mod differ;
 pub mod images;
 pub mod krew;
 pub mod registry;
+pub mod upstream;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
