@@ -165,3 +165,106 @@ fn watch_prints_a_row_for_each_change() {
     let _ = child.wait();
     assert!(new_pod.is_some(), "a row for the new pod");
 }
+
+/// `kubectl cols pods -w` (kubectl's default view) and `kubectl get pods -w` side by side, on
+/// the same changes: the same lines, ages aside.
+#[test]
+fn the_default_view_watches_as_kubectl_watches() {
+    let c = require_cluster!("cols default-view watch");
+    let ns = c.namespace("cols-watch-table");
+    let cache = tempfile::tempdir().expect("tempdir");
+    let spawn = |mut cmd: std::process::Command| {
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+        let out = kubectl_kit_tests::stdout_lines(&mut child);
+        let err = kubectl_kit_tests::lines(child.stderr.take().expect("stderr"));
+        (child, out, err)
+    };
+    let mut kubectl = c.kubectl_cmd();
+    kubectl.args(["-n", &ns.name, "get", "pods", "-w", "-v=6"]);
+    let mut cols = c.plugin("cols", cache.path());
+    cols.args(["-n", &ns.name, "pods", "-w", "-v=6"]);
+    let (mut k, k_out, k_err) = spawn(kubectl);
+    let (mut o, o_out, o_err) = spawn(cols);
+    // Both are watching once each has logged its watch request.
+    for (err, who) in [(&k_err, "kubectl"), (&o_err, "cols")] {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            assert!(Instant::now() < deadline, "{who} never started its watch");
+            if let Ok(l) = err.recv_timeout(Duration::from_millis(200))
+                && l.contains("watch=")
+            {
+                break;
+            }
+        }
+    }
+    c.apply_fixture(&ns.name, "hello-kiamol");
+    c.wait_for("hello-kiamol running", Duration::from_secs(60), || {
+        c.kubectl_ok(&["-n", &ns.name, "get", "pod", "hello-kiamol", "-o", "jsonpath={.status.phase}"]) == "Running"
+    });
+    c.kubectl_ok(&["-n", &ns.name, "delete", "pod", "hello-kiamol", "--wait=true"]);
+    let collect = |rx: &std::sync::mpsc::Receiver<String>| {
+        let mut lines = vec![];
+        while let Ok(l) = rx.recv_timeout(Duration::from_secs(3)) {
+            lines.push(l);
+        }
+        lines
+    };
+    let (theirs, ours) = (collect(&k_out), collect(&o_out));
+    for child in [&mut k, &mut o] {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let masked = |lines: &[String]| -> Vec<Vec<String>> {
+        lines
+            .iter()
+            .map(|l| {
+                l.split_whitespace()
+                    .map(|w| {
+                        if w.trim_end_matches(char::is_alphabetic).parse::<u32>().is_ok()
+                            && w.ends_with(['s', 'm', 'h'])
+                        {
+                            "AGE".into()
+                        } else {
+                            w.to_string()
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    assert!(theirs.len() >= 3, "kubectl printed a header and the pod's changes: {theirs:?}");
+    assert_eq!(masked(&ours), masked(&theirs), "cols:\n{}\nkubectl:\n{}", ours.join("\n"), theirs.join("\n"));
+    assert_eq!(ours[0], theirs[0], "the header, laid out the same");
+}
+
+/// Usage errors are found before any request: exit 2 and no request line at -v=6, against a
+/// real cluster.
+#[test]
+fn usage_errors_never_touch_the_cluster() {
+    let c = require_cluster!("cols usage errors");
+    let cache = tempfile::tempdir().expect("tempdir");
+    let presets = cache.path().join("presets.yaml");
+    std::fs::write(&presets, "pods:\n  broken: 'X:{.a'\n").expect("write presets");
+    let cases: [&[&str]; 9] = [
+        &["pods,svc", "-w"],
+        &["pods", "--add", "X:.x", "-o", "jsonpath={.a}"],
+        &["pods", "-o", "custom-columns="],
+        &["pods", "-o", "jsonpath={.a"],
+        &["pods", "--sort-by={.a}{.b}", "-o", "name"],
+        &["--local", "pods"],
+        &["pods", "-o", "bogus"],
+        &["pods", "-w", "-o", "csv", "ip"],
+        &["pods", "ip"],
+    ];
+    for (i, args) in cases.iter().enumerate() {
+        let mut cmd = c.plugin("cols", cache.path());
+        if i == cases.len() - 1 {
+            // A preset file with a spec that does not parse.
+            cmd.env("KUBECTL_COLS_CONFIG", &presets);
+        }
+        let out = cmd.args(*args).arg("-v=6").output().expect("runs");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(!err.contains("https://"), "{args:?} sent a request:\n{err}");
+    }
+}

@@ -241,3 +241,85 @@ fn custom_columns_and_jsonpath_match_kubectl_byte_for_byte() {
 
     assert!(failures.is_empty(), "{} mismatches:\n\n{}", failures.len(), failures.join("\n\n"));
 }
+
+/// A pod whose second container declares `ports: []`, for kubectl's stop at an empty list.
+const PORTS_POD: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: three-containers, labels: {app: three}}
+spec:
+  containers:
+  - {name: a, image: kiamol/ch02-hello-kiamol, ports: [{containerPort: 80}]}
+  - {name: b, image: kiamol/ch02-hello-kiamol, ports: []}
+  - {name: c, image: kiamol/ch02-hello-kiamol, ports: [{containerPort: 90}]}
+"#;
+
+/// The templates the issue reported and the behaviours found while modelling kubectl, each
+/// against the cluster's kubectl.
+#[test]
+fn the_reported_templates_and_kubectls_quirks_match_kubectl() {
+    use kubectl_kit_tests::differ::{Outcome, compare_masking_ages};
+    let c = require_cluster!("cols regressions");
+    let ns = setup(&c);
+    c.apply(&ns.name, PORTS_POD);
+    c.wait_for("three-containers running", Duration::from_secs(60), || {
+        c.kubectl_ok(&["-n", &ns.name, "get", "pod", "three-containers", "-o", "jsonpath={.status.phase}"]) == "Running"
+    });
+    let cache = tempfile::tempdir().expect("tempdir");
+    let mut failures = vec![];
+    let mut check = |args: &[&str], default_view: bool| {
+        let mut full = vec!["-n".to_string(), ns.name.clone()];
+        full.extend(args.iter().map(|a| a.to_string()));
+        match compare_masking_ages(&c, cache.path(), &full, default_view) {
+            Outcome::Same | Outcome::SameUpToMapOrder => {}
+            Outcome::Differs(why) => failures.push(format!("{args:?}: {why}")),
+        }
+    };
+    for t in [
+        // A range over a filtered list binds each item; a filter nested in a range too.
+        r#"{range .items[?(@.status.phase=="Running")]}{.metadata.name}{"\t"}{.status.podIP}{"\n"}{end}"#,
+        r#"{range .items[*]}{.metadata.name}:{range @.status.conditions[?(@.type == 'Ready')]}{@.status}{end};{end}"#,
+        // Filters on a field some or all items lack: nothing, exit 0.
+        r#"{.items[?(@.metadata.annotations.color=="blue")].metadata.name}"#,
+        r#"{.items[*].spec.containers[?(@.name=="http2")].image}"#,
+        // Boolean and other literals.
+        "{.items[*].status.containerStatuses[?(@.ready==true)].name}",
+        "{.items[?(@..ready==true)].metadata.name}",
+        "{.items[?(@.status.conditions.ready==true)].metadata.name}",
+        // A filter without @, a range without {end}, an inner list that is missing.
+        "{.items[?(.metadata.name=='hello-kiamol')].status.phase}",
+        "{range .items[*]}{.metadata.name},",
+        "{range .items[*]}{.metadata.name}[{range .spec.volumes[*]}{.name}{end}]{end}",
+        // Slices with a step, empty slices past the end.
+        "{.items[0:4:2].metadata.name}",
+        "{.items[:4:2].metadata.name}",
+        "{.items[::2].metadata.name}",
+        "{.items[40:40].metadata.name}",
+        "{.items[-40:-40].metadata.name}",
+        // kubectl stops at the first `ports: []` of a `[*]`.
+        "{.items[*].spec.containers[*].ports[*].containerPort}",
+    ] {
+        check(&["pods", &format!("-o=jsonpath={t}")], false);
+    }
+    check(&["pod", "three-containers", "-o=jsonpath={.spec.containers[*].ports[*].containerPort}"], false);
+    check(&["pods", "--allow-missing-template-keys=false", "-o=jsonpath={.items[*].metadata.nope}"], false);
+    check(&["pods", "-o=name", "--sort-by=.status.podIP"], false);
+    check(&["all", "-o=name"], false);
+    // The default view: separate tables with kind-prefixed names, NAMESPACE once a namespaced
+    // type printed with -A, kubectl's --sort-by on several tables, a field no row has.
+    check(&["pods,svc,deploy"], true);
+    check(&["svc,nodes", "-A", "-l=app"], true);
+    check(&["all"], true);
+    check(&["pods,svc", "--sort-by=.metadata.name"], true);
+    check(&["pods", "--sort-by=.metadata.nope"], true);
+    check(&["pods", "--sort-by=.status.podIP", "-o=wide"], true);
+    // -f names the live objects: a file, a directory, -R.
+    let apps = kubectl_kit_tests::root().join("tests/fixtures/apps");
+    let one = apps.join("numbers-api.yaml").display().to_string();
+    let dir = apps.display().to_string();
+    check(&["-f", &one], true);
+    check(&["-f", &one, "-o=jsonpath={.metadata.name}"], false);
+    check(&["-f", &dir, "-o=custom-columns=K:.kind,N:.metadata.name"], false);
+    check(&["-R", "-f", &dir, "-o=name"], false);
+    assert!(failures.is_empty(), "{} mismatches:\n\n{}", failures.len(), failures.join("\n\n"));
+}

@@ -84,9 +84,6 @@ pub async fn run(cli: Cli) -> Result<()> {
             columns.push(plain("NAME", ".metadata.name")?);
             columns.extend(targets.preset_columns.iter().cloned());
             columns.extend(added.iter().cloned());
-            if plan.watch && format.is_data() {
-                return Err(Error::usage("--watch prints rows as they change: it needs a table (-o wide or none)"));
-            }
             RowPrinter::new(columns, *format, !plan.no_headers, plan.object_sort_field()?)
         }
     };

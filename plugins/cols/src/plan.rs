@@ -134,6 +134,11 @@ impl Plan {
             {
                 return Err(Error::usage("you may only specify a single resource type"));
             }
+            if let View::Columns { format, .. } = &view
+                && format.is_data()
+            {
+                return Err(Error::usage("--watch prints rows as they change: it needs a table (-o wide or none)"));
+            }
             if cli.sort_by.is_some() {
                 output::err("warning: --watch requested, --sort-by will be ignored for watch events received\n");
             }

@@ -151,6 +151,23 @@ fn local_reads_directories_as_kubectl_reads_them() {
     assert!(err.contains("--local"), "{err}");
     let (code, _, err) = run(cols(&cfg).args(["--local", "-w", "-f"]).arg(&manifests));
     assert_eq!(code, 2, "{err}");
+    // `-f -` reads standard input.
+    let mut child = cols(&cfg)
+        .args(["--local", "-f", "-", "-o", "jsonpath={.metadata.name}|{.items[*].metadata.name}"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-stdin}\n")
+        .expect("write");
+    let out = child.wait_with_output().expect("runs");
+    // kubectl wraps what standard input names in a List, even one object.
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "|from-stdin");
 }
 
 #[test]
