@@ -1,19 +1,33 @@
-//! JSONPath templates: parsing and evaluation never panic, whatever the template.
+//! JSONPath templates: parsing and evaluation never panic, whatever the template; and the
+//! projection a template declares (`fields`) never changes what it prints: evaluating on the
+//! document decoded through the projection gives the same output as on the whole document.
 #![no_main]
 
 use kubectl_kit_core::jsonpath::Template;
+use kubectl_kit_core::projection::{Projection, decode};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let doc = serde_json::json!({
-        "kind": "List", "items": [{"metadata": {"name": "a", "labels": {"x": "1"}}, "spec": {"list": [1, 2.5, null, "s"], "m": {}}}],
+        "kind": "List", "items": [
+            {"metadata": {"name": "a", "labels": {"x": "1", "y.z": "2"}}, "spec": {"list": [1, 2.5, null, "s", {"k": [true]}], "m": {}, "empty": []}},
+            {"metadata": {"name": "b"}, "spec": {"list": [], "n": null, "deep": {"a": {"b": {"c": 3}}}}}
+        ],
         "metadata": {"resourceVersion": ""}
     });
     let _ = Template::error_offset(text);
-    if let Ok(t) = Template::parse(text) {
-        let _ = t.fields();
-        let _ = t.clone().allow_missing_keys(true).execute(&doc);
-        let _ = t.execute(&doc);
+    let Ok(t) = Template::parse(text) else { return };
+    for allow in [true, false] {
+        let whole = t.clone().allow_missing_keys(allow).execute(&doc);
+        let projection = Projection::from_paths(&t.fields());
+        let projected = decode(&doc.to_string(), &projection).expect("the document decodes");
+        let seen = t.clone().allow_missing_keys(allow).execute(&projected);
+        if let Ok(out) = &whole {
+            assert_eq!(seen.as_ref().ok(), Some(out), "template {text:?} reads outside its projection {projection:?}");
+        } else {
+            assert!(seen.is_err(), "template {text:?} fails on the whole document but not on its projection");
+        }
+        let _ = t.clone().allow_missing_keys(allow).execute_as_json(&doc);
     }
 });
