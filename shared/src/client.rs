@@ -184,10 +184,8 @@ pub async fn config(flags: &GlobalFlags) -> Result<(kube::Config, Source)> {
         None => match kube::Config::incluster() {
             Ok(c) => (c, Source::InCluster),
             Err(_) => {
-                let mut e = Error::runtime("no kubeconfig found and not running in a pod")
-                    .hint("set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config");
-                e.kind = crate::error::Kind::Unreachable;
-                return Err(e);
+                return Err(Error::unreachable("no kubeconfig found and not running in a pod")
+                    .hint("set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config"));
             }
         },
     };
@@ -476,7 +474,7 @@ where
                 let result = match shared.timeout {
                     Some(t) => match tokio::time::timeout(t, fut).await {
                         Ok(r) => r.map_err(Into::into),
-                        Err(_) => Err(format!("request timed out after {} (--request-timeout)", humanize(t)).into()),
+                        Err(_) => Err(Box::new(crate::error::Timeout(t)) as BoxError),
                     },
                     None => fut.await.map_err(Into::into),
                 };
@@ -573,17 +571,8 @@ pub fn status_text(s: StatusCode) -> String {
     format!("{} {}", s.as_u16(), s.canonical_reason().unwrap_or(""))
 }
 
-/// `1.5s`, `300ms`, `2m0s`-style short durations for messages.
-pub fn humanize(d: Duration) -> String {
-    if d < Duration::from_secs(1) {
-        format!("{}ms", d.as_millis())
-    } else if d < Duration::from_secs(60) {
-        let s = d.as_secs_f64();
-        if s.fract() == 0.0 { format!("{}s", s as u64) } else { format!("{s:.1}s") }
-    } else {
-        format!("{}m{}s", d.as_secs() / 60, d.as_secs() % 60)
-    }
-}
+/// Short durations for messages; kept here for callers that name it through the client.
+pub use crate::time::humanize;
 
 #[cfg(test)]
 mod tests {
@@ -600,12 +589,5 @@ mod tests {
         assert_eq!(retry_delay(&empty, 1), Duration::from_millis(250));
         assert_eq!(retry_delay(&empty, 3), Duration::from_millis(1000));
         assert_eq!(retry_delay(&empty, 30), Duration::from_millis(2000));
-    }
-
-    #[test]
-    fn humanize_reads_well() {
-        assert_eq!(humanize(Duration::from_millis(250)), "250ms");
-        assert_eq!(humanize(Duration::from_secs(3)), "3s");
-        assert_eq!(humanize(Duration::from_secs(90)), "1m30s");
     }
 }

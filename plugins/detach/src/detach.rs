@@ -391,11 +391,18 @@ fn test_pause() -> Duration {
         .map_or(Duration::ZERO, Duration::from_millis)
 }
 
-/// A write lost to a concurrent one: 409 Conflict, or the API server's answer to a failed JSON
-/// Patch `test` operation (422 with this generic message and no field causes).
+/// A write lost to a concurrent one: 409 Conflict, or the API server's answer to a JSON Patch
+/// that no longer applies (a failed `test` operation, a label already gone): 422 `Invalid` whose
+/// causes are all `UnexpectedServerResponse`, i.e. name no field, as apiserver's
+/// `handlers/patch.go` builds it with `NewGenericServerResponse`. A 422 for an invalid value
+/// names the field, and is not retried.
 pub fn is_conflict(e: &kube::Error) -> bool {
-    matches!(e, kube::Error::Api(s) if s.code == 409
-        || s.code == 422 && s.message == "the server rejected our request due to an error in our request")
+    let kube::Error::Api(s) = e else { return false };
+    let patch_no_longer_applies = || {
+        let causes = s.details.as_ref().map(|d| d.causes.as_slice()).unwrap_or_default();
+        !causes.is_empty() && causes.iter().all(|c| c.reason == "UnexpectedServerResponse" && c.field.is_empty())
+    };
+    s.code == 409 || (s.code == 422 && s.reason == "Invalid" && patch_no_longer_applies())
 }
 
 /// What every write of one command shares.
@@ -569,4 +576,33 @@ pub async fn patch_pod(
         .body(body)
         .map_err(kube::Error::HttpError)?;
     api.clone().into_client().request::<Pod>(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(json: &str) -> kube::Error {
+        kube::Error::Api(Box::new(serde_json::from_str(json).expect("a Status")))
+    }
+
+    #[test]
+    fn conflicts_are_told_by_status_not_by_message() {
+        // apiserver's answer to a JSON Patch whose `test` failed (handlers/patch.go).
+        let test_failed = r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",
+            "message":"the server rejected our request due to an error in our request","reason":"Invalid",
+            "details":{"causes":[{"reason":"UnexpectedServerResponse","message":"testing value /metadata/resourceVersion failed: test failed"}]},
+            "code":422}"#;
+        assert!(is_conflict(&status(test_failed)));
+        // The same words with another cause: a value the server refuses, not a race.
+        let invalid = r#"{"kind":"Status","apiVersion":"v1","status":"Failure",
+            "message":"the server rejected our request due to an error in our request","reason":"Invalid",
+            "details":{"causes":[{"reason":"FieldValueInvalid","message":"Invalid value","field":"metadata.labels"}]},
+            "code":422}"#;
+        assert!(!is_conflict(&status(invalid)));
+        let no_causes = r#"{"status":"Failure","message":"the server rejected our request due to an error in our request","reason":"Invalid","code":422}"#;
+        assert!(!is_conflict(&status(no_causes)));
+        assert!(is_conflict(&status(r#"{"status":"Failure","message":"changed","reason":"Conflict","code":409}"#)));
+        assert!(!is_conflict(&status(r#"{"status":"Failure","message":"no","reason":"Forbidden","code":403}"#)));
+    }
 }
