@@ -158,12 +158,28 @@ pub fn silence_stderr() {
     STDERR_SILENCED.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// What a progress display on the terminal does around every other write to stderr: clear
+/// itself, let the write happen, draw itself again below it (indicatif's `suspend`).
+pub type Suspend = dyn Fn(&mut dyn FnMut()) + Send + Sync;
+
+static STDERR_SUSPEND: std::sync::Mutex<Option<std::sync::Arc<Suspend>>> = std::sync::Mutex::new(None);
+
+/// While a progress display owns the bottom of the terminal, stderr writes (warnings, `-v=6`
+/// lines) go through `suspend`, so that they never print over it; `None` when it is gone.
+pub fn suspend_stderr_with(suspend: Option<std::sync::Arc<Suspend>>) {
+    *STDERR_SUSPEND.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = suspend;
+}
+
 /// Writes to stderr (diagnostics, warnings, progress).
 pub fn err(text: &str) {
     if STDERR_SILENCED.load(std::sync::atomic::Ordering::Relaxed) {
         return;
     }
-    write_or_exit(&mut io::stderr().lock(), text.as_bytes(), false);
+    let suspend = STDERR_SUSPEND.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    match suspend {
+        Some(suspend) => suspend(&mut || write_or_exit(&mut io::stderr().lock(), text.as_bytes(), false)),
+        None => write_or_exit(&mut io::stderr().lock(), text.as_bytes(), false),
+    }
 }
 
 /// Prints `Warning: …` on stderr, as kubectl does for warnings.
@@ -219,6 +235,23 @@ mod tests {
         let mut t = Table::new(["NAME"]);
         t.push(["evil\u{1b}]0;title\u{7}"]);
         assert!(!t.render(true).contains('\u{1b}'));
+    }
+
+    #[test]
+    fn stderr_writes_go_through_the_progress_display_while_it_is_up() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let calls = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&calls);
+        suspend_stderr_with(Some(Arc::new(move |write: &mut dyn FnMut()| {
+            seen.fetch_add(1, Ordering::Relaxed);
+            write();
+        })));
+        err("");
+        warn("retrying");
+        suspend_stderr_with(None);
+        err("");
+        assert_eq!(calls.load(Ordering::Relaxed), 2);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod images;
 pub mod krew;
+pub mod proxy;
 pub mod registry;
 
 use std::path::{Path, PathBuf};
