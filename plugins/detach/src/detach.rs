@@ -392,17 +392,14 @@ fn test_pause() -> Duration {
 }
 
 /// A write lost to a concurrent one: 409 Conflict, or the API server's answer to a JSON Patch
-/// that no longer applies (a failed `test` operation, a label already gone): 422 `Invalid` whose
-/// causes are all `UnexpectedServerResponse`, i.e. name no field, as apiserver's
-/// `handlers/patch.go` builds it with `NewGenericServerResponse`. A 422 for an invalid value
-/// names the field, and is not retried.
+/// that no longer applies (a failed `test` operation, a label already gone): 422 `Invalid` with
+/// no causes at all, as apiserver's `handlers/patch.go` builds it (`NewGenericServerResponse`
+/// without a server message). A 422 for a value the server refuses (`NewInvalid`) names the
+/// object and the fields at fault, and is not a race.
 pub fn is_conflict(e: &kube::Error) -> bool {
     let kube::Error::Api(s) = e else { return false };
-    let patch_no_longer_applies = || {
-        let causes = s.details.as_ref().map(|d| d.causes.as_slice()).unwrap_or_default();
-        !causes.is_empty() && causes.iter().all(|c| c.reason == "UnexpectedServerResponse" && c.field.is_empty())
-    };
-    s.code == 409 || (s.code == 422 && s.reason == "Invalid" && patch_no_longer_applies())
+    let names_nothing = s.details.as_ref().is_none_or(|d| d.causes.is_empty() && d.name.is_empty());
+    s.code == 409 || (s.code == 422 && s.reason == "Invalid" && names_nothing)
 }
 
 /// What every write of one command shares.
@@ -588,20 +585,20 @@ mod tests {
 
     #[test]
     fn conflicts_are_told_by_status_not_by_message() {
-        // apiserver's answer to a JSON Patch whose `test` failed (handlers/patch.go).
+        // apiserver's answer to a JSON Patch whose `test` failed (handlers/patch.go), as
+        // v1.35 sends it.
         let test_failed = r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",
             "message":"the server rejected our request due to an error in our request","reason":"Invalid",
-            "details":{"causes":[{"reason":"UnexpectedServerResponse","message":"testing value /metadata/resourceVersion failed: test failed"}]},
-            "code":422}"#;
+            "details":{},"code":422}"#;
         assert!(is_conflict(&status(test_failed)));
-        // The same words with another cause: a value the server refuses, not a race.
+        // A value the server refuses: it names the object and the field.
         let invalid = r#"{"kind":"Status","apiVersion":"v1","status":"Failure",
-            "message":"the server rejected our request due to an error in our request","reason":"Invalid",
-            "details":{"causes":[{"reason":"FieldValueInvalid","message":"Invalid value","field":"metadata.labels"}]},
+            "message":"Pod \"x\" is invalid: metadata.labels: Invalid value","reason":"Invalid",
+            "details":{"name":"x","kind":"Pod","causes":[{"reason":"FieldValueInvalid","message":"Invalid value","field":"metadata.labels"}]},
             "code":422}"#;
         assert!(!is_conflict(&status(invalid)));
-        let no_causes = r#"{"status":"Failure","message":"the server rejected our request due to an error in our request","reason":"Invalid","code":422}"#;
-        assert!(!is_conflict(&status(no_causes)));
+        let unprocessable = r#"{"status":"Failure","message":"x","reason":"Invalid","details":{"causes":[{"reason":"FieldValueRequired","field":"spec"}]},"code":422}"#;
+        assert!(!is_conflict(&status(unprocessable)));
         assert!(is_conflict(&status(r#"{"status":"Failure","message":"changed","reason":"Conflict","code":409}"#)));
         assert!(!is_conflict(&status(r#"{"status":"Failure","message":"no","reason":"Forbidden","code":403}"#)));
     }
