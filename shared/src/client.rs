@@ -362,14 +362,14 @@ impl Kube {
                 timeout: flags.request_timeout.filter(|t| !t.is_zero()),
             }),
         };
-        let client = ClientBuilder::try_from(config)
+        let on_localhost = config.proxy_url.is_none()
+            && config.cluster_url.host().is_some_and(|h| crate::net::is_localhost(h) && h.contains('.'));
+        let client = if on_localhost { localhost_client(config, &layer) } else { kube_client(config, &layer) }
             .map_err(|e| {
                 let auth = matches!(e, kube::Error::Auth(_));
                 let err = Error::from(e);
                 if auth { err } else { err.hint("check the TLS and proxy settings of the kubeconfig") }
-            })?
-            .with_layer(&layer)
-            .build();
+            })?;
         Ok(Kube {
             client,
             namespace,
@@ -388,6 +388,34 @@ impl Kube {
             .map_err(|e| Error::runtime(format!("invalid request path {path:?}")).caused_by(e))?;
         Ok(self.client.request_text(req).await?)
     }
+}
+
+/// kube's own client stack, with the suite's request layer on top.
+fn kube_client(config: kube::Config, layer: &ObserveLayer) -> kube::Result<kube::Client> {
+    Ok(ClientBuilder::try_from(config)?.with_layer(layer).build())
+}
+
+/// kube's stack for a server named `NAME.localhost`, built here on [`crate::net::Resolver`]:
+/// kube resolves names with the system resolver, which may not know `*.localhost` (RFC 6761
+/// reserves it for loopback; curl resolves it itself). The same layers in the same order as
+/// kube's (base URI, authentication, extra headers, timeouts, TLS from the kubeconfig); only
+/// the name lookup differs. (`localhost` itself is in every hosts file.)
+fn localhost_client(config: kube::Config, layer: &ObserveLayer) -> kube::Result<kube::Client> {
+    use kube::client::ConfigExt;
+    let https = config.rustls_https_connector_with_connector(crate::net::tcp_connector(None))?;
+    let mut timed = hyper_timeout::TimeoutConnector::new(https);
+    timed.set_connect_timeout(config.connect_timeout);
+    timed.set_read_timeout(config.read_timeout);
+    timed.set_write_timeout(config.write_timeout);
+    let http: hyper_util::client::legacy::Client<_, Body> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(timed);
+    let service = tower::ServiceBuilder::new()
+        .layer(config.base_uri_layer())
+        .option_layer(config.auth_layer()?)
+        .layer(config.extra_headers_layer()?)
+        .map_err(BoxError::from)
+        .service(http);
+    Ok(ClientBuilder::new(service, config.default_namespace.clone()).with_layer(layer).build())
 }
 
 /// Lines of a streaming response (a watch), as they arrive.
