@@ -97,11 +97,6 @@ impl ProxyConnector {
         ProxyConnector { tcp, proxies: Arc::new(Matcher::from_env()) }
     }
 
-    /// The proxy a destination goes through, if any.
-    pub fn proxy_for(&self, dst: &http::Uri) -> Option<http::Uri> {
-        self.intercept(dst).map(|i| i.uri().clone())
-    }
-
     fn intercept(&self, dst: &http::Uri) -> Option<hyper_util::client::proxy::matcher::Intercept> {
         if dst.host().is_some_and(|h| is_loopback_host(h.trim_start_matches('[').trim_end_matches(']'))) {
             return None;
