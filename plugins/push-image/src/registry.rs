@@ -716,6 +716,18 @@ pub fn resolve(base: &str, location: &str) -> String {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn a_registry_that_is_not_there_is_unreachable_by_kind() {
+        // A port that was just free: nothing listens there.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+        let host = format!("127.0.0.1:{port}");
+        let registry = Registry::new(&host, true, None, 0, None).expect("client");
+        let e = registry.ping().await.expect_err("nothing listens");
+        assert!(e.is_unreachable(), "{e}");
+        assert_eq!(e.message, format!("cannot reach registry {host}"));
+        assert!(e.hints.iter().any(|h| h.contains("is a registry listening")), "{:?}", e.hints);
+    }
+
     #[test]
     fn locations() {
         assert_eq!(

@@ -263,3 +263,17 @@ impl<W: std::io::Write> std::io::Write for HashingWriter<W> {
         self.inner.flush()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn corrupt_bytes_are_not_worth_retrying_and_unreadable_ones_may_be() {
+        let corrupt = SourceError::Corrupt("blob sha256:x is corrupt in the source".into()).to_error();
+        assert!(corrupt.is_corrupt());
+        assert_eq!(corrupt.message, "blob sha256:x is corrupt in the source");
+        let unreadable = SourceError::Unreadable("cannot read blob sha256:x: gone".into()).to_error();
+        assert!(!unreadable.is_corrupt() && unreadable.exit_code() == 1);
+    }
+}
