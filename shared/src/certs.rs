@@ -3,7 +3,9 @@
 //! field that hold it (`users[dev].user.client-certificate-data in ~/.kube/config`), not as a
 //! handshake failure or a bare 401 from the server.
 //!
-//! Only what is needed is read: PEM armour, and the validity of an X.509 certificate's DER.
+//! Only what is needed is read: PEM armour (through rustls-pki-types, which the TLS stack
+//! uses anyway), and the validity of an X.509 certificate's DER (walked here: no crate in the
+//! tree exposes it).
 
 use base64::Engine;
 
@@ -37,12 +39,12 @@ impl<'a> Material<'a> {
             return base64::engine::general_purpose::STANDARD
                 .decode(clean)
                 .map(Some)
-                .map_err(|e| Error::runtime(format!("{} in {where_} is not base64", self.field)).caused_by(e));
+                .map_err(|e| Error::corrupt(format!("{} in {where_} is not base64", self.field)).caused_by_error(e));
         }
         if let Some(file) = self.file.filter(|f| !f.is_empty()) {
-            return std::fs::read(file)
-                .map(Some)
-                .map_err(|e| Error::runtime(format!("cannot read {file} ({} in {where_})", self.field)).caused_by(e));
+            return std::fs::read(file).map(Some).map_err(|e| {
+                Error::runtime(format!("cannot read {file} ({} in {where_})", self.field)).caused_by_error(e)
+            });
         }
         Ok(None)
     }
@@ -53,7 +55,7 @@ impl<'a> Material<'a> {
         let found = pem_certificates(&bytes);
         let ders = if found.is_empty() && bytes.first() == Some(&0x30) { vec![bytes] } else { found };
         if ders.is_empty() || ders.iter().any(|d| validity(d).is_none()) {
-            return Err(Error::runtime(format!("{} in {where_} holds no readable X.509 certificate", self.field))
+            return Err(Error::corrupt(format!("{} in {where_} holds no readable X.509 certificate", self.field))
                 .hint("it should be a PEM block starting with -----BEGIN CERTIFICATE-----"));
         }
         Ok(ders)
@@ -88,23 +90,12 @@ pub fn check(authority: &Material<'_>, client: &Material<'_>, where_: &str, now:
     Ok(())
 }
 
-/// The DER bodies of the `CERTIFICATE` blocks of a PEM text.
+/// The DER bodies of the `CERTIFICATE` blocks of a PEM text (blocks that do not decode are
+/// left out, as are other kinds of block).
 fn pem_certificates(bytes: &[u8]) -> Vec<Vec<u8>> {
-    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
-    const END: &str = "-----END CERTIFICATE-----";
-    let text = String::from_utf8_lossy(bytes);
-    let mut out = vec![];
-    let mut rest = text.as_ref();
-    while let Some(start) = rest.find(BEGIN) {
-        let body = &rest[start + BEGIN.len()..];
-        let Some(end) = body.find(END) else { break };
-        let clean: String = body[..end].chars().filter(|c| !c.is_whitespace()).collect();
-        if let Ok(der) = base64::engine::general_purpose::STANDARD.decode(clean) {
-            out.push(der);
-        }
-        rest = &body[end + END.len()..];
-    }
-    out
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    CertificateDer::pem_slice_iter(bytes).filter_map(Result::ok).map(|der| der.to_vec()).collect()
 }
 
 /// One DER element: its tag, its contents and what follows it.
@@ -157,16 +148,9 @@ fn time(tag: u8, text: &[u8]) -> Option<i64> {
     if !full.ends_with('Z') || !full[..14].bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let f = |r: std::ops::Range<usize>| &full[r];
-    crate::time::parse_rfc3339(&format!(
-        "{}-{}-{}T{}:{}:{}Z",
-        f(0..4),
-        f(4..6),
-        f(6..8),
-        f(8..10),
-        f(10..12),
-        f(12..14)
-    ))
+    let n = |r: std::ops::Range<usize>| full.get(r)?.parse::<i16>().ok();
+    let small = |r: std::ops::Range<usize>| n(r).and_then(|v| i8::try_from(v).ok());
+    crate::time::utc_seconds(n(0..4)?, small(4..6)?, small(6..8)?, small(8..10)?, small(10..12)?, small(12..14)?)
 }
 
 #[cfg(test)]
@@ -238,6 +222,12 @@ mod tests {
             e.message,
             "clusters[c].cluster.certificate-authority-data in /k/config holds no readable X.509 certificate"
         );
+        let pem_text =
+            String::from_utf8(base64::engine::general_purpose::STANDARD.decode(&data).expect("base64")).expect("text");
+        let two = base64::engine::general_purpose::STANDARD
+            .encode(format!("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n{pem_text}{pem_text}"));
+        let chain = Material { field: "f".into(), data: Some(&two), file: None };
+        assert_eq!(chain.certificates("/k/config").expect("two certificates").len(), 2, "other blocks are skipped");
         let e = check(&Material { field: "f".into(), data: Some("%%%"), file: None }, &none, "/k/config", 0)
             .expect_err("not base64");
         assert_eq!(e.message, "f in /k/config is not base64");

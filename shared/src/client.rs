@@ -184,10 +184,8 @@ pub async fn config(flags: &GlobalFlags) -> Result<(kube::Config, Source)> {
         None => match kube::Config::incluster() {
             Ok(c) => (c, Source::InCluster),
             Err(_) => {
-                let mut e = Error::runtime("no kubeconfig found and not running in a pod")
-                    .hint("set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config");
-                e.kind = crate::error::Kind::Unreachable;
-                return Err(e);
+                return Err(Error::unreachable("no kubeconfig found and not running in a pod")
+                    .hint("set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config"));
             }
         },
     };
@@ -364,14 +362,14 @@ impl Kube {
                 timeout: flags.request_timeout.filter(|t| !t.is_zero()),
             }),
         };
-        let client = ClientBuilder::try_from(config)
+        let on_localhost = config.proxy_url.is_none()
+            && config.cluster_url.host().is_some_and(|h| crate::net::is_localhost(h) && h.contains('.'));
+        let client = if on_localhost { localhost_client(config, &layer) } else { kube_client(config, &layer) }
             .map_err(|e| {
                 let auth = matches!(e, kube::Error::Auth(_));
                 let err = Error::from(e);
                 if auth { err } else { err.hint("check the TLS and proxy settings of the kubeconfig") }
-            })?
-            .with_layer(&layer)
-            .build();
+            })?;
         Ok(Kube {
             client,
             namespace,
@@ -390,6 +388,34 @@ impl Kube {
             .map_err(|e| Error::runtime(format!("invalid request path {path:?}")).caused_by(e))?;
         Ok(self.client.request_text(req).await?)
     }
+}
+
+/// kube's own client stack, with the suite's request layer on top.
+fn kube_client(config: kube::Config, layer: &ObserveLayer) -> kube::Result<kube::Client> {
+    Ok(ClientBuilder::try_from(config)?.with_layer(layer).build())
+}
+
+/// kube's stack for a server named `NAME.localhost`, built here on [`crate::net::Resolver`]:
+/// kube resolves names with the system resolver, which may not know `*.localhost` (RFC 6761
+/// reserves it for loopback; curl resolves it itself). The same layers in the same order as
+/// kube's (base URI, authentication, extra headers, timeouts, TLS from the kubeconfig); only
+/// the name lookup differs. (`localhost` itself is in every hosts file.)
+fn localhost_client(config: kube::Config, layer: &ObserveLayer) -> kube::Result<kube::Client> {
+    use kube::client::ConfigExt;
+    let https = config.rustls_https_connector_with_connector(crate::net::tcp_connector(None))?;
+    let mut timed = hyper_timeout::TimeoutConnector::new(https);
+    timed.set_connect_timeout(config.connect_timeout);
+    timed.set_read_timeout(config.read_timeout);
+    timed.set_write_timeout(config.write_timeout);
+    let http: hyper_util::client::legacy::Client<_, Body> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(timed);
+    let service = tower::ServiceBuilder::new()
+        .layer(config.base_uri_layer())
+        .option_layer(config.auth_layer()?)
+        .layer(config.extra_headers_layer()?)
+        .map_err(BoxError::from)
+        .service(http);
+    Ok(ClientBuilder::new(service, config.default_namespace.clone()).with_layer(layer).build())
 }
 
 /// Lines of a streaming response (a watch), as they arrive.
@@ -484,7 +510,7 @@ where
                 let result = match shared.timeout {
                     Some(t) => match tokio::time::timeout(t, fut).await {
                         Ok(r) => r.map_err(Into::into),
-                        Err(_) => Err(format!("request timed out after {} (--request-timeout)", humanize(t)).into()),
+                        Err(_) => Err(Box::new(crate::error::Timeout(t)) as BoxError),
                     },
                     None => fut.await.map_err(Into::into),
                 };
@@ -581,17 +607,8 @@ pub fn status_text(s: StatusCode) -> String {
     format!("{} {}", s.as_u16(), s.canonical_reason().unwrap_or(""))
 }
 
-/// `1.5s`, `300ms`, `2m0s`-style short durations for messages.
-pub fn humanize(d: Duration) -> String {
-    if d < Duration::from_secs(1) {
-        format!("{}ms", d.as_millis())
-    } else if d < Duration::from_secs(60) {
-        let s = d.as_secs_f64();
-        if s.fract() == 0.0 { format!("{}s", s as u64) } else { format!("{s:.1}s") }
-    } else {
-        format!("{}m{}s", d.as_secs() / 60, d.as_secs() % 60)
-    }
-}
+/// Short durations for messages; kept here for callers that name it through the client.
+pub use crate::time::humanize;
 
 #[cfg(test)]
 mod tests {
@@ -608,12 +625,5 @@ mod tests {
         assert_eq!(retry_delay(&empty, 1), Duration::from_millis(250));
         assert_eq!(retry_delay(&empty, 3), Duration::from_millis(1000));
         assert_eq!(retry_delay(&empty, 30), Duration::from_millis(2000));
-    }
-
-    #[test]
-    fn humanize_reads_well() {
-        assert_eq!(humanize(Duration::from_millis(250)), "250ms");
-        assert_eq!(humanize(Duration::from_secs(3)), "3s");
-        assert_eq!(humanize(Duration::from_secs(90)), "1m30s");
     }
 }

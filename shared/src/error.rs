@@ -1,10 +1,19 @@
-//! One error type for the whole suite: kubectl-like rendering, exit codes and redaction.
+//! One error type for the whole suite: what went wrong as data, the errors it came from,
+//! kubectl-like rendering, exit codes and redaction.
+//!
+//! Decisions are taken on an error's [`Kind`] (and on the API status it carries), never on its
+//! text: `is_unreachable()`, `is_corrupt()`, `is_not_found()`… The errors an [`Error`] was built
+//! from stay reachable through [`std::error::Error::source`] and [`Error::find`].
 //!
 //! Exit codes follow kubectl: 0 success, 1 runtime or API failure, 2 usage error. Messages read
 //! `error: …` with `caused by:` lines and `hint:` lines; API statuses read like kubectl's
-//! `Error from server (NotFound): pods "x" not found`.
+//! `Error from server (NotFound): pods "x" not found`. Everything printed is redacted (no
+//! tokens, passwords or URL credentials) and escaped for the terminal here, in one place.
 
 use std::fmt;
+use std::sync::Arc;
+
+use crate::terminal::escape;
 
 /// What went wrong, which decides the exit code and the first line of the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,8 +22,18 @@ pub enum Kind {
     Usage,
     /// Something failed while running: network, kubeconfig, a file. Exit 1.
     Runtime,
-    /// No cluster could be reached: no configuration, or the connection failed. Exit 1.
+    /// No server could be reached: no configuration, or the connection failed (refused, reset,
+    /// timed out, certificate refused). Exit 1.
     Unreachable,
+    /// Input is not what it says it is: bytes that hash to another digest, a truncated
+    /// archive, a document that does not parse. Trying again will not help. Exit 1.
+    Corrupt,
+    /// Something named does not exist (outside the API server: a file, an entry, a blob). Exit 1.
+    NotFound,
+    /// A server (outside the API server: a registry) refused the credentials. Exit 1.
+    Forbidden,
+    /// A write lost to a concurrent one. Exit 1.
+    Conflict,
     /// The API server answered with a Status. Exit 1.
     Api {
         /// `metav1.Status.reason`, e.g. `NotFound` (may be empty).
@@ -24,15 +43,26 @@ pub enum Kind {
     },
 }
 
-/// The suite's error: a message, its causes, and hints on what to try.
-#[derive(Debug, Clone)]
+/// One `caused by:` line: text, or an error kept whole (its own chain stays reachable).
+#[derive(Clone)]
+enum Cause {
+    Text(String),
+    Error {
+        error: Arc<dyn std::error::Error + Send + Sync + 'static>,
+        /// Render every link of the error's chain, not only the error itself.
+        chain: bool,
+    },
+}
+
+/// The suite's error: a kind, a message, its causes, and hints on what to try.
+#[derive(Clone)]
 pub struct Error {
     /// Decides the exit code and how the first line reads.
     pub kind: Kind,
     /// The first line, without the `error: ` prefix.
     pub message: String,
     /// Underlying causes, outermost first.
-    pub causes: Vec<String>,
+    causes: Vec<Cause>,
     /// What the user can try next.
     pub hints: Vec<String>,
 }
@@ -41,32 +71,83 @@ pub struct Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// An error of this kind.
+    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into(), causes: vec![], hints: vec![] }
+    }
+
     /// A usage error (exit 2): the command line cannot be carried out.
     pub fn usage(message: impl Into<String>) -> Self {
-        Self { kind: Kind::Usage, message: message.into(), causes: vec![], hints: vec![] }
+        Self::new(Kind::Usage, message)
     }
 
     /// A runtime error (exit 1).
     pub fn runtime(message: impl Into<String>) -> Self {
-        Self { kind: Kind::Runtime, message: message.into(), causes: vec![], hints: vec![] }
+        Self::new(Kind::Runtime, message)
+    }
+
+    /// A server that could not be reached (exit 1).
+    pub fn unreachable(message: impl Into<String>) -> Self {
+        Self::new(Kind::Unreachable, message)
+    }
+
+    /// Input that is not what it claims to be (exit 1); retrying will not help.
+    pub fn corrupt(message: impl Into<String>) -> Self {
+        Self::new(Kind::Corrupt, message)
+    }
+
+    /// Something named that does not exist (exit 1).
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(Kind::NotFound, message)
     }
 
     /// An error reported by the API server.
     pub fn api(reason: impl Into<String>, code: u16, message: impl Into<String>) -> Self {
-        Self { kind: Kind::Api { reason: reason.into(), code }, message: message.into(), causes: vec![], hints: vec![] }
+        Self::new(Kind::Api { reason: reason.into(), code }, message)
+    }
+
+    /// A file that could not be read or written: the message names it (`cannot read PATH`) and
+    /// the I/O error is kept as the cause. A missing file is [`Kind::NotFound`].
+    pub fn io(action: &str, path: &std::path::Path, err: std::io::Error) -> Self {
+        let kind = if err.kind() == std::io::ErrorKind::NotFound { Kind::NotFound } else { Kind::Runtime };
+        Self::new(kind, format!("cannot {action} {}", path.display())).caused_by_error(err)
     }
 
     /// An exit status without a message: the command already printed its answer (for example a
     /// trace whose hops failed).
     pub fn quiet(code: u8) -> Self {
         let kind = if code == 2 { Kind::Usage } else { Kind::Runtime };
-        Self { kind, message: String::new(), causes: vec![], hints: vec![] }
+        Self::new(kind, "")
     }
 
-    /// Adds a cause line.
+    /// The same error, of another kind.
+    #[must_use]
+    pub fn with_kind(mut self, kind: Kind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// Adds a cause line (text; redacted when rendered).
     #[must_use]
     pub fn caused_by(mut self, cause: impl fmt::Display) -> Self {
-        self.causes.push(redact(&cause.to_string()));
+        self.causes.push(Cause::Text(redact(&cause.to_string())));
+        self
+    }
+
+    /// Adds an error as a cause: rendered as its own line, and kept whole, so that
+    /// [`std::error::Error::source`] and [`Error::find`] reach it and the errors behind it.
+    #[must_use]
+    pub fn caused_by_error(mut self, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.causes.push(Cause::Error { error: Arc::new(cause), chain: false });
+        self
+    }
+
+    /// [`Error::caused_by_error`] for an error whose chain says more than its first line (a
+    /// connection failure: `client error (Connect)`, `tcp connect error`, `Connection refused`):
+    /// one line per link.
+    #[must_use]
+    pub fn caused_by_chain(mut self, cause: Box<dyn std::error::Error + Send + Sync + 'static>) -> Self {
+        self.causes.push(Cause::Error { error: Arc::from(cause), chain: true });
         self
     }
 
@@ -77,17 +158,49 @@ impl Error {
         self
     }
 
+    /// Adds text to the first line (`…; nothing was pushed`).
+    #[must_use]
+    pub fn context(mut self, more: &str) -> Self {
+        self.message.push_str(more);
+        self
+    }
+
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self.kind {
             Kind::Usage => 2,
-            Kind::Runtime | Kind::Unreachable | Kind::Api { .. } => 1,
+            _ => 1,
         }
     }
 
-    /// True when no cluster could be reached at all (as opposed to the cluster refusing).
+    /// True for a usage error.
+    pub fn is_usage(&self) -> bool {
+        self.kind == Kind::Usage
+    }
+
+    /// True when no server could be reached at all (as opposed to a server refusing).
     pub fn is_unreachable(&self) -> bool {
         self.kind == Kind::Unreachable
+    }
+
+    /// True when the input is corrupt: trying again will not help.
+    pub fn is_corrupt(&self) -> bool {
+        self.kind == Kind::Corrupt
+    }
+
+    /// True when something does not exist: [`Kind::NotFound`], or the API server's 404.
+    pub fn is_not_found(&self) -> bool {
+        self.kind == Kind::NotFound || self.api_code() == Some(404)
+    }
+
+    /// True when the credentials were refused: [`Kind::Forbidden`], or the API server's 403.
+    pub fn is_forbidden(&self) -> bool {
+        self.kind == Kind::Forbidden || self.api_code() == Some(403)
+    }
+
+    /// True when a write lost to another: [`Kind::Conflict`], or the API server's 409.
+    pub fn is_conflict(&self) -> bool {
+        self.kind == Kind::Conflict || self.api_code() == Some(409)
     }
 
     /// The HTTP status of an API error, if this is one.
@@ -98,6 +211,39 @@ impl Error {
         }
     }
 
+    /// The cause lines as they are printed (redacted, not yet escaped), outermost first.
+    pub fn causes(&self) -> Vec<String> {
+        let mut lines: Vec<String> = vec![];
+        for cause in &self.causes {
+            match cause {
+                Cause::Text(t) => lines.push(t.clone()),
+                Cause::Error { error, chain: false } => lines.push(redact(&error.to_string())),
+                Cause::Error { error, chain: true } => {
+                    let mut link: Option<&(dyn std::error::Error + 'static)> = Some(error.as_ref());
+                    let mut last: Option<String> = None;
+                    while let Some(e) = link {
+                        let text = redact(&e.to_string());
+                        if last.as_ref() != Some(&text) {
+                            lines.push(text.clone());
+                        }
+                        last = Some(text);
+                        link = e.source();
+                    }
+                }
+            }
+        }
+        lines
+    }
+
+    /// The first error of type `T` among the causes and the errors behind them (looking inside
+    /// `std::io::Error`s, which hide the error they wrap from `source()`).
+    pub fn find<T: std::error::Error + 'static>(&self) -> Option<&T> {
+        self.causes.iter().find_map(|c| match c {
+            Cause::Error { error, .. } => find_in(error.as_ref(), 0),
+            Cause::Text(_) => None,
+        })
+    }
+
     /// Renders the error the way it is printed on stderr (terminal-escaped, newline-terminated).
     /// Line breaks in the message are kept; every other control character is escaped.
     pub fn render(&self) -> String {
@@ -105,7 +251,7 @@ impl Error {
         if self.message.is_empty() && self.causes.is_empty() && self.hints.is_empty() {
             return out;
         }
-        let message: String = self.message.split('\n').map(crate::output::escape).collect::<Vec<_>>().join("\n");
+        let message: String = self.message.split('\n').map(escape).collect::<Vec<_>>().join("\n");
         let message = message.strip_suffix('\n').unwrap_or(&message);
         match &self.kind {
             Kind::Api { reason, .. } if !reason.is_empty() => {
@@ -114,14 +260,41 @@ impl Error {
             Kind::Api { .. } => out.push_str(&format!("Error from server: {message}\n")),
             _ => out.push_str(&format!("error: {message}\n")),
         }
-        for cause in &self.causes {
-            out.push_str(&format!("  caused by: {}\n", crate::output::escape(cause)));
+        for cause in self.causes() {
+            out.push_str(&format!("  caused by: {}\n", escape(&cause)));
         }
         for hint in &self.hints {
-            let lines: Vec<String> = hint.split('\n').map(crate::output::escape).collect();
+            let lines: Vec<String> = hint.split('\n').map(escape).collect();
             out.push_str(&format!("hint: {}\n", lines.join("\n")));
         }
         out
+    }
+}
+
+/// Downcasts `err` or an error behind it to `T` (bounded, in case a chain loops).
+fn find_in<'a, T: std::error::Error + 'static>(err: &'a (dyn std::error::Error + 'static), depth: u8) -> Option<&'a T> {
+    if depth > 32 {
+        return None;
+    }
+    if let Some(hit) = err.downcast_ref::<T>() {
+        return Some(hit);
+    }
+    if let Some(inner) = err.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref)
+        && let Some(hit) = find_in::<T>(inner, depth + 1)
+    {
+        return Some(hit);
+    }
+    err.source().and_then(|s| find_in(s, depth + 1))
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.kind)
+            .field("message", &self.message)
+            .field("causes", &self.causes())
+            .field("hints", &self.hints)
+            .finish()
     }
 }
 
@@ -131,11 +304,13 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
-
-impl From<std::io::Error> for Error {
-    fn from(err: std::io::Error) -> Self {
-        Error::runtime(err.to_string())
+impl std::error::Error for Error {
+    /// The first error kept as a cause ([`Error::caused_by_error`]); text causes are not errors.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.causes.iter().find_map(|c| match c {
+            Cause::Error { error, .. } => Some(error.as_ref() as &(dyn std::error::Error + 'static)),
+            Cause::Text(_) => None,
+        })
     }
 }
 
@@ -159,7 +334,7 @@ impl From<kube::Error> for Error {
                 )
             }
             kube::Error::Auth(AuthError::AuthExecStart(io)) => {
-                Error::runtime("could not start the exec credential plugin").caused_by(io)
+                Error::runtime("could not start the exec credential plugin").caused_by_error(io)
             }
             kube::Error::Auth(AuthError::AuthExecParse(_)) => {
                 Error::runtime("the exec credential plugin printed something that is not an ExecCredential")
@@ -172,10 +347,10 @@ impl From<kube::Error> for Error {
                 Error::runtime("the username/password in the kubeconfig are not a valid HTTP header value")
             }
             kube::Error::Auth(other) => Error::runtime("authentication failed").caused_by(other),
-            kube::Error::HyperError(e) => transport_error(&e),
-            kube::Error::Service(e) => transport_error(e.as_ref()),
+            kube::Error::HyperError(e) => transport_error(Box::new(e)),
+            kube::Error::Service(e) => transport_error(e),
             kube::Error::SerdeError(e) => {
-                Error::runtime("the server sent a response that could not be decoded").caused_by(e)
+                Error::corrupt("the server sent a response that could not be decoded").caused_by_error(e)
             }
             kube::Error::InferConfig(e) => Error::runtime("could not load a kubeconfig").caused_by(e),
             other => Error::runtime(other.to_string()),
@@ -224,36 +399,88 @@ fn take_token(s: &str) -> (&str, &str) {
 /// the kubeconfig is read, so that a refused server certificate names the field to check.
 pub(crate) static AUTHORITY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
-/// Describes a connection-level failure by walking its source chain.
-pub(crate) fn transport_error(err: &(dyn std::error::Error + 'static)) -> Error {
-    let mut chain = vec![err.to_string()];
-    let mut source = err.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if chain.last() != Some(&text) {
-            chain.push(text);
-        }
-        source = s.source();
+/// A request that got no answer within `--request-timeout`.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeout(pub std::time::Duration);
+
+impl fmt::Display for Timeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "request timed out after {} (--request-timeout)", crate::time::humanize(self.0))
     }
-    let joined = chain.join(": ").to_lowercase();
-    let mut e = Error::runtime("could not reach the API server");
-    e.kind = Kind::Unreachable;
-    for c in chain {
-        e = e.caused_by(c);
+}
+
+impl std::error::Error for Timeout {}
+
+/// Why a connection failed, read from the types in its chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Nothing listens there.
+    Refused,
+    /// The server's certificate was not accepted.
+    Certificate,
+    /// No answer in time.
+    TimedOut,
+}
+
+/// Every error in a chain, looking inside `std::io::Error`s (which hide what they wrap from
+/// `source()`), outermost first, bounded in case a chain loops.
+fn links<'a>(err: &'a (dyn std::error::Error + 'static)) -> Vec<&'a (dyn std::error::Error + 'static)> {
+    let mut out = vec![];
+    let mut next = Some(err);
+    while let Some(e) = next.filter(|_| out.len() < 64) {
+        out.push(e);
+        next = match e.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
     }
-    if joined.contains("connection refused") {
-        e = e.hint("is the cluster running? check --context, --kubeconfig and KUBECONFIG");
-    } else if joined.contains("certificate") || joined.contains("unknownissuer") {
-        e = e.hint(match AUTHORITY.get() {
+    out
+}
+
+/// What a connection failure was, from the error types in its chain (an `io::Error`'s kind,
+/// a rustls certificate error, a timer that fired), never from its text.
+pub fn classify(err: &(dyn std::error::Error + 'static)) -> Option<Failure> {
+    let chain = links(err);
+    let io_kind = |kind: std::io::ErrorKind| {
+        chain.iter().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == kind))
+    };
+    if io_kind(std::io::ErrorKind::ConnectionRefused) {
+        return Some(Failure::Refused);
+    }
+    let certificate = chain.iter().any(|e| {
+        matches!(
+            e.downcast_ref::<rustls::Error>(),
+            Some(rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented)
+        )
+    });
+    if certificate {
+        return Some(Failure::Certificate);
+    }
+    let timer = chain.iter().any(|e| e.is::<Timeout>() || e.is::<tokio::time::error::Elapsed>());
+    if timer || io_kind(std::io::ErrorKind::TimedOut) {
+        return Some(Failure::TimedOut);
+    }
+    None
+}
+
+/// Describes a connection-level failure: every link of its chain as a cause, and a hint chosen
+/// by what the failure was.
+pub(crate) fn transport_error(err: Box<dyn std::error::Error + Send + Sync + 'static>) -> Error {
+    let failure = classify(err.as_ref());
+    let e = Error::unreachable("could not reach the API server").caused_by_chain(err);
+    match failure {
+        Some(Failure::Refused) => e.hint("is the cluster running? check --context, --kubeconfig and KUBECONFIG"),
+        Some(Failure::Certificate) => e.hint(match AUTHORITY.get() {
             Some(field) => format!("the server's certificate was not accepted: check {field}"),
             None => {
                 "the server's certificate was not accepted: check certificate-authority(-data) in the kubeconfig".into()
             }
-        });
-    } else if joined.contains("timed out") || joined.contains("elapsed") {
-        e = e.hint("the server did not answer in time: raise --request-timeout or check the network");
+        }),
+        Some(Failure::TimedOut) => {
+            e.hint("the server did not answer in time: raise --request-timeout or check the network")
+        }
+        None => e,
     }
-    e
 }
 
 /// Removes credentials from text that is about to be printed: bearer tokens, `token=` and
@@ -356,6 +583,69 @@ mod tests {
     fn server_text_in_errors_is_escaped() {
         let e = Error::api("NotFound", 404, "pods \"\u{1b}[31mx\" not found");
         assert!(!e.render().contains('\u{1b}'));
+    }
+
+    #[test]
+    fn kinds_decide_and_keep_exit_codes() {
+        assert!(Error::corrupt("x").is_corrupt() && Error::corrupt("x").exit_code() == 1);
+        assert!(Error::unreachable("x").is_unreachable());
+        assert!(Error::api("NotFound", 404, "x").is_not_found() && Error::not_found("x").is_not_found());
+        assert!(Error::api("Forbidden", 403, "x").is_forbidden());
+        assert!(Error::api("Conflict", 409, "x").is_conflict());
+        assert!(!Error::runtime("cannot reach corrupt things").is_corrupt(), "text decides nothing");
+        assert_eq!(Error::usage("x").with_kind(Kind::Runtime).exit_code(), 1);
+        assert_eq!(Error::runtime("a").context("; b").message, "a; b");
+    }
+
+    #[test]
+    fn errors_keep_their_sources() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "permission denied");
+        let e = Error::io("read", std::path::Path::new("/etc/x"), io).hint("check the path");
+        assert_eq!(e.render(), "error: cannot read /etc/x\n  caused by: permission denied\nhint: check the path\n");
+        let source = std::error::Error::source(&e).expect("a source");
+        assert_eq!(
+            source.downcast_ref::<std::io::Error>().map(std::io::Error::kind),
+            Some(std::io::ErrorKind::PermissionDenied)
+        );
+        assert!(e.find::<std::io::Error>().is_some());
+        let missing = Error::io("read", std::path::Path::new("/x"), std::io::ErrorKind::NotFound.into());
+        assert!(missing.is_not_found());
+        // Text causes are lines, not errors.
+        assert!(std::error::Error::source(&Error::runtime("x").caused_by("y")).is_none());
+    }
+
+    #[derive(Debug)]
+    struct Outer(std::io::Error);
+    impl fmt::Display for Outer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("client error (Connect)")
+        }
+    }
+    impl std::error::Error for Outer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn connection_failures_are_told_by_type() {
+        let refused = Outer(std::io::ErrorKind::ConnectionRefused.into());
+        assert_eq!(classify(&refused), Some(Failure::Refused));
+        let timed_out = Outer(std::io::Error::new(std::io::ErrorKind::TimedOut, "deadline has elapsed"));
+        assert_eq!(classify(&timed_out), Some(Failure::TimedOut));
+        // rustls' error inside an io::Error, as tokio-rustls reports a refused certificate.
+        let tls = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let cert = Outer(std::io::Error::new(std::io::ErrorKind::InvalidData, tls));
+        assert_eq!(classify(&cert), Some(Failure::Certificate));
+        assert_eq!(classify(&Timeout(std::time::Duration::from_secs(2))), Some(Failure::TimedOut));
+        // A message that mentions a refusal is still just a message.
+        let other = Outer(std::io::Error::other("connection refused by policy; certificate; timed out"));
+        assert_eq!(classify(&other), None);
+        let e = transport_error(Box::new(Outer(std::io::ErrorKind::ConnectionRefused.into())));
+        assert!(e.is_unreachable());
+        assert_eq!(e.causes(), ["client error (Connect)", "connection refused"]);
+        assert!(e.hints[0].starts_with("is the cluster running?"), "{:?}", e.hints);
+        assert!(e.find::<std::io::Error>().is_some(), "the chain stays reachable");
     }
 
     #[test]

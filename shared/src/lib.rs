@@ -2,10 +2,23 @@
 //!
 //! One module per concern, each written once and used by every plugin:
 //! - [`flags`]: kubectl's global flags and output flags, as clap structs to flatten.
-//! - [`client`]: kubeconfig exactly as kubectl reads it, and a client with bounded retries.
+//! - [`client`]: kubeconfig exactly as kubectl reads it, and a client with bounded retries and
+//!   kubectl's `-v=6` request log.
+//! - [`certs`]: the kubeconfig's TLS material, checked before connecting.
 //! - [`discovery`]: resource words to API resources by kubectl's rules, with a disk cache.
-//! - [`output`]: kubectl-style tables, json/yaml, terminal escaping, broken pipes.
-//! - [`error`]: one error type, kubectl-like rendering, exit codes, redaction.
+//! - [`list`]: lists page by page and streamed, watches that resume.
+//! - [`projection`]: decoding only the fields a command reads.
+//! - [`selector`]: label selectors, evaluated and printed.
+//! - [`jsonpath`]: kubectl's JSONPath dialect (a model of client-go's).
+//! - [`printers`]: `kubectl get`'s printers: custom-columns, `--sort-by`, quantities, the
+//!   tabwriter layout.
+//! - [`manifests`]: `-f` files, directories and standard input, as kubectl reads them.
+//! - [`output`]: kubectl-style tables, json/yaml, broken pipes.
+//! - [`terminal`]: escaping of untrusted text for the terminal.
+//! - [`error`]: one error type, kinds, kubectl-like rendering, exit codes, redaction.
+//! - [`time`]: timestamps, ages and message durations.
+//! - [`percent`]: percent-encoding of query values and path segments.
+//! - [`net`]: name resolution (`*.localhost` is loopback) and proxies from the environment.
 //! - [`completion`]: shell completion through kubectl, and `completion install`.
 //!
 //! A plugin's `main` is one call to [`run`], or to [`run_completing`] when it completes values
@@ -20,10 +33,13 @@ pub mod flags;
 pub mod jsonpath;
 pub mod list;
 pub mod manifests;
+pub mod net;
 pub mod output;
+pub mod percent;
 pub mod printers;
 pub mod projection;
 pub mod selector;
+pub mod terminal;
 pub mod time;
 
 pub use client::Kube;
@@ -96,7 +112,7 @@ where
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            output::err(&Error::runtime("could not start the async runtime").caused_by(e).render());
+            output::err(&Error::runtime("could not start the async runtime").caused_by_error(e).render());
             return ExitCode::from(1);
         }
     };

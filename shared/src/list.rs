@@ -34,9 +34,7 @@ impl Resume {
 
     /// The error a broken watch stream is reported as (a connection failure, so resumable).
     pub fn broken(cause: impl fmt::Display) -> Error {
-        let mut e = Error::runtime("the watch stream broke").caused_by(cause);
-        e.kind = crate::error::Kind::Unreachable;
-        e
+        Error::unreachable("the watch stream broke").caused_by(cause)
     }
 
     /// Waits before the next attempt when `e` is a connection failure within the limit;
@@ -47,11 +45,11 @@ impl Resume {
             return Err(e);
         }
         if since.elapsed() > Self::LIMIT {
-            return Err(e.hint(format!("the watch could not reconnect for {}", crate::client::humanize(Self::LIMIT))));
+            return Err(e.hint(format!("the watch could not reconnect for {}", crate::time::humanize(Self::LIMIT))));
         }
         self.attempt += 1;
         let delay = std::time::Duration::from_secs(1 << self.attempt.min(4).saturating_sub(1));
-        let why = e.causes.last().unwrap_or(&e.message);
+        let why = e.causes().pop().unwrap_or_else(|| e.message.clone());
         let from = if resource_version.is_empty() {
             String::new()
         } else {
@@ -59,7 +57,7 @@ impl Resume {
         };
         crate::output::warn(&format!(
             "the watch was interrupted ({why}); reconnecting in {}{from}",
-            crate::client::humanize(delay)
+            crate::time::humanize(delay)
         ));
         tokio::time::sleep(delay).await;
         Ok(())
@@ -123,19 +121,7 @@ pub struct ListMeta {
     pub count: usize,
 }
 
-/// Appends `key=value` to a query string, percent-encoding the value.
-pub fn query_pair(q: &mut String, key: &str, value: &str) {
-    q.push(if q.contains('?') { '&' } else { '?' });
-    q.push_str(key);
-    q.push('=');
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            q.push(b as char);
-        } else {
-            q.push_str(&format!("%{b:02X}"));
-        }
-    }
-}
+pub use crate::percent::{path_segment as percent_path, query_pair};
 
 /// Lists `resource` (in `namespace`, or across all namespaces with `None`), calling `each` with
 /// every projected item in server order. Returns the list's resourceVersion and count.
@@ -160,7 +146,9 @@ pub async fn for_each(
         if let Some(f) = failure {
             return Err(f);
         }
-        decoded.map_err(|e| Error::runtime(format!("could not decode the list of {}", resource.name)).caused_by(e))?;
+        decoded.map_err(|e| {
+            Error::corrupt(format!("could not decode the list of {}", resource.name)).caused_by_error(e)
+        })?;
         meta.count += page.count;
         meta.resource_version = page.resource_version;
         match page.cont.filter(|c| !c.is_empty()) {
@@ -181,7 +169,7 @@ pub async fn get(
     let path = format!("{}/{}", resource.url_path(namespace), percent_path(name));
     let body = kube.get_raw(&path, "application/json").await?;
     crate::projection::decode(&body, projection)
-        .map_err(|e| Error::runtime(format!("could not decode {} \"{name}\"", resource.name)).caused_by(e))
+        .map_err(|e| Error::corrupt(format!("could not decode {} \"{name}\"", resource.name)).caused_by_error(e))
 }
 
 /// GETs `path` and decodes the body as `T` while it arrives, on a blocking thread fed chunk by
@@ -314,19 +302,6 @@ impl std::io::Read for Chunks {
     }
 }
 
-/// Percent-encodes one path segment (an object or namespace name typed by the user).
-pub fn percent_path(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b':' | b'@') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 #[derive(Default)]
 struct PageMeta {
     cont: Option<String>,
@@ -429,14 +404,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn query_values_are_encoded() {
-        let mut q = String::from("/api/v1/pods");
-        query_pair(&mut q, "labelSelector", "app in (a,b),tier!=db");
-        query_pair(&mut q, "limit", "500");
-        assert_eq!(q, "/api/v1/pods?labelSelector=app%20in%20%28a%2Cb%29%2Ctier%21%3Ddb&limit=500");
-    }
 
     #[test]
     fn a_body_in_chunks_reads_as_one_stream() {

@@ -1,47 +1,13 @@
 //! Every byte the suite prints goes through here: kubectl-style tables, `-o json|yaml|name`,
-//! escaping of server-provided text for the terminal, and quiet exit on a closed pipe.
+//! and quiet exit on a closed pipe. Server-provided text is escaped for the terminal by
+//! [`crate::terminal`] (re-exported here as [`escape`]).
 //!
 //! Tables reproduce kubectl's `text/tabwriter` settings (minimum cell width 6, padding 3, cells
 //! measured in runes, no padding after the last column), so column layout matches `kubectl get`.
 
 use std::io::{self, Write};
 
-/// Escapes text that came from the server before it reaches a terminal.
-///
-/// C0 controls except tab, DEL, C1 controls and Unicode bidi overrides/isolates are made visible.
-/// ESC reads `^[` and CR reads `\r`, as kubectl prints them; the rest read `\xNN` or `\u{NNNN}`.
-pub fn escape(text: &str) -> String {
-    if !text.chars().any(needs_escape) {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if !needs_escape(c) {
-            out.push(c);
-            continue;
-        }
-        match c {
-            '\u{1b}' => out.push_str("^["),
-            '\r' => out.push_str("\\r"),
-            '\n' => out.push_str("\\n"),
-            c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-        }
-    }
-    out
-}
-
-fn needs_escape(c: char) -> bool {
-    let u = c as u32;
-    (u < 0x20 && c != '\t')
-        || u == 0x7f
-        || (0x80..=0x9f).contains(&u)
-        || (0x202a..=0x202e).contains(&u)
-        || (0x2066..=0x2069).contains(&u)
-        || u == 0x200e
-        || u == 0x200f
-        || u == 0x061c
-}
+pub use crate::terminal::escape;
 
 /// A table in kubectl's style: upper-case headers, no borders, columns three spaces apart.
 #[derive(Debug, Clone, Default)]
@@ -146,12 +112,28 @@ pub fn silence_stderr() {
     STDERR_SILENCED.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// What a progress display on the terminal does around every other write to stderr: clear
+/// itself, let the write happen, draw itself again below it (indicatif's `suspend`).
+pub type Suspend = dyn Fn(&mut dyn FnMut()) + Send + Sync;
+
+static STDERR_SUSPEND: std::sync::Mutex<Option<std::sync::Arc<Suspend>>> = std::sync::Mutex::new(None);
+
+/// While a progress display owns the bottom of the terminal, stderr writes (warnings, `-v=6`
+/// lines) go through `suspend`, so that they never print over it; `None` when it is gone.
+pub fn suspend_stderr_with(suspend: Option<std::sync::Arc<Suspend>>) {
+    *STDERR_SUSPEND.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = suspend;
+}
+
 /// Writes to stderr (diagnostics, warnings, progress).
 pub fn err(text: &str) {
     if STDERR_SILENCED.load(std::sync::atomic::Ordering::Relaxed) {
         return;
     }
-    write_or_exit(&mut io::stderr().lock(), text.as_bytes(), false);
+    let suspend = STDERR_SUSPEND.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    match suspend {
+        Some(suspend) => suspend(&mut || write_or_exit(&mut io::stderr().lock(), text.as_bytes(), false)),
+        None => write_or_exit(&mut io::stderr().lock(), text.as_bytes(), false),
+    }
 }
 
 /// Prints `Warning: …` on stderr, as kubectl does for warnings.
@@ -176,18 +158,6 @@ fn write_or_exit(w: &mut impl Write, bytes: &[u8], is_stdout: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_every_class_of_control() {
-        let hostile = "a\u{1b}[31mb\u{7}c\u{8}d\re\u{9b}f\u{202e}g\u{7f}h\ti";
-        let e = escape(hostile);
-        for bad in ['\u{1b}', '\u{7}', '\u{8}', '\r', '\u{9b}', '\u{202e}', '\u{7f}'] {
-            assert!(!e.contains(bad), "{bad:?} left in {e:?}");
-        }
-        assert!(e.contains('\t'), "tab is kept");
-        assert_eq!(escape("^[ plain"), "^[ plain");
-        assert_eq!(escape("x\u{1b}y\rz"), "x^[y\\rz");
-    }
 
     #[test]
     fn table_matches_kubectl_tabwriter() {
@@ -219,6 +189,23 @@ mod tests {
         let mut t = Table::new(["NAME"]);
         t.push(["evil\u{1b}]0;title\u{7}"]);
         assert!(!t.render(true).contains('\u{1b}'));
+    }
+
+    #[test]
+    fn stderr_writes_go_through_the_progress_display_while_it_is_up() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let calls = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&calls);
+        suspend_stderr_with(Some(Arc::new(move |write: &mut dyn FnMut()| {
+            seen.fetch_add(1, Ordering::Relaxed);
+            write();
+        })));
+        err("");
+        warn("retrying");
+        suspend_stderr_with(None);
+        err("");
+        assert_eq!(calls.load(Ordering::Relaxed), 2);
     }
 
     #[test]

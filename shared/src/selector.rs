@@ -1,10 +1,15 @@
 //! Label selectors as the API server evaluates them: Service-style maps and
 //! `metav1.LabelSelector` (`matchLabels` plus `In`/`NotIn`/`Exists`/`DoesNotExist`), and their
 //! kubectl-style text form (`app=web,tier in (a,b)`).
+//!
+//! Evaluation is kube-core's [`Selector`]; the text form of a `LabelSelector` is written here,
+//! because kube-core sorts the values of `in`/`notin` and this keeps them as the object lists
+//! them (and names an unknown operator rather than failing).
 
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use kube::core::{Selector, SelectorExt};
 
 /// Labels of an object.
 pub type Labels = BTreeMap<String, String>;
@@ -12,36 +17,24 @@ pub type Labels = BTreeMap<String, String>;
 /// True when every `key=value` of a map selector is in `labels`. An empty map selects nothing
 /// for Services (they then have no selector) — callers decide; this answers "all match".
 pub fn map_matches(selector: &Labels, labels: &Labels) -> bool {
-    selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+    Selector::from_iter(selector.clone()).matches(labels)
 }
 
-/// True when a `metav1.LabelSelector` selects `labels`. An empty selector selects everything.
+/// True when a `metav1.LabelSelector` selects `labels`. An empty selector selects everything;
+/// one with an operator the API server does not know selects nothing.
 pub fn matches(selector: &LabelSelector, labels: &Labels) -> bool {
-    if let Some(ml) = &selector.match_labels
-        && !map_matches(ml, labels)
-    {
-        return false;
+    let mut selector = selector.clone();
+    // `In`/`NotIn` without values: the API server refuses to store them; an absent list reads
+    // as an empty one here rather than failing the whole selector.
+    for e in selector.match_expressions.iter_mut().flatten() {
+        e.values.get_or_insert_with(Vec::new);
     }
-    for e in selector.match_expressions.iter().flatten() {
-        let values = e.values.clone().unwrap_or_default();
-        let have = labels.get(&e.key);
-        let ok = match e.operator.as_str() {
-            "In" => have.is_some_and(|v| values.contains(v)),
-            "NotIn" => have.is_none_or(|v| !values.contains(v)),
-            "Exists" => have.is_some(),
-            "DoesNotExist" => have.is_none(),
-            _ => false,
-        };
-        if !ok {
-            return false;
-        }
-    }
-    true
+    Selector::try_from(selector).is_ok_and(|s| s.matches(labels))
 }
 
 /// `app=web,tier=db` for a map selector.
 pub fn map_to_string(selector: &Labels) -> String {
-    selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+    Selector::from_iter(selector.clone()).to_string()
 }
 
 /// kubectl's text form of a `metav1.LabelSelector`.
@@ -94,6 +87,40 @@ mod tests {
         assert_eq!(
             to_string(&sel(vec![req("tier", "In", &["a", "b"]), req("x", "DoesNotExist", &[])])),
             "tier in (a,b),!x"
+        );
+    }
+
+    #[test]
+    fn edge_cases_keep_their_meaning() {
+        let pod = labels(&[("app", "web"), ("tier", "front")]);
+        let with = |e: LabelSelectorRequirement| LabelSelector {
+            match_labels: Some(labels(&[("app", "web")])),
+            match_expressions: Some(vec![e]),
+        };
+        let bare =
+            |key: &str, op: &str| LabelSelectorRequirement { key: key.into(), operator: op.into(), values: None };
+        assert!(!matches(&with(bare("tier", "In")), &pod), "In without values selects nothing");
+        assert!(matches(&with(bare("tier", "NotIn")), &pod), "NotIn without values excludes nothing");
+        assert!(!matches(&with(bare("tier", "Gt")), &pod), "an unknown operator selects nothing");
+        assert!(!matches(&with(bare("tier", "DoesNotExist")), &pod));
+        let other = LabelSelector { match_labels: Some(labels(&[("app", "db")])), match_expressions: None };
+        assert!(!matches(&other, &pod), "matchLabels and expressions both apply");
+        assert!(map_matches(&Labels::new(), &pod), "an empty map matches all");
+        assert_eq!(map_to_string(&labels(&[("tier", "db"), ("app", "web")])), "app=web,tier=db");
+        assert_eq!(map_to_string(&Labels::new()), "");
+        assert_eq!(to_string(&with(bare("x", "Gt"))), "app=web,x Gt ()");
+        assert_eq!(to_string(&LabelSelector::default()), "<all>");
+        assert_eq!(
+            to_string(&LabelSelector {
+                match_labels: None,
+                match_expressions: Some(vec![LabelSelectorRequirement {
+                    key: "tier".into(),
+                    operator: "NotIn".into(),
+                    values: Some(vec!["b".into(), "a".into()]),
+                }]),
+            }),
+            "tier notin (b,a)",
+            "values in the object's order"
         );
     }
 }

@@ -1,76 +1,28 @@
-//! Timestamps and ages as kubectl prints them: RFC 3339 parsing and apimachinery's
-//! `duration.HumanDuration` (`45s`, `5m30s`, `3h10m`, `2d4h`, `1y30d`).
+//! Timestamps and durations as the suite prints them: RFC 3339 through jiff (already compiled
+//! in through k8s-openapi), kubectl's ages (apimachinery's `duration.HumanDuration`: `45s`,
+//! `5m30s`, `3h10m`, `2d4h`, `1y30d`) and the short durations of messages (`250ms`, `1.5s`,
+//! `1m30s`).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Seconds since the Unix epoch of an RFC 3339 timestamp (`2026-11-22T19:50:11Z`,
-/// `…T19:50:11.123+02:00`), or `None` if it is not one.
+/// `…T19:50:11.123+02:00`), or `None` if it is not one (a timestamp needs its offset).
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() < 20
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || !matches!(b[10], b'T' | b't' | b' ')
-        || b[13] != b':'
-        || b[16] != b':'
-    {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let t = s.get(r)?;
-        if t.bytes().all(|c| c.is_ascii_digit()) { t.parse().ok() } else { None }
-    };
-    let (y, mo, d, h, mi, se) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
-        return None;
-    }
-    let mut rest = &s[19..];
-    if let Some(frac) = rest.strip_prefix('.') {
-        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
-        if n == 0 {
-            return None;
-        }
-        rest = &frac[n..];
-    }
-    let offset = match rest {
-        "Z" | "z" => 0,
-        o if o.len() == 6 && (o.starts_with('+') || o.starts_with('-')) && &o[3..4] == ":" => {
-            let oh: i64 = o[1..3].parse().ok()?;
-            let om: i64 = o[4..6].parse().ok()?;
-            let v = oh * 3600 + om * 60;
-            if o.starts_with('-') { -v } else { v }
-        }
-        _ => return None,
-    };
-    Some(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    s.parse::<jiff::Timestamp>().ok().map(jiff::Timestamp::as_second)
 }
 
 /// Seconds since the epoch as RFC 3339 in UTC (`2026-11-22T19:50:11Z`), as the API server
-/// writes timestamps.
+/// writes timestamps. Seconds outside years 0001–9999 read as the nearest representable one.
 pub fn format_rfc3339(secs: i64) -> String {
-    let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
-    // Inverse of days_from_civil (Howard Hinnant's civil_from_days).
-    let z = days + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    let min = jiff::Timestamp::MIN.as_second();
+    let max = jiff::Timestamp::MAX.as_second();
+    jiff::Timestamp::from_second(secs.clamp(min, max)).unwrap_or(jiff::Timestamp::UNIX_EPOCH).to_string()
+}
+
+/// Seconds since the epoch of a UTC calendar time, or `None` when it is not a real one.
+pub fn utc_seconds(year: i16, month: i8, day: i8, hour: i8, minute: i8, second: i8) -> Option<i64> {
+    let at = jiff::civil::DateTime::new(year, month, day, hour, minute, second, 0).ok()?;
+    jiff::tz::Offset::UTC.to_timestamp(at).ok().map(jiff::Timestamp::as_second)
 }
 
 /// Now, in seconds since the epoch.
@@ -132,6 +84,19 @@ pub fn human_duration_secs(seconds: i64) -> String {
     format!("{}y", hours / 24 / 365)
 }
 
+/// A duration for messages, as Go prints a `time.Duration` rounded to a tenth of a second:
+/// `250ms`, `3s`, `1.5s`, `1m30s`.
+pub fn humanize(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{}ms", d.as_millis())
+    } else if d < Duration::from_secs(60) {
+        let s = d.as_secs_f64();
+        if s.fract() == 0.0 { format!("{}s", s as u64) } else { format!("{s:.1}s") }
+    } else {
+        format!("{}m{}s", d.as_secs() / 60, d.as_secs() % 60)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,6 +119,25 @@ mod tests {
         for t in [-86_401, 1, 68_169_600, 4_102_444_799, 1_795_377_011] {
             assert_eq!(parse_rfc3339(&format_rfc3339(t)), Some(t));
         }
+    }
+
+    #[test]
+    fn calendar_times_and_odd_inputs() {
+        assert_eq!(utc_seconds(2026, 11, 22, 19, 50, 11), Some(1_795_377_011));
+        assert_eq!(utc_seconds(2026, 2, 30, 0, 0, 0), None, "no such day");
+        assert_eq!(parse_rfc3339("2026-11-22t19:50:11z"), Some(1_795_377_011), "lower case as RFC 3339 allows");
+        assert_eq!(parse_rfc3339("2026-11-22T19:50:11.123456-01:30"), Some(1_795_377_011 + 5400));
+        assert_eq!(parse_rfc3339(""), None);
+        assert_eq!(format_rfc3339(i64::MAX), "9999-12-30T22:00:00Z", "clamped, not a panic");
+    }
+
+    #[test]
+    fn message_durations_read_like_go() {
+        assert_eq!(humanize(Duration::from_millis(250)), "250ms");
+        assert_eq!(humanize(Duration::from_secs(3)), "3s");
+        assert_eq!(humanize(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(humanize(Duration::from_secs(90)), "1m30s");
+        assert_eq!(humanize(Duration::from_secs(120)), "2m0s");
     }
 
     #[test]

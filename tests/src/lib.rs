@@ -8,6 +8,7 @@
 pub mod differ;
 pub mod images;
 pub mod krew;
+pub mod proxy;
 pub mod registry;
 pub mod upstream;
 
@@ -270,4 +271,30 @@ pub fn lines(stream: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Re
         }
     });
     rx
+}
+
+/// Collects lines from `rx` into `seen` until one satisfies `want` (true) or `timeout` passes
+/// (false): how a test waits for what a command says it did (a `-v=6` request line, a row).
+pub fn until(
+    rx: &std::sync::mpsc::Receiver<String>,
+    seen: &mut Vec<String>,
+    timeout: Duration,
+    want: impl Fn(&str) -> bool,
+) -> bool {
+    let deadline = Instant::now() + timeout;
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        if let Ok(l) = rx.recv_timeout(left.min(Duration::from_millis(200))) {
+            let hit = want(&l);
+            seen.push(l);
+            if hit {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// True for the `-v=6` line of a successful GET of `path` (`/api/v1/namespaces/NS/pods/NAME`).
+pub fn got(line: &str, path: &str) -> bool {
+    line.contains("verb=\"GET\"") && line.contains(&format!("{path}\"")) && line.contains("status=\"200")
 }

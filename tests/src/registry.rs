@@ -21,8 +21,9 @@ pub enum AnotherHost {
 
 /// A running registry, killed on drop.
 pub struct Registry {
-    /// `127.0.0.1:PORT`.
+    /// `127.0.0.1:PORT` (`ADDRESS:PORT` for [`Registry::start_tls`]).
     pub host: String,
+    address: String,
     port: u16,
     dir: tempfile::TempDir,
     child: Option<Child>,
@@ -65,10 +66,26 @@ impl Registry {
     }
 
     fn start_in(dir: tempfile::TempDir, extra: String, helpers: Vec<Child>) -> Self {
-        let port = free_port("127.0.0.1");
-        let mut r = Registry { host: format!("127.0.0.1:{port}"), port, dir, child: None, extra, helpers };
+        Self::start_at("127.0.0.1", dir, extra, helpers)
+    }
+
+    fn start_at(address: &str, dir: tempfile::TempDir, extra: String, helpers: Vec<Child>) -> Self {
+        let port = free_port(address);
+        let host = if address.contains(':') { format!("[{address}]:{port}") } else { format!("{address}:{port}") };
+        let mut r = Registry { host, address: address.to_string(), port, dir, child: None, extra, helpers };
         r.restart();
         r
+    }
+
+    /// Starts a registry serving HTTPS on `address` with this certificate and key (PEM), as a
+    /// registry with its own certificate authority does (distribution's `http.tls`).
+    pub fn start_tls(address: &str, cert_pem: &str, key_pem: &str) -> Self {
+        let dir = tempfile::tempdir().expect("registry dir");
+        let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
+        std::fs::write(&cert, cert_pem).expect("certificate");
+        std::fs::write(&key, key_pem).expect("key");
+        let tls = format!("  tls:\n    certificate: {}\n    key: {}\n", cert.display(), key.display());
+        Self::start_at(address, dir, tls, vec![])
     }
 
     /// Starts a registry that requires HTTP Basic credentials: the registry's own `htpasswd`
@@ -158,9 +175,9 @@ impl Registry {
         std::fs::write(
             &config,
             format!(
-                "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{}\n{}",
+                "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {}\n{}",
                 self.dir.path().join("data").display(),
-                self.port,
+                self.host,
                 self.extra
             ),
         )
@@ -178,7 +195,7 @@ impl Registry {
             .spawn()
             .expect("docker-registry starts");
         self.child = Some(child);
-        wait_for_port("127.0.0.1", self.port, "the registry");
+        wait_for_port(&self.address, self.port, "the registry");
     }
 
     /// Kills the registry at once (SIGKILL), as a crash would.

@@ -5,7 +5,7 @@
 use std::process::Output;
 use std::time::Duration;
 
-use kubectl_kit_tests::{Cluster, require_cluster, stderr, stdout};
+use kubectl_kit_tests::{Cluster, got, lines, require_cluster, stderr, stdout, until};
 use serde_json::Value;
 
 fn deployment(name: &str, replicas: u32, labels: &str) -> String {
@@ -327,20 +327,27 @@ fn a_concurrent_label_change_is_not_lost() {
     app(&c, n, "race", 2, "app=race", &[("race", "app=race")]);
     let name = pods(&c, n, "app=race")[0]["metadata"]["name"].as_str().expect("name").to_string();
     let cache = tempfile::tempdir().expect("tempdir");
-    // The plugin reads the pod, then waits before writing; meanwhile another writer changes it.
-    let child = c
+    // The plugin reads the pod, then waits before writing; meanwhile (once its -v=6 line says
+    // the pod was read) another writer changes it.
+    let mut child = c
         .plugin("detach", cache.path())
-        .args(["-n", n, "pod", &name, "-o", "json"])
+        .args(["-n", n, "pod", &name, "-o", "json", "-v=6"])
         .env("KUBECTL_DETACH_TEST_PAUSE_MS", "3000")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("runs");
-    std::thread::sleep(Duration::from_millis(1200));
+    let err_lines = lines(child.stderr.take().expect("stderr"));
+    let mut seen = vec![];
+    let read =
+        until(&err_lines, &mut seen, Duration::from_secs(30), |l| got(l, &format!("/namespaces/{n}/pods/{name}")));
+    assert!(read, "detach never read the pod: {seen:?}");
     c.kubectl_ok(&["-n", n, "label", "pod", &name, "owner-note=kept"]);
     let out = child.wait_with_output().expect("finishes");
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("changed while being detached"), "no retry happened: {}", stderr(&out));
+    let err: String = seen.into_iter().chain(err_lines.iter()).map(|l| l + "\n").collect();
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("changed while being detached"), "no retry happened: {err}");
+    assert!(err.contains("verb=\"PATCH\""), "the write was never sent: {err}");
     let p = pod_named(&c, n, &name);
     assert_eq!(p["metadata"]["labels"]["owner-note"], "kept", "the concurrent change was lost");
     assert_eq!(p["metadata"]["labels"]["kubectl-kit/detached"], "true");

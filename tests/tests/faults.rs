@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use kubectl_kit_tests::{Cluster, lines, require_cluster, root, stderr, stdout};
+use kubectl_kit_tests::{Cluster, got, lines, require_cluster, root, stdout, until};
 use serde_json::Value;
 
 static TURNS: Mutex<()> = Mutex::new(());
@@ -24,21 +24,6 @@ fn restart_api_server() {
         .output()
         .expect("cargo xtask runs");
     assert!(out.status.success(), "restart failed: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-/// Collects lines until one satisfies `want` or `timeout` passes; returns all seen.
-fn until(rx: &Receiver<String>, seen: &mut Vec<String>, timeout: Duration, want: impl Fn(&str) -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
-            let hit = want(&l);
-            seen.push(l);
-            if hit {
-                return true;
-            }
-        }
-    }
-    false
 }
 
 fn spawn_watch(
@@ -112,18 +97,24 @@ fn a_patch_cut_off_by_a_restart_is_whole_or_absent() {
     c.kubectl_ok(&["-n", n, "create", "service", "clusterip", "web", "--tcp=80:8080"]);
     let before = labels(&c, n, "web-1");
     let cache = tempfile::tempdir().expect("cache");
-    // detach reads, waits 2 s (a test-only pause), then patches: into the restart.
-    let child = c
+    // detach reads the pod, waits 2 s (a test-only pause), then patches: into the restart,
+    // which starts once its -v=6 line says the pod was read.
+    let mut child = c
         .plugin("detach", cache.path())
-        .args(["-n", n, "pod", "web-1"])
+        .args(["-n", n, "pod", "web-1", "-v=6"])
         .env("KUBECTL_DETACH_TEST_PAUSE_MS", "2000")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    std::thread::sleep(Duration::from_millis(1200));
+    let err_lines = lines(child.stderr.take().expect("stderr"));
+    let mut seen = vec![];
+    let read =
+        until(&err_lines, &mut seen, Duration::from_secs(30), |l| got(l, &format!("/namespaces/{n}/pods/web-1")));
+    assert!(read, "detach never read the pod: {seen:?}");
     restart_api_server();
     let out: Output = child.wait_with_output().expect("detach ends");
+    let err_text: String = seen.into_iter().chain(err_lines.iter()).map(|l| l + "\n").collect();
     let after = labels(&c, n, "web-1");
     let marker = after["labels"]["kubectl-kit/detached"].as_str();
     let record = after["annotations"]["kubectl-kit/original-labels"].as_str();
@@ -132,13 +123,13 @@ fn a_patch_cut_off_by_a_restart_is_whole_or_absent() {
         assert!(record.is_some(), "detached without its record: {after}");
         assert!(after["labels"]["app"].is_null(), "{after}");
     } else {
-        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{err_text}");
+        let err = &err_text;
         assert!(err.contains("could not reach the API server") || err.contains("Error from server"), "unclear: {err}");
         assert_eq!(after["labels"], before["labels"], "a failed detach changed labels");
         assert!(record.is_none(), "a failed detach left a record: {after}");
     }
-    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    assert!(!err_text.contains("panicked"), "{err_text}");
 }
 
 #[test]

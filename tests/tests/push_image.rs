@@ -768,3 +768,162 @@ fn an_upload_location_on_another_host_is_refused_and_nothing_is_tagged() {
     assert_eq!(p.registry.blob_store_log(), "", "the other host was contacted");
     assert!(p.manifest("kit/elsewhere:v1").is_none());
 }
+
+/// A certificate authority of the test's own and a registry certificate it signed for `names`
+/// (DNS names or IP addresses): (CA PEM, certificate PEM, key PEM).
+fn own_ca(names: &[&str]) -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().expect("key");
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca_params.distinguished_name.push(DnType::CommonName, "kit test registry CA");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).expect("CA").pem();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().expect("key");
+    let params = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).expect("params");
+    let cert = params.signed_by(&key, &issuer).expect("certificate").pem();
+    (ca, cert, key.serialize_pem())
+}
+
+/// An address of this machine that is not loopback (where the default route leaves from): a
+/// registry there is spoken to over TLS, as a remote one is. No packet is sent to find it.
+fn non_loopback_address() -> String {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").expect("udp socket");
+    socket
+        .connect("192.0.2.255:9")
+        .or_else(|_| socket.connect("8.8.8.8:53"))
+        .expect("this machine has a non-loopback IPv4 address with a route (needed to serve a registry over TLS)");
+    let ip = socket.local_addr().expect("local address").ip();
+    assert!(!ip.is_loopback() && !ip.is_unspecified(), "no usable address: {ip}");
+    ip.to_string()
+}
+
+#[test]
+fn a_registry_with_its_own_ca_is_trusted_through_ca_file_and_certs_d() {
+    let c = require_cluster!("a_registry_with_its_own_ca_is_trusted_through_ca_file_and_certs_d");
+    let work = tempfile::tempdir().expect("tempdir");
+    let address = non_loopback_address();
+    let (ca, cert, key) = own_ca(&[&address]);
+    let registry = Registry::start_tls(&address, &cert, &key);
+    let (_, layout) = small_layout(work.path());
+    let home = work.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let run = |args: &[&str], home: &Path| {
+        c.plugin("push_image", work.path()).env("HOME", home).args(args).output().expect("kubectl-push-image runs")
+    };
+
+    // Not trusted: refused, said how to trust it, and nothing reached the registry.
+    let out = run(&[&layout, "own-ca/app:1", "--registry", &registry.host], &home);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains(&format!("cannot reach registry {}", registry.host)), "{err}");
+    assert!(err.contains("UnknownIssuer") && err.contains("--ca-file"), "{err}");
+    assert!(skopeo_manifest(&registry.host, "own-ca/app:1").is_none());
+
+    // --ca-file.
+    let ca_file = work.path().join("ca.pem");
+    std::fs::write(&ca_file, &ca).expect("ca");
+    let args = [&layout, "own-ca/app:1", "--registry", &registry.host, "--ca-file", ca_file.to_str().expect("utf-8")];
+    let pushed = json(&run(&[&args[..], &["-o", "json"]].concat(), &home));
+    let digest = pushed["images"][0]["digest"].as_str().expect("digest").to_string();
+    let manifest = skopeo_manifest(&registry.host, "own-ca/app:1").expect("tagged");
+    assert_eq!(images::digest(&manifest), digest);
+
+    // The container tools' certs.d: the rootless one under HOME, named HOST:PORT.
+    let certs_d = home.join(".config/containers/certs.d").join(&registry.host);
+    std::fs::create_dir_all(&certs_d).expect("certs.d");
+    std::fs::write(certs_d.join("ca.crt"), &ca).expect("ca.crt");
+    let out = run(&[&layout, "own-ca/app:2", "--registry", &registry.host], &home);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(skopeo_manifest(&registry.host, "own-ca/app:2").is_some());
+
+    // A CA file that holds no certificate is named.
+    let bad = work.path().join("bad.pem");
+    std::fs::write(&bad, "not a certificate").expect("bad");
+    let out =
+        run(&[&layout, "own-ca/app:3", "--registry", &registry.host, "--ca-file", bad.to_str().expect("utf-8")], &home);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains(&format!("{} holds no PEM certificate", bad.display())), "{}", stderr(&out));
+}
+
+#[test]
+fn pushes_go_through_the_proxy_the_environment_names_and_loopback_never_does() {
+    use kubectl_kit_tests::proxy::Proxy;
+    let c = require_cluster!("pushes_go_through_the_proxy_the_environment_names_and_loopback_never_does");
+    let work = tempfile::tempdir().expect("tempdir");
+    // A name only the proxy can resolve, as behind a corporate proxy: the push can only
+    // succeed through it, and the proxy sees which host was asked for.
+    let name = "registry.kit.test";
+    let (ca, cert, key) = own_ca(&[name, "127.0.0.1"]);
+    let registry = Registry::start_tls("127.0.0.1", &cert, &key);
+    let port = registry.host.rsplit(':').next().expect("port").to_string();
+    let named = format!("{name}:{port}");
+    let proxy = Proxy::start(&[(name, "127.0.0.1")], Some("kit:pr0xy-s3cret"));
+    let ca_file = work.path().join("ca.pem");
+    std::fs::write(&ca_file, &ca).expect("ca");
+    let (_, layout) = small_layout(work.path());
+    let run = |args: &[&str], env: &[(&str, String)]| {
+        let mut cmd = c.plugin("push_image", work.path());
+        for var in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY"] {
+            cmd.env_remove(var);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.args(args).output().expect("kubectl-push-image runs")
+    };
+    let via = format!("http://kit:pr0xy-s3cret@{}", proxy.address);
+    let push_args = [&layout, "proxied/app:1", "--registry", &named, "--ca-file", ca_file.to_str().expect("utf-8")];
+
+    let out = run(&[&push_args[..], &["-v=6"]].concat(), &[("HTTPS_PROXY", via.clone())]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(proxy.connects().iter().all(|t| *t == named) && !proxy.connects().is_empty(), "{:?}", proxy.connects());
+    assert!(!err.contains("pr0xy-s3cret") && !stdout(&out).contains("pr0xy-s3cret"), "{err}");
+    assert!(err.contains(&format!("url=\"https://{named}/v2/\"")), "{err}");
+    assert!(skopeo_manifest(&registry.host, "proxied/app:1").is_some());
+
+    // NO_PROXY takes the registry out: the name is then looked up here, and is not found.
+    let before = proxy.connects().len();
+    let out = run(&push_args, &[("https_proxy", via.clone()), ("NO_PROXY", ".kit.test".into())]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&format!("cannot reach registry {named}")), "{}", stderr(&out));
+    assert_eq!(proxy.connects().len(), before, "NO_PROXY was not honoured");
+
+    // Wrong proxy credentials: the proxy's refusal is the error.
+    let wrong = format!("http://kit:nope@{}", proxy.address);
+    let out = run(&push_args, &[("HTTPS_PROXY", wrong)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("cannot reach registry"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("nope"), "{}", stderr(&out));
+
+    // A loopback registry never goes through a proxy (as with kubectl), even when both
+    // variables name one.
+    let plain = Registry::start();
+    let before = proxy.connects().len();
+    let out = run(
+        &[&layout, "direct/app:1", "--registry", &plain.host],
+        &[("HTTPS_PROXY", via.clone()), ("HTTP_PROXY", via)],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(proxy.connects().len(), before, "a loopback registry went through the proxy");
+}
+
+#[test]
+fn localhost_names_reach_a_loopback_registry_without_dns() {
+    let c = require_cluster!("localhost_names_reach_a_loopback_registry_without_dns");
+    let work = tempfile::tempdir().expect("tempdir");
+    let registry = Registry::start();
+    let port = registry.host.rsplit(':').next().expect("port");
+    let (_, layout) = small_layout(work.path());
+    // k3d names its registries k3d-NAME.localhost:PORT; RFC 6761 makes them loopback.
+    let named = format!("k3d-registry.localhost:{port}");
+    let out = push(&c, work.path(), &[&layout, "k3d/app:1", "--registry", &named, "-o", "json"]);
+    let report = json(&out);
+    assert_eq!(report["images"][0]["reference"].as_str().map(|r| r.starts_with(&named)), Some(true), "{report}");
+    let manifest = skopeo_manifest(&registry.host, "k3d/app:1").expect("tagged at the loopback registry");
+    assert_eq!(images::digest(&manifest), report["images"][0]["digest"].as_str().expect("digest"));
+    // Plain localhost too.
+    let out = push(&c, work.path(), &[&layout, "k3d/app:2", "--registry", &format!("localhost:{port}")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}

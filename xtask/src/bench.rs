@@ -312,7 +312,13 @@ fn fetch_pages(ns: &str, limit: u32) -> Result<Duration> {
                 .next()
                 .unwrap_or_default()
                 .bytes()
-                .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                        (b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
                 .collect(),
             None => String::new(),
         };

@@ -391,11 +391,15 @@ fn test_pause() -> Duration {
         .map_or(Duration::ZERO, Duration::from_millis)
 }
 
-/// A write lost to a concurrent one: 409 Conflict, or the API server's answer to a failed JSON
-/// Patch `test` operation (422 with this generic message and no field causes).
+/// A write lost to a concurrent one: 409 Conflict, or the API server's answer to a JSON Patch
+/// that no longer applies (a failed `test` operation, a label already gone): 422 `Invalid` with
+/// no causes at all, as apiserver's `handlers/patch.go` builds it (`NewGenericServerResponse`
+/// without a server message). A 422 for a value the server refuses (`NewInvalid`) names the
+/// object and the fields at fault, and is not a race.
 pub fn is_conflict(e: &kube::Error) -> bool {
-    matches!(e, kube::Error::Api(s) if s.code == 409
-        || s.code == 422 && s.message == "the server rejected our request due to an error in our request")
+    let kube::Error::Api(s) = e else { return false };
+    let names_nothing = s.details.as_ref().is_none_or(|d| d.causes.is_empty() && d.name.is_empty());
+    s.code == 409 || (s.code == 422 && s.reason == "Invalid" && names_nothing)
 }
 
 /// What every write of one command shares.
@@ -569,4 +573,33 @@ pub async fn patch_pod(
         .body(body)
         .map_err(kube::Error::HttpError)?;
     api.clone().into_client().request::<Pod>(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(json: &str) -> kube::Error {
+        kube::Error::Api(Box::new(serde_json::from_str(json).expect("a Status")))
+    }
+
+    #[test]
+    fn conflicts_are_told_by_status_not_by_message() {
+        // apiserver's answer to a JSON Patch whose `test` failed (handlers/patch.go), as
+        // v1.35 sends it.
+        let test_failed = r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",
+            "message":"the server rejected our request due to an error in our request","reason":"Invalid",
+            "details":{},"code":422}"#;
+        assert!(is_conflict(&status(test_failed)));
+        // A value the server refuses: it names the object and the field.
+        let invalid = r#"{"kind":"Status","apiVersion":"v1","status":"Failure",
+            "message":"Pod \"x\" is invalid: metadata.labels: Invalid value","reason":"Invalid",
+            "details":{"name":"x","kind":"Pod","causes":[{"reason":"FieldValueInvalid","message":"Invalid value","field":"metadata.labels"}]},
+            "code":422}"#;
+        assert!(!is_conflict(&status(invalid)));
+        let unprocessable = r#"{"status":"Failure","message":"x","reason":"Invalid","details":{"causes":[{"reason":"FieldValueRequired","field":"spec"}]},"code":422}"#;
+        assert!(!is_conflict(&status(unprocessable)));
+        assert!(is_conflict(&status(r#"{"status":"Failure","message":"changed","reason":"Conflict","code":409}"#)));
+        assert!(!is_conflict(&status(r#"{"status":"Failure","message":"no","reason":"Forbidden","code":403}"#)));
+    }
 }

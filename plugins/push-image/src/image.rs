@@ -6,90 +6,16 @@
 //! `manifest.json`; its manifests are written here, as OCI manifests). Digests are checked
 //! where they can be without reading layers (documents); layers are checked while they stream.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 
 use kubectl_kit_core::{Error, Result};
 
-use crate::store::{self, Store};
-
-/// OCI image index.
-pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-/// OCI image manifest.
-pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-/// OCI image config.
-pub const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
-/// OCI uncompressed layer.
-pub const OCI_LAYER_TAR: &str = "application/vnd.oci.image.layer.v1.tar";
-/// Docker manifest list.
-pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
-/// Docker schema 2 manifest.
-pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
-
-/// A content descriptor (OCI image spec).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct Descriptor {
-    /// What the bytes are.
-    #[serde(default)]
-    pub media_type: String,
-    /// `sha256:…`.
-    pub digest: String,
-    /// Length in bytes.
-    pub size: u64,
-    /// For manifests in an index.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub platform: Option<Platform>,
-    /// Free-form annotations (ref names live here).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub annotations: Option<serde_json::Map<String, Value>>,
-}
-
-/// An image's platform.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Platform {
-    /// `linux`, `windows`…
-    pub os: String,
-    /// `amd64`, `arm64`…
-    pub architecture: String,
-    /// `v8` for arm64, …
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub variant: Option<String>,
-}
-
-impl std::fmt::Display for Platform {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.os, self.architecture)?;
-        if let Some(v) = &self.variant {
-            write!(f, "/{v}")?;
-        }
-        Ok(())
-    }
-}
-
-impl Platform {
-    /// Parses `os/arch[/variant]`.
-    pub fn parse(text: &str) -> Result<Self> {
-        let parts: Vec<&str> = text.split('/').collect();
-        match parts.as_slice() {
-            [os, arch] if !os.is_empty() && !arch.is_empty() => {
-                Ok(Platform { os: os.to_string(), architecture: arch.to_string(), variant: None })
-            }
-            [os, arch, variant] if !os.is_empty() && !arch.is_empty() && !variant.is_empty() => {
-                Ok(Platform { os: os.to_string(), architecture: arch.to_string(), variant: Some(variant.to_string()) })
-            }
-            _ => Err(Error::usage(format!("invalid platform {text:?}: expected OS/ARCH[/VARIANT], e.g. linux/amd64"))),
-        }
-    }
-
-    /// True when `self` (what the user or the nodes want) accepts `other` (what an image is):
-    /// a wanted platform without a variant accepts every variant.
-    pub fn accepts(&self, other: &Platform) -> bool {
-        self.os == other.os
-            && self.architecture == other.architecture
-            && (self.variant.is_none() || self.variant == other.variant)
-    }
-}
+pub use crate::digest::{digest_of, hex, split_digest};
+pub use crate::oci::{
+    DOCKER_LIST, DOCKER_MANIFEST, Descriptor, OCI_CONFIG, OCI_INDEX, OCI_LAYER_TAR, OCI_MANIFEST, Platform,
+};
+use crate::store::{ByteRange, Store};
 
 /// A blob to push: its descriptor and where its bytes are.
 #[derive(Debug, Clone)]
@@ -97,7 +23,7 @@ pub struct Blob {
     /// Digest, size and media type as the manifest states them.
     pub descriptor: Descriptor,
     /// The bytes in the source.
-    pub bytes: store::Bytes,
+    pub bytes: ByteRange,
 }
 
 /// One image: a manifest with its config and layers.
@@ -166,40 +92,13 @@ pub struct Found {
     pub skipped: Vec<String>,
 }
 
-/// `sha256:HEX` → (`sha256`, `HEX`), refusing anything a path could be built from unsafely.
-pub fn split_digest(digest: &str) -> Result<(&str, &str)> {
-    let bad = || Error::runtime(format!("invalid digest {digest:?}"));
-    let (alg, hex) = digest.split_once(':').ok_or_else(bad)?;
-    match alg {
-        "sha256" if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) => {
-            Ok((alg, hex))
-        }
-        "sha256" => Err(bad()),
-        _ => Err(Error::runtime(format!("unsupported digest algorithm in {digest:?} (only sha256)"))),
-    }
-}
-
-/// `sha256:` digest of bytes.
-pub fn digest_of(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref()))
-}
-
-/// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
 /// Reads a document blob and checks its digest and size against its descriptor.
 fn document(store: &Store, d: &Descriptor, what: &str) -> Result<Vec<u8>> {
     let bytes = store.locate(&Store::blob_name(&d.digest)?)?;
     let data = bytes.read_document(what)?;
     let actual = digest_of(&data);
     if actual != d.digest || data.len() as u64 != d.size {
-        return Err(Error::runtime(format!(
+        return Err(Error::corrupt(format!(
             "{what} {} is corrupt: its bytes hash to {actual} ({} bytes, {} expected)",
             d.digest,
             data.len(),
@@ -214,7 +113,7 @@ fn document(store: &Store, d: &Descriptor, what: &str) -> Result<Vec<u8>> {
 fn blob(store: &Store, d: &Descriptor) -> Result<Blob> {
     let bytes = store.locate(&Store::blob_name(&d.digest)?)?;
     if bytes.len != d.size {
-        return Err(Error::runtime(format!(
+        return Err(Error::corrupt(format!(
             "blob {} is {} bytes in the source but its manifest says {}: the source is truncated or corrupt",
             d.digest, bytes.len, d.size
         )));
@@ -236,9 +135,9 @@ struct ManifestDoc {
 fn image(store: &Store, d: &Descriptor) -> Result<Image> {
     let manifest = document(store, d, "manifest")?;
     let doc: ManifestDoc = serde_json::from_slice(&manifest)
-        .map_err(|e| Error::runtime(format!("manifest {} is not valid JSON", d.digest)).caused_by(e))?;
+        .map_err(|e| Error::corrupt(format!("manifest {} is not valid JSON", d.digest)).caused_by_error(e))?;
     let (Some(config), Some(layers)) = (doc.config, doc.layers) else {
-        return Err(Error::runtime(format!("manifest {} has no config or no layers", d.digest)));
+        return Err(Error::corrupt(format!("manifest {} has no config or no layers", d.digest)));
     };
     let mut descriptor = d.clone();
     if descriptor.media_type.is_empty() {
@@ -281,7 +180,7 @@ pub fn layout_has_index(store: &Store) -> bool {
 pub fn read_layout(store: &Store, wanted: &dyn Fn(&Platform) -> bool) -> Result<Vec<Found>> {
     let index_bytes = store.locate("index.json")?.read_document("index.json")?;
     let index: ManifestDoc = serde_json::from_slice(&index_bytes)
-        .map_err(|e| Error::runtime("index.json is not a valid OCI index").caused_by(e))?;
+        .map_err(|e| Error::corrupt("index.json is not a valid OCI index").caused_by_error(e))?;
     let entries = index.manifests.unwrap_or_default();
     let mut found = Vec::new();
     for entry in entries {
@@ -299,7 +198,7 @@ pub fn read_layout(store: &Store, wanted: &dyn Fn(&Platform) -> bool) -> Result<
 fn read_index(store: &Store, d: &Descriptor, names: Vec<String>, wanted: &dyn Fn(&Platform) -> bool) -> Result<Found> {
     let bytes = document(store, d, "index")?;
     let doc: ManifestDoc = serde_json::from_slice(&bytes)
-        .map_err(|e| Error::runtime(format!("index {} is not valid JSON", d.digest)).caused_by(e))?;
+        .map_err(|e| Error::corrupt(format!("index {} is not valid JSON", d.digest)).caused_by_error(e))?;
     let listed = doc.manifests.unwrap_or_default();
     let mut kept = Vec::new();
     let mut images = Vec::new();
@@ -351,7 +250,7 @@ fn read_index(store: &Store, d: &Descriptor, names: Vec<String>, wanted: &dyn Fn
         // Some platforms left out: a new index of those kept (its digest differs from the
         // source's).
         let mut value: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::runtime(format!("index {} is not valid JSON", d.digest)).caused_by(e))?;
+            .map_err(|e| Error::corrupt(format!("index {} is not valid JSON", d.digest)).caused_by_error(e))?;
         value["manifests"] =
             serde_json::to_value(&kept).map_err(|e| Error::runtime("cannot write index").caused_by(e))?;
         let trimmed = serde_json::to_vec(&value).map_err(|e| Error::runtime("cannot write index").caused_by(e))?;
@@ -384,7 +283,7 @@ struct LegacyEntry {
 pub fn read_docker_save(store: &Store) -> Result<Vec<Found>> {
     let bytes = store.locate("manifest.json")?.read_document("manifest.json")?;
     let entries: Vec<LegacyEntry> = serde_json::from_slice(&bytes)
-        .map_err(|e| Error::runtime("manifest.json is not a docker save manifest").caused_by(e))?;
+        .map_err(|e| Error::corrupt("manifest.json is not a docker save manifest").caused_by_error(e))?;
     let mut found = Vec::new();
     for entry in entries {
         let config_bytes = store.locate(&entry.config)?;
@@ -393,19 +292,19 @@ pub fn read_docker_save(store: &Store) -> Result<Vec<Found>> {
         // Docker names configs after their digest: a mismatch means a corrupt archive.
         let stem = entry.config.rsplit('/').next().unwrap_or("").trim_end_matches(".json");
         if stem.len() == 64 && !config_digest.ends_with(stem) {
-            return Err(Error::runtime(format!(
+            return Err(Error::corrupt(format!(
                 "{} is corrupt: its bytes hash to {config_digest}, not the digest in its name",
                 entry.config
             )));
         }
         let config: Value = serde_json::from_slice(&config_data)
-            .map_err(|e| Error::runtime(format!("{} is not an image config", entry.config)).caused_by(e))?;
+            .map_err(|e| Error::corrupt(format!("{} is not an image config", entry.config)).caused_by_error(e))?;
         let diff_ids: Vec<String> = config["rootfs"]["diff_ids"]
             .as_array()
             .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
             .unwrap_or_default();
         if diff_ids.len() != entry.layers.len() {
-            return Err(Error::runtime(format!(
+            return Err(Error::corrupt(format!(
                 "{}: {} layers listed but the config has {} diff_ids",
                 entry.config,
                 entry.layers.len(),
@@ -415,9 +314,9 @@ pub fn read_docker_save(store: &Store) -> Result<Vec<Found>> {
         let mut layers = Vec::new();
         for (path, diff_id) in entry.layers.iter().zip(&diff_ids) {
             let bytes = store.locate(path)?;
-            let (media_type, digest) = match compression_of(&bytes)? {
+            let (media_type, digest) = match compression_of(&bytes, path)? {
                 None => (OCI_LAYER_TAR.to_string(), diff_id.clone()),
-                Some(suffix) => (format!("{OCI_LAYER_TAR}+{suffix}"), crate::stream::hash_range(&bytes)?),
+                Some(suffix) => (format!("{OCI_LAYER_TAR}+{suffix}"), crate::stream::hash_range(&bytes, path)?),
             };
             split_digest(&digest)?;
             let descriptor = Descriptor { media_type, digest, size: bytes.len, platform: None, annotations: None };
@@ -455,12 +354,14 @@ pub fn read_docker_save(store: &Store) -> Result<Vec<Found>> {
     Ok(found)
 }
 
-/// `gzip` or `zstd` when a layer's first bytes say it is compressed.
-fn compression_of(bytes: &store::Bytes) -> Result<Option<&'static str>> {
+/// `gzip` or `zstd` when a layer's first bytes say it is compressed. `name` is the layer's
+/// name in the source, for messages.
+fn compression_of(bytes: &ByteRange, name: &str) -> Result<Option<&'static str>> {
     use std::io::Read;
     let mut magic = [0u8; 4];
-    let mut reader = bytes.open().map_err(|e| Error::runtime("cannot read a layer").caused_by(e))?;
-    let n = reader.read(&mut magic).map_err(|e| Error::runtime("cannot read a layer").caused_by(e))?;
+    let unreadable = |e| Error::runtime(format!("cannot read layer {name}")).caused_by_error(e);
+    let mut reader = bytes.open().map_err(unreadable)?;
+    let n = reader.read(&mut magic).map_err(unreadable)?;
     Ok(match &magic[..n] {
         [0x1f, 0x8b, ..] => Some("gzip"),
         [0x28, 0xb5, 0x2f, 0xfd] => Some("zstd"),
@@ -476,28 +377,4 @@ pub fn docker_save_names(store: &Store) -> Vec<Vec<String>> {
     serde_json::from_slice::<Vec<LegacyEntry>>(&bytes)
         .map(|v| v.into_iter().map(|e| e.repo_tags.unwrap_or_default()).collect())
         .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn digests_are_checked_before_building_paths() {
-        assert!(split_digest("sha256:../../etc/passwd").is_err());
-        assert!(split_digest("md5:abc").is_err());
-        let good = digest_of(b"x");
-        assert_eq!(split_digest(&good).expect("valid").0, "sha256");
-        assert_eq!(good, "sha256:2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881");
-    }
-
-    #[test]
-    fn platforms() {
-        let want = Platform::parse("linux/arm64").expect("parse");
-        let v8 = Platform::parse("linux/arm64/v8").expect("parse");
-        assert!(want.accepts(&v8));
-        assert!(!v8.accepts(&Platform::parse("linux/arm64/v7").expect("parse")));
-        assert!(Platform::parse("linux").is_err());
-        assert_eq!(v8.to_string(), "linux/arm64/v8");
-    }
 }

@@ -8,8 +8,10 @@
 //! pointing at missing blobs.
 
 pub mod auth;
+pub mod digest;
 pub mod discover;
 pub mod image;
+pub mod oci;
 pub mod portforward;
 pub mod progress;
 pub mod push;
@@ -19,6 +21,7 @@ pub mod setimage;
 pub mod source;
 pub mod store;
 pub mod stream;
+pub mod trust;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -38,7 +41,10 @@ use crate::stream::Compress;
 /// SOURCE is a `docker save` tarball (also gzip-compressed), an OCI archive, an OCI layout
 /// directory, or an image in a local Docker or Podman store. The registry is the one the
 /// cluster advertises in ConfigMap kube-public/local-registry-hosting (KEP-1755), or
-/// --registry. Plain HTTP is used automatically for loopback registries only.
+/// --registry. Plain HTTP is used automatically for loopback registries only (localhost and
+/// *.localhost resolve to loopback without DNS). HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply as
+/// with kubectl; a registry's own CA is trusted from --ca-file or the container tools'
+/// certs.d directories.
 #[derive(Debug, Parser)]
 #[command(
     name = "kubectl-push_image",
@@ -71,6 +77,12 @@ pub struct Cli {
     /// Allow plain HTTP to a registry that is not on a loopback address
     #[arg(long)]
     pub insecure: bool,
+
+    /// Also trust the certificate authorities in this PEM file for the registry's TLS (besides
+    /// the system's, and ~/.config/containers/certs.d, /etc/containers/certs.d and
+    /// /etc/docker/certs.d for HOST[:PORT])
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub ca_file: Option<PathBuf>,
 
     /// Push through the API server's port-forward to the in-cluster registry Service
     /// ([NAMESPACE/]SERVICE; default: the ConfigMap's hostFromClusterNetwork, else
@@ -192,15 +204,16 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(p) => auth::lookup(&p, &push_host)?,
         None => None,
     };
-    let registry = registry::Registry::new(
+    let registry = registry::Registry::with_ca_file(
         &push_host,
         loopback || cli.insecure,
         credential,
         cli.global.verbosity,
         cli.global.request_timeout.filter(|t| !t.is_zero()),
+        cli.ca_file.as_deref(),
     )?;
     registry.ping().await.map_err(|e| {
-        if from_cluster && e.message.starts_with("cannot reach") {
+        if from_cluster && e.is_unreachable() {
             // The ConfigMap names a host this machine cannot reach (a remote cluster).
             e.hint("if the registry runs in the cluster, push through the API server with --port-forward")
         } else {

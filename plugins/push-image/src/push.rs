@@ -105,10 +105,7 @@ pub async fn push(
         .buffer_unordered(CHECKS)
         .try_collect()
         .await
-        .map_err(|mut e: Error| {
-            e.message.push_str(&format!("; nothing was pushed, so {repository}:{tag} was not changed"));
-            e
-        })?;
+        .map_err(|e: Error| e.context(&format!("; nothing was pushed, so {repository}:{tag} was not changed")))?;
     let present: HashMap<String, bool> = present.into_iter().collect();
     let mut missing: Vec<&Blob> =
         blobs.values().filter(|b| !present.get(&b.descriptor.digest).copied().unwrap_or(false)).collect();
@@ -136,7 +133,7 @@ pub async fn push(
                         }
                         // A corrupt source will not get better; anything else may (a reset
                         // connection, a registry restarting).
-                        Err(e) if attempt < ATTEMPTS && !e.message.contains("corrupt") => {
+                        Err(e) if attempt < ATTEMPTS && !e.is_corrupt() => {
                             kubectl_kit_core::output::warn(&format!(
                                 "blob {}: {}; starting it again ({} of {ATTEMPTS})",
                                 blob.descriptor.digest,
@@ -274,7 +271,7 @@ async fn compress(content: Pushable, how: Compress, temp: &std::path::Path) -> R
             let new = match done.get(&layer.descriptor.digest) {
                 Some(b) => b.clone(),
                 None => {
-                    let (digest, bytes) = crate::stream::compress(&layer.bytes, how, temp)?;
+                    let (digest, bytes) = crate::stream::compress(&layer.bytes, &layer.descriptor.digest, how, temp)?;
                     let descriptor = Descriptor {
                         media_type: format!("{}+{suffix}", image::OCI_LAYER_TAR),
                         digest,

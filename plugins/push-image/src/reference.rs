@@ -150,13 +150,9 @@ pub fn split_host(host: &str) -> (&str, Option<&str>) {
 }
 
 /// Registries spoken to over plain HTTP without `--insecure`: loopback ones only
-/// (`localhost`, `*.localhost`, `127.0.0.0/8`, `::1`).
+/// (`localhost`, `*.localhost`, `127.0.0.0/8`, `::1`), which the client resolves itself.
 pub fn is_loopback(host: &str) -> bool {
-    let (name, _) = split_host(host);
-    let name = name.to_ascii_lowercase();
-    name == "localhost"
-        || name.ends_with(".localhost")
-        || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    kubectl_kit_core::net::is_loopback_host(host)
 }
 
 #[cfg(test)]

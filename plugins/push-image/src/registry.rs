@@ -2,6 +2,10 @@
 //! mount, monolithic upload (chunked as a fallback), manifest PUT — with Basic and bearer-token
 //! authentication, bounded retries of what is safe to repeat, and redirects that never carry
 //! credentials to another host.
+//!
+//! Connections go through [`kubectl_kit_core::net`] (`*.localhost` is loopback without DNS;
+//! `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` as kubectl reads them) and trust what
+//! [`crate::trust`] says (the system's roots, `--ca-file`, the container tools' `certs.d`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,23 +19,24 @@ use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
 use kubectl_kit_core::client::{log_round_trip, status_text};
-use kubectl_kit_core::output;
-use kubectl_kit_core::{Error, Result};
+use kubectl_kit_core::error::{Failure, Kind};
+use kubectl_kit_core::net::ProxyConnector;
+use kubectl_kit_core::percent;
+use kubectl_kit_core::{Error, Result, output};
 
 use crate::auth::{self, Credential};
-use crate::image::Descriptor;
-use crate::store;
-use crate::stream::VerifiedBody;
+use crate::oci::Descriptor;
+use crate::store::ByteRange;
+use crate::stream::{SourceError, VerifiedBody};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type ReqBody = BoxBody<Bytes, BoxError>;
-type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, ReqBody>;
+type HttpClient = Client<hyper_rustls::HttpsConnector<ProxyConnector>, ReqBody>;
 
 /// Chunk size of the chunked-upload fallback (smaller chunks are much slower).
 pub const FALLBACK_CHUNK: u64 = 16 << 20;
@@ -82,7 +87,7 @@ pub enum Payload<'a> {
     /// A blob (or a chunk of one) streamed from the source.
     Blob {
         /// The bytes.
-        range: &'a store::Bytes,
+        range: &'a ByteRange,
         /// The digest to check while streaming (`None` for a chunk).
         digest: Option<&'a str>,
         /// For a chunk: its first and last byte within the blob (`Content-Range`).
@@ -129,7 +134,8 @@ pub fn scope(repository: &str, actions: &str) -> String {
 }
 
 impl Registry {
-    /// A client for `host`: plain HTTP when `plain_http`, else HTTPS with the system's roots.
+    /// A client for `host`: plain HTTP when `plain_http`, else HTTPS trusting the system's
+    /// roots and the registry's own authority in the container tools' `certs.d`.
     pub fn new(
         host: &str,
         plain_http: bool,
@@ -137,17 +143,26 @@ impl Registry {
         verbosity: u8,
         timeout: Option<Duration>,
     ) -> Result<Self> {
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(Duration::from_secs(10)));
-        let builder = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(|e| Error::runtime("cannot load the system's TLS roots").caused_by(e))?;
+        Self::with_ca_file(host, plain_http, credential, verbosity, timeout, None)
+    }
+
+    /// [`Registry::new`], also trusting the certificates in `ca_file` (`--ca-file`).
+    pub fn with_ca_file(
+        host: &str,
+        plain_http: bool,
+        credential: Option<Credential>,
+        verbosity: u8,
+        timeout: Option<Duration>,
+        ca_file: Option<&std::path::Path>,
+    ) -> Result<Self> {
+        let tcp = kubectl_kit_core::net::tcp_connector(Some(Duration::from_secs(10)));
+        let builder =
+            hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(crate::trust::client_config(host, ca_file)?);
+        let proxied = ProxyConnector::from_env(tcp);
         let connector = if plain_http {
-            builder.https_or_http().enable_http1().wrap_connector(http)
+            builder.https_or_http().enable_http1().wrap_connector(proxied)
         } else {
-            builder.https_only().enable_http1().wrap_connector(http)
+            builder.https_only().enable_http1().wrap_connector(proxied)
         };
         // writev: hand each 1 MiB chunk to the socket as it is, rather than copying it into
         // hyper's write buffer first.
@@ -252,13 +267,13 @@ impl Registry {
                     ("client_id", "kubectl-push-image"),
                 ];
                 form.extend(query.iter().copied());
-                (Method::POST, realm.clone(), Some(encode_query(&form)), None)
+                (Method::POST, realm.clone(), Some(percent::form(&form)), None)
             }
             other => {
                 let sep = if realm.contains('?') { '&' } else { '?' };
                 (
                     Method::GET,
-                    format!("{realm}{sep}{}", encode_query(&query)),
+                    format!("{realm}{sep}{}", percent::form(&query)),
                     None,
                     other.as_ref().and_then(Credential::basic_header),
                 )
@@ -425,7 +440,7 @@ impl Registry {
                 Err(_) => Err(Error::runtime(format!(
                     "{method} {shown}: no answer from registry {} within {} (--request-timeout)",
                     self.host,
-                    kubectl_kit_core::client::humanize(t)
+                    kubectl_kit_core::time::humanize(t)
                 ))),
             },
             None => fut.await.map_err(|e| self.transport(e)),
@@ -441,19 +456,27 @@ impl Registry {
     }
 
     fn transport(&self, e: hyper_util::client::legacy::Error) -> Error {
-        // A corrupt blob ends its body with our own error: say that, not "connection error".
+        // A blob whose source failed ends its body with our own error: say that, not
+        // "connection error" (and a corrupt one is not retried).
         let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
         while let Some(s) = source {
-            if let Some(c) = s.downcast_ref::<crate::stream::Corrupt>() {
-                return Error::runtime(c.0.clone());
+            if let Some(c) = s.downcast_ref::<SourceError>() {
+                return c.to_error();
             }
             source = s.source();
         }
-        let mut err = Error::runtime(format!("cannot reach registry {}", self.host));
+        let failure = kubectl_kit_core::error::classify(&e);
+        let mut err = Error::unreachable(format!("cannot reach registry {}", self.host));
         let mut source = std::error::Error::source(&e);
         while let Some(s) = source {
             err = err.caused_by(s);
             source = s.source();
+        }
+        if failure == Some(Failure::Certificate) {
+            return err.hint(format!(
+                "the registry's certificate was not accepted: trust its authority with --ca-file FILE, or in /etc/containers/certs.d/{}/ca.crt",
+                self.host
+            ));
         }
         if e.is_connect() { err.hint(format!("is a registry listening at {}?", self.base)) } else { err }
     }
@@ -479,8 +502,15 @@ impl Registry {
                     .join("; ")
             })
             .filter(|d| !d.is_empty());
+        // The kind says what the answer meant, for callers that decide on it.
+        let kind = match status {
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Kind::Forbidden,
+            StatusCode::NOT_FOUND => Kind::NotFound,
+            StatusCode::CONFLICT => Kind::Conflict,
+            _ => Kind::Runtime,
+        };
         let mut err =
-            Error::runtime(format!("registry {} answered {} to {method} {what}", self.host, status_text(status)));
+            Error::new(kind, format!("registry {} answered {} to {method} {what}", self.host, status_text(status)));
         if let Some(d) = detail {
             err = err.caused_by(d);
         }
@@ -507,7 +537,7 @@ impl Registry {
         &self,
         repository: &str,
         blob: &Descriptor,
-        range: &store::Bytes,
+        range: &ByteRange,
         from: Option<&str>,
         sent: &Arc<AtomicU64>,
     ) -> Result<Action> {
@@ -545,7 +575,7 @@ impl Registry {
         &self,
         repository: &str,
         blob: &Descriptor,
-        range: &store::Bytes,
+        range: &ByteRange,
         scopes: &[String],
         sent: &Arc<AtomicU64>,
     ) -> Result<Action> {
@@ -558,7 +588,7 @@ impl Registry {
         let mut offset = 0u64;
         while offset < range.len {
             let len = FALLBACK_CHUNK.min(range.len - offset);
-            let chunk = store::Bytes { path: Arc::clone(&range.path), offset: range.offset + offset, len };
+            let chunk = ByteRange { path: Arc::clone(&range.path), offset: range.offset + offset, len };
             let payload = Payload::Blob { range: &chunk, digest: None, chunk: Some((offset, offset + len - 1)), sent };
             let resp = self.send(Method::PATCH, &location, &payload, scopes, None).await?;
             if resp.status() != StatusCode::ACCEPTED {
@@ -650,24 +680,11 @@ async fn read_limited(resp: Response<Incoming>, limit: usize) -> Result<Vec<u8>>
     Ok(out)
 }
 
-/// `a=b&c=d`, percent-encoding what a query value must not hold raw.
-fn encode_query(pairs: &[(&str, &str)]) -> String {
-    pairs.iter().map(|(k, v)| format!("{k}={}", percent(v))).collect::<Vec<_>>().join("&")
-}
-
-fn percent(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// Adds `key=value` to a URL that may already have a query (upload locations carry state).
 pub fn with_query(url: &str, key: &str, value: &str) -> String {
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}{key}={}", percent(value))
+    let mut url = url.to_string();
+    percent::query_pair(&mut url, key, value);
+    url
 }
 
 /// A URL without its query (upload state tokens are long and of no use in messages).
@@ -699,6 +716,18 @@ pub fn resolve(base: &str, location: &str) -> String {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn a_registry_that_is_not_there_is_unreachable_by_kind() {
+        // A port that was just free: nothing listens there.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+        let host = format!("127.0.0.1:{port}");
+        let registry = Registry::new(&host, true, None, 0, None).expect("client");
+        let e = registry.ping().await.expect_err("nothing listens");
+        assert!(e.is_unreachable(), "{e}");
+        assert_eq!(e.message, format!("cannot reach registry {host}"));
+        assert!(e.hints.iter().any(|h| h.contains("is a registry listening")), "{:?}", e.hints);
+    }
+
     #[test]
     fn locations() {
         assert_eq!(
@@ -710,6 +739,5 @@ mod tests {
         assert_eq!(with_query("http://h/u?_state=a", "digest", "sha256:ab"), "http://h/u?_state=a&digest=sha256%3Aab");
         assert_eq!(with_query("http://h/u", "digest", "sha256:ab"), "http://h/u?digest=sha256%3Aab");
         assert_eq!(strip_query("http://h/u?_state=secretish"), "http://h/u");
-        assert_eq!(encode_query(&[("scope", "repository:a/b:pull,push")]), "scope=repository%3Aa%2Fb%3Apull%2Cpush");
     }
 }

@@ -88,14 +88,13 @@ pub fn open(source: &str, engine: Option<&str>) -> Result<Opened> {
         }
         Ok(_) => open_file(path, path, None),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && looks_like_reference(source) => export(source, engine),
-        Err(e) => Err(Error::runtime(format!("cannot read {source}")).caused_by(e)),
+        Err(e) => Err(Error::io("read", path, e)),
     }
 }
 
+/// Errors from reading a source's files name the file; this says which source it is in.
 fn in_source(mut e: Error, source: &str) -> Error {
-    if !e.message.starts_with(source) {
-        e.message = format!("{source}: {}", e.message);
-    }
+    e.message = format!("{source}: {}", e.message);
     e
 }
 
@@ -113,9 +112,7 @@ fn looks_like_reference(s: &str) -> bool {
 
 fn open_file(path: &Path, shown: &Path, temp: Option<tempfile::TempDir>) -> Result<Opened> {
     let mut magic = [0u8; 2];
-    let n = std::fs::File::open(path)
-        .and_then(|mut f| f.read(&mut magic))
-        .map_err(|e| Error::runtime(format!("cannot read {}", shown.display())).caused_by(e))?;
+    let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut magic)).map_err(|e| Error::io("read", shown, e))?;
     if n == 2 && magic == [0x1f, 0x8b] {
         // `docker save | gzip`: tar needs random access, so decompress once to a temporary file.
         let dir = match temp {
@@ -125,13 +122,12 @@ fn open_file(path: &Path, shown: &Path, temp: Option<tempfile::TempDir>) -> Resu
             }
         };
         let out_path = dir.path().join("source.tar");
-        let input = std::fs::File::open(path)
-            .map_err(|e| Error::runtime(format!("cannot read {}", shown.display())).caused_by(e))?;
+        let input = std::fs::File::open(path).map_err(|e| Error::io("read", shown, e))?;
         let mut decoder = flate2::read::GzDecoder::new(std::io::BufReader::new(input));
-        let mut out = std::fs::File::create(&out_path)
-            .map_err(|e| Error::runtime("cannot write a temporary file").caused_by(e))?;
-        std::io::copy(&mut decoder, &mut out)
-            .map_err(|e| Error::runtime(format!("{}: not a readable gzip stream", shown.display())).caused_by(e))?;
+        let mut out = std::fs::File::create(&out_path).map_err(|e| Error::io("write", &out_path, e))?;
+        std::io::copy(&mut decoder, &mut out).map_err(|e| {
+            Error::corrupt(format!("{}: not a readable gzip stream", shown.display())).caused_by_error(e)
+        })?;
         let opened = open_tar(&out_path, shown)?;
         return Ok(Opened { _temp: Some(dir), ..opened });
     }
@@ -181,7 +177,7 @@ fn export(reference: &str, engine: Option<&str>) -> Result<Opened> {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .output()
-        .map_err(|e| Error::runtime(format!("cannot run {name} save")).caused_by(e))?;
+        .map_err(|e| Error::runtime(format!("cannot run {name} save")).caused_by_error(e))?;
     if !status.status.success() {
         let said = String::from_utf8_lossy(&status.stderr).trim().to_string();
         let mut err = Error::runtime(format!("{name} save {reference} failed ({})", status.status));

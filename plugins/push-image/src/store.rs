@@ -12,6 +12,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
+use kubectl_kit_core::error::Kind;
 use kubectl_kit_core::{Error, Result};
 
 /// Largest JSON document (index, manifest, config) read into memory.
@@ -20,9 +21,10 @@ pub const MAX_DOCUMENT: u64 = 16 << 20;
 /// Most entries a tarball may have; docker save writes a handful per layer.
 const MAX_ENTRIES: usize = 1 << 20;
 
-/// A byte range of a file: a blob's bytes, ready to stream.
+/// A byte range of a file: a blob's bytes, ready to stream. (Not `bytes::Bytes`, which holds
+/// bytes in memory: these stay on disk until they are sent.)
 #[derive(Debug, Clone)]
-pub struct Bytes {
+pub struct ByteRange {
     /// The file holding the range.
     pub path: Arc<PathBuf>,
     /// Where the range starts.
@@ -31,7 +33,7 @@ pub struct Bytes {
     pub len: u64,
 }
 
-impl Bytes {
+impl ByteRange {
     /// Opens the file positioned at the start of the range, limited to its length.
     pub fn open(&self) -> std::io::Result<std::io::Take<File>> {
         let mut file = File::open(self.path.as_path())?;
@@ -42,7 +44,7 @@ impl Bytes {
     /// Reads the whole range into memory, for documents no bigger than [`MAX_DOCUMENT`].
     pub fn read_document(&self, what: &str) -> Result<Vec<u8>> {
         if self.len > MAX_DOCUMENT {
-            return Err(Error::runtime(format!(
+            return Err(Error::corrupt(format!(
                 "{what} is {} bytes, more than the {} a document may have",
                 self.len, MAX_DOCUMENT
             )));
@@ -50,9 +52,9 @@ impl Bytes {
         let mut out = Vec::with_capacity(self.len as usize);
         self.open()
             .and_then(|mut r| r.read_to_end(&mut out))
-            .map_err(|e| Error::runtime(format!("cannot read {what}")).caused_by(e))?;
+            .map_err(|e| Error::runtime(format!("cannot read {what}")).caused_by_error(e))?;
         if out.len() as u64 != self.len {
-            return Err(Error::runtime(format!("{what} is truncated: {} of {} bytes", out.len(), self.len)));
+            return Err(Error::corrupt(format!("{what} is truncated: {} of {} bytes", out.len(), self.len)));
         }
         Ok(out)
     }
@@ -85,18 +87,18 @@ impl Store {
     /// Indexes a tarball. `shown` is the name the user gave, `path` the file to read (they
     /// differ when the tarball was decompressed to a temporary file first).
     pub fn tar(path: &Path, shown: &Path) -> Result<Self> {
-        let bad = |m: String| Error::runtime(format!("{}: {m}", shown.display()));
-        let file = File::open(path).map_err(|e| bad("cannot open".into()).caused_by(e))?;
-        let file_len = file.metadata().map_err(|e| bad("cannot read".into()).caused_by(e))?.len();
+        let bad = |m: String| Error::corrupt(format!("{}: {m}", shown.display()));
+        let file = File::open(path).map_err(|e| Error::io("open", shown, e))?;
+        let file_len = file.metadata().map_err(|e| Error::io("read", shown, e))?.len();
         let mut archive = tar::Archive::new(file);
-        let entries = archive.entries_with_seek().map_err(|e| bad("not a tar archive".into()).caused_by(e))?;
+        let entries = archive.entries_with_seek().map_err(|e| bad("not a tar archive".into()).caused_by_error(e))?;
         let mut files = HashMap::new();
         let mut links = HashMap::new();
         for (count, entry) in entries.enumerate() {
             if count >= MAX_ENTRIES {
                 return Err(bad(format!("more than {MAX_ENTRIES} entries")));
             }
-            let entry = entry.map_err(|e| bad("not a readable tar archive".into()).caused_by(e))?;
+            let entry = entry.map_err(|e| bad("not a readable tar archive".into()).caused_by_error(e))?;
             let raw = entry.path_bytes().into_owned();
             let raw = String::from_utf8_lossy(&raw).into_owned();
             let kind = entry.header().entry_type();
@@ -139,40 +141,40 @@ impl Store {
         self.locate(name).is_ok()
     }
 
-    /// Finds a file's bytes.
-    pub fn locate(&self, name: &str) -> Result<Bytes> {
-        let name = normalize(name).map_err(|m| Error::runtime(format!("{name:?}: {m}")))?;
+    /// Finds a file's bytes. Errors name the file, not the store: the caller says which source.
+    pub fn locate(&self, name: &str) -> Result<ByteRange> {
+        let name = normalize(name).map_err(|m| Error::corrupt(format!("{name:?}: {m}")))?;
         match self {
             Store::Dir(root) => {
                 let path = root.join(&name);
-                let meta = std::fs::metadata(&path)
-                    .map_err(|e| Error::runtime(format!("{}: missing {name}", root.display())).caused_by(e))?;
+                let meta = std::fs::metadata(&path).map_err(|e| {
+                    let kind = if e.kind() == std::io::ErrorKind::NotFound { Kind::NotFound } else { Kind::Runtime };
+                    Error::new(kind, format!("missing {name}")).caused_by_error(e)
+                })?;
                 if !meta.is_file() {
-                    return Err(Error::runtime(format!("{}: {name} is not a file", root.display())));
+                    return Err(Error::corrupt(format!("{name} is not a file")));
                 }
-                Ok(Bytes { path: Arc::new(path), offset: 0, len: meta.len() })
+                Ok(ByteRange { path: Arc::new(path), offset: 0, len: meta.len() })
             }
-            Store::Tar { path, shown, files, links } => {
+            Store::Tar { path, files, links, .. } => {
                 let mut current = name;
                 for _ in 0..16 {
                     if let Some(&(offset, len)) = files.get(&current) {
-                        return Ok(Bytes { path: Arc::clone(path), offset, len });
+                        return Ok(ByteRange { path: Arc::clone(path), offset, len });
                     }
                     match links.get(&current) {
                         Some(next) => current = next.clone(),
-                        None => {
-                            return Err(Error::runtime(format!("{}: the archive has no {current}", shown.display())));
-                        }
+                        None => return Err(Error::not_found(format!("the archive has no {current}"))),
                     }
                 }
-                Err(Error::runtime(format!("{}: links loop at {current}", shown.display())))
+                Err(Error::corrupt(format!("links loop at {current}")))
             }
         }
     }
 
     /// The path of a blob by digest, as OCI layouts and Docker 25+ saves store them.
     pub fn blob_name(digest: &str) -> Result<String> {
-        let (alg, hex) = crate::image::split_digest(digest)?;
+        let (alg, hex) = crate::digest::split_digest(digest)?;
         Ok(format!("blobs/{alg}/{hex}"))
     }
 }
@@ -252,6 +254,9 @@ mod tests {
         assert_eq!(bytes.read_document("layer").expect("read"), b"hello");
         assert_eq!(store.locate("manifest.json").expect("file").len, 2);
         assert!(!store.has("c"));
+        let missing = store.locate("c").expect_err("missing");
+        assert!(missing.is_not_found());
+        assert_eq!(missing.message, "the archive has no c");
     }
 
     #[test]
@@ -273,5 +278,6 @@ mod tests {
         std::fs::write(cut.path(), &data[..1024]).expect("write");
         let err = Store::tar(cut.path(), Path::new("x.tar")).expect_err("truncated");
         assert!(err.message.contains("past the end"), "{}", err.message);
+        assert!(err.is_corrupt());
     }
 }

@@ -17,39 +17,61 @@ use tokio::sync::mpsc;
 
 use kubectl_kit_core::{Error, Result};
 
-use crate::store;
+use crate::digest::Hasher;
+use crate::store::ByteRange;
 
 /// Bytes per chunk read and sent.
 pub const CHUNK: usize = 1 << 20;
 /// Chunks in flight per blob: with four blobs at once, about 16 MiB of buffers in all.
 const IN_FLIGHT: usize = 3;
 
-/// Hashes a byte range (for layers whose digest the source does not state).
-pub fn hash_range(bytes: &store::Bytes) -> Result<String> {
-    let mut reader = bytes.open().map_err(|e| Error::runtime("cannot read a layer").caused_by(e))?;
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+/// Hashes a byte range (for layers whose digest the source does not state). `name` is the
+/// layer's name in the source, for messages.
+pub fn hash_range(bytes: &ByteRange, name: &str) -> Result<String> {
+    let unreadable = |e| Error::runtime(format!("cannot read layer {name}")).caused_by_error(e);
+    let mut reader = bytes.open().map_err(unreadable)?;
+    let mut hasher = Hasher::default();
     let mut buf = vec![0u8; CHUNK];
     loop {
-        let n = reader.read(&mut buf).map_err(|e| Error::runtime("cannot read a layer").caused_by(e))?;
+        let n = reader.read(&mut buf).map_err(unreadable)?;
         if n == 0 {
             break;
         }
-        ctx.update(&buf[..n]);
+        hasher.update(&buf[..n]);
     }
-    Ok(format!("sha256:{}", crate::image::hex(ctx.finish().as_ref())))
+    Ok(hasher.finish())
 }
 
-/// The error a body ends with when the bytes are not what the manifest says.
+/// The error a blob's body ends with when its bytes could not be sent: the source could not be
+/// read (which may pass), or its bytes are not what the manifest says (which will not).
 #[derive(Debug)]
-pub struct Corrupt(pub String);
+pub enum SourceError {
+    /// Reading the source failed.
+    Unreadable(String),
+    /// The bytes hash to another digest, or there are more or fewer of them.
+    Corrupt(String),
+}
 
-impl std::fmt::Display for Corrupt {
+impl std::fmt::Display for SourceError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            SourceError::Unreadable(m) | SourceError::Corrupt(m) => f.write_str(m),
+        }
     }
 }
 
-impl std::error::Error for Corrupt {}
+impl std::error::Error for SourceError {}
+
+impl SourceError {
+    /// The suite's error for it: [`Kind::Corrupt`](kubectl_kit_core::error::Kind::Corrupt) when
+    /// the bytes are wrong, so that nobody retries it.
+    pub fn to_error(&self) -> Error {
+        match self {
+            SourceError::Unreadable(m) => Error::runtime(m.clone()),
+            SourceError::Corrupt(m) => Error::corrupt(m.clone()),
+        }
+    }
+}
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -63,7 +85,7 @@ impl VerifiedBody {
     /// Starts reading `range` on a blocking thread, checking it hashes to `digest` (`None` for
     /// a chunk of a blob, which the registry checks when the upload is closed). `sent` counts
     /// bytes handed to the network.
-    pub fn start(range: store::Bytes, digest: Option<String>, sent: Arc<AtomicU64>) -> Self {
+    pub fn start(range: ByteRange, digest: Option<String>, sent: Arc<AtomicU64>) -> Self {
         let len = range.len;
         let (tx, rx) = mpsc::channel(IN_FLIGHT);
         tokio::task::spawn_blocking(move || pump(range, digest.as_deref(), &tx, &sent));
@@ -72,20 +94,20 @@ impl VerifiedBody {
 }
 
 fn pump(
-    range: store::Bytes,
+    range: ByteRange,
     expected: Option<&str>,
     tx: &mpsc::Sender<std::result::Result<Bytes, BoxError>>,
     sent: &AtomicU64,
 ) {
     let digest = expected.unwrap_or("chunk");
-    let fail = |m: String| {
-        let _ = tx.blocking_send(Err(Box::new(Corrupt(m))));
+    let fail = |e: SourceError| {
+        let _ = tx.blocking_send(Err(Box::new(e)));
     };
     let mut reader = match range.open() {
         Ok(r) => r,
-        Err(e) => return fail(format!("cannot read blob {digest}: {e}")),
+        Err(e) => return fail(SourceError::Unreadable(format!("cannot read blob {digest}: {e}"))),
     };
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut hasher = Hasher::default();
     let mut total = 0u64;
     let mut held: Option<Bytes> = None;
     let pool = Pool::default();
@@ -97,13 +119,13 @@ fn pump(
                 Ok(0) => break,
                 Ok(n) => filled += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return fail(format!("cannot read blob {digest}: {e}")),
+                Err(e) => return fail(SourceError::Unreadable(format!("cannot read blob {digest}: {e}"))),
             }
         }
         if filled == 0 {
             break;
         }
-        ctx.update(&buf[..filled]);
+        hasher.update(&buf[..filled]);
         total += filled as u64;
         if let Some(previous) = held.replace(Bytes::from_owner(Pooled { buf, len: filled, pool: pool.clone() })) {
             let n = previous.len() as u64;
@@ -113,12 +135,12 @@ fn pump(
             sent.fetch_add(n, Ordering::Relaxed);
         }
     }
-    let actual = format!("sha256:{}", crate::image::hex(ctx.finish().as_ref()));
+    let actual = hasher.finish();
     if total != range.len || expected.is_some_and(|d| d != actual) {
-        return fail(format!(
+        return fail(SourceError::Corrupt(format!(
             "blob {digest} is corrupt in the source: {total} bytes hashing to {actual}, {} bytes expected",
             range.len
-        ));
+        )));
     }
     if let Some(last) = held {
         let n = last.len() as u64;
@@ -195,19 +217,16 @@ pub enum Compress {
     Zstd,
 }
 
-/// Compresses a layer into a temporary file (hashing the output), returning the new blob's
-/// descriptor fields and its bytes. The temporary file lives as long as `dir`.
-pub fn compress(range: &store::Bytes, how: Compress, dir: &std::path::Path) -> Result<(String, store::Bytes)> {
-    let io = |e: std::io::Error| Error::runtime("cannot compress a layer").caused_by(e);
+/// Compresses a layer (`digest` names it in messages) into a temporary file, hashing the
+/// output; returns the new blob's digest and its bytes. The temporary file lives as long as `dir`.
+pub fn compress(range: &ByteRange, digest: &str, how: Compress, dir: &std::path::Path) -> Result<(String, ByteRange)> {
+    let io = |e: std::io::Error| Error::runtime(format!("cannot compress layer {digest}")).caused_by_error(e);
     let file = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
     // Kept until `dir` (a temporary directory of the run) goes.
     let (handle, path) = file.keep().map_err(|e| io(e.error))?;
     let mut reader = range.open().map_err(io)?;
-    let hashing = HashingWriter {
-        inner: std::io::BufWriter::with_capacity(CHUNK, handle),
-        ctx: ring::digest::Context::new(&ring::digest::SHA256),
-        len: 0,
-    };
+    let hashing =
+        HashingWriter { inner: std::io::BufWriter::with_capacity(CHUNK, handle), hasher: Hasher::default(), len: 0 };
     let hashing = match how {
         Compress::Gzip => {
             let mut enc = flate2::write::GzEncoder::new(hashing, flate2::Compression::fast());
@@ -221,27 +240,40 @@ pub fn compress(range: &store::Bytes, how: Compress, dir: &std::path::Path) -> R
         }
         Compress::Auto | Compress::None => return Err(Error::runtime("internal: nothing to compress")),
     };
-    let HashingWriter { inner, ctx, len } = hashing;
+    let HashingWriter { inner, hasher, len } = hashing;
     inner.into_inner().map_err(|e| io(e.into_error()))?.sync_all().map_err(io)?;
-    let digest = format!("sha256:{}", crate::image::hex(ctx.finish().as_ref()));
-    Ok((digest, store::Bytes { path: Arc::new(path), offset: 0, len }))
+    Ok((hasher.finish(), ByteRange { path: Arc::new(path), offset: 0, len }))
 }
 
 struct HashingWriter<W> {
     inner: W,
-    ctx: ring::digest::Context,
+    hasher: Hasher,
     len: u64,
 }
 
 impl<W: std::io::Write> std::io::Write for HashingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.inner.write(buf)?;
-        self.ctx.update(&buf[..n]);
+        self.hasher.update(&buf[..n]);
         self.len += n as u64;
         Ok(n)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn corrupt_bytes_are_not_worth_retrying_and_unreadable_ones_may_be() {
+        let corrupt = SourceError::Corrupt("blob sha256:x is corrupt in the source".into()).to_error();
+        assert!(corrupt.is_corrupt());
+        assert_eq!(corrupt.message, "blob sha256:x is corrupt in the source");
+        let unreadable = SourceError::Unreadable("cannot read blob sha256:x: gone".into()).to_error();
+        assert!(!unreadable.is_corrupt() && unreadable.exit_code() == 1);
     }
 }

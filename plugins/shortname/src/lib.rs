@@ -150,7 +150,7 @@ async fn load(flags: &GlobalFlags) -> Result<Catalog> {
 
 fn offline(why: &Error) -> Catalog {
     // The last cause and the hint say why (a refused certificate, a timeout) and what to check.
-    let cause = why.causes.last().map(|c| format!(" ({c})")).unwrap_or_default();
+    let cause = why.causes().last().map(|c| format!(" ({c})")).unwrap_or_default();
     let hint = why.hints.first().map(|h| format!("; {h}")).unwrap_or_default();
     output::warn(&format!(
         "{}{cause}; showing the built-in Kubernetes short names (offline: CRDs and aggregated APIs are not included){hint}",

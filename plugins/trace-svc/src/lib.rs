@@ -206,7 +206,7 @@ async fn watch_once(
     let now: serde_json::Value = serde_json::from_str(
         &kube.get_raw(&format!("/api/v1/namespaces/{ns}/services?limit=1"), "application/json").await?,
     )
-    .map_err(|e| Error::runtime("unreadable list").caused_by(e))?;
+    .map_err(|e| Error::corrupt(format!("unreadable list of services in namespace {ns}")).caused_by(e))?;
     let rv = now["metadata"]["resourceVersion"].as_str().unwrap_or_default().to_string();
     let mut paths = vec![];
     let mut p = format!("/api/v1/namespaces/{ns}/services");
