@@ -8,6 +8,7 @@
 pub mod images;
 pub mod krew;
 pub mod registry;
+pub mod token;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
