@@ -123,13 +123,34 @@ impl Payload<'_> {
     }
 }
 
+/// The roots a registry's certificate is checked against: Mozilla's, bundled (webpki-roots);
+/// the system's where reading them needs no platform framework (every OS but macOS, whose
+/// Security.framework cannot be linked by the Linux machine that builds the release); and the
+/// PEM certificates of the file `SSL_CERT_FILE` names.
+fn registry_roots() -> Result<rustls::RootCertStore> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    #[cfg(not(target_os = "macos"))]
+    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    if let Some(file) = std::env::var_os("SSL_CERT_FILE").filter(|f| !f.is_empty()) {
+        let certs: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_file_iter(&file).and_then(|certs| certs.collect()).map_err(|e| {
+                Error::runtime(format!("cannot read SSL_CERT_FILE {}", file.to_string_lossy())).caused_by(e)
+            })?;
+        roots.add_parsable_certificates(certs);
+    }
+    Ok(roots)
+}
+
 /// Access a request needs, for the token flow: `repository:REPO:pull,push`.
 pub fn scope(repository: &str, actions: &str) -> String {
     format!("repository:{repository}:{actions}")
 }
 
 impl Registry {
-    /// A client for `host`: plain HTTP when `plain_http`, else HTTPS with the system's roots.
+    /// A client for `host`: plain HTTP when `plain_http`, else HTTPS checked against
+    /// [`registry_roots`].
     pub fn new(
         host: &str,
         plain_http: bool,
@@ -141,9 +162,8 @@ impl Registry {
         http.enforce_http(false);
         http.set_nodelay(true);
         http.set_connect_timeout(Some(Duration::from_secs(10)));
-        let builder = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(|e| Error::runtime("cannot load the system's TLS roots").caused_by(e))?;
+        let tls = rustls::ClientConfig::builder().with_root_certificates(registry_roots()?).with_no_client_auth();
+        let builder = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls);
         let connector = if plain_http {
             builder.https_or_http().enable_http1().wrap_connector(http)
         } else {
