@@ -170,13 +170,16 @@ fn build(go: &Path, m: &Module, dir: &Path, out: &Path) -> Result<()> {
         ldflags.push_str(&format!(" -X {stamp}"));
     }
     let tags: &[&str] = if m.kube_version.is_some() { &["-tags", "selinux,notest,grpcnotrace"] } else { &[] };
-    let mut progress = util::Progress::new(&format!("building {}", m.binaries.join(", ")));
-    // The packages the build may compile, for the count (it also fetches the modules; a failure
-    // here leaves the count out and lets the build report the error).
-    progress.update("downloading modules and listing packages");
-    let total = util::run(go_command(go, dir).args(["list", "-deps"]).args(tags).args(m.packages))
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).lines().count());
+    let mut progress = util::Progress::new(&format!("go build {}", m.dir));
+    progress.update("starting");
+    // The packages the build may compile, for the count: listed beside the build (listing the
+    // Kubernetes tree takes a while); a failure leaves the count out.
+    let list = {
+        let mut cmd = go_command(go, dir);
+        cmd.args(["list", "-deps"]).args(tags).args(m.packages);
+        std::thread::spawn(move || util::run(&mut cmd).ok().map(|o| String::from_utf8_lossy(&o.stdout).lines().count()))
+    };
+    let mut total = None;
     let mut logfile = std::fs::File::create(&log)?;
     let mut cmd = go_command(go, dir);
     // -v: the name of each package as it is compiled, on stderr, which is what is counted.
@@ -190,7 +193,11 @@ fn build(go: &Path, m: &Module, dir: &Path, out: &Path) -> Result<()> {
     let mut child = cmd.spawn().with_context(|| format!("could not run {}", util::describe(&cmd)))?;
     let lines = kubectl_kit_tests::lines(child.stderr.take().context("go build's stderr")?);
     let mut compiled = 0usize;
+    let mut list = Some(list);
     let status = loop {
+        if list.as_ref().is_some_and(|l| l.is_finished()) {
+            total = list.take().and_then(|l| l.join().ok().flatten());
+        }
         let finished = child.try_wait()?;
         while let Ok(line) = lines.try_recv() {
             use std::io::Write;
