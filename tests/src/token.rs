@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 /// A running token service; stopped on drop.
 pub struct TokenService {
-    /// `http://127.0.0.1:PORT/token`, the registry's `realm`.
+    /// `http://localhost:PORT/token`, the registry's `realm`.
     pub realm: String,
     /// The issuer's certificate, PEM: the registry's `rootcertbundle`.
     pub certificate_pem: String,
@@ -75,7 +75,9 @@ impl TokenService {
                 }
             }
         });
-        TokenService { realm: format!("http://127.0.0.1:{port}/token"), certificate_pem: cert.pem(), stop, port }
+        // By name: crane (go-containerregistry#2258) refuses a realm whose host is a loopback or
+        // private IP literal, as an SSRF guard; names are not checked.
+        TokenService { realm: format!("http://localhost:{port}/token"), certificate_pem: cert.pem(), stop, port }
     }
 }
 
