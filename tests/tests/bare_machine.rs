@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kubectl_kit_tests::{require_cluster, root, stderr, stdout};
+use kubectl_kit_tests::{Cluster, require_cluster, root, stderr, stdout};
 
 /// Stops the second cluster however the test ends.
 struct Down {
@@ -66,30 +66,16 @@ fn cluster_up_works_without_docker_registry_and_skopeo() {
     assert_eq!(stdout(&out).trim(), format!("export KUBECONFIG={}", kubeconfig.display()));
 
     // A working control plane: three Ready nodes.
-    let kubectl = |args: &[&str]| {
-        let out = Command::new(down.dir.join("bin/kubectl"))
-            .arg("--kubeconfig")
-            .arg(&kubeconfig)
-            .args(args)
-            .output()
-            .expect("kubectl runs");
-        assert!(out.status.success(), "kubectl {}: {}", args.join(" "), stderr(&out));
-        stdout(&out)
-    };
-    let ready = kubectl(&["get", "nodes", "-o", "jsonpath={.items[*].status.conditions[?(@.type==\"Ready\")].status}"]);
+    let second = Cluster { kubeconfig, kubectl: down.dir.join("bin/kubectl") };
+    let ready = second.kubectl_ok(&[
+        "get",
+        "nodes",
+        "-o",
+        "jsonpath={.items[*].status.conditions[?(@.type==\"Ready\")].status}",
+    ]);
     assert_eq!(ready, "True True True");
     // The registry it advertises answers, and is the one built from the Go module.
-    let hosting = kubectl(&[
-        "-n",
-        "kube-public",
-        "get",
-        "configmap",
-        "local-registry-hosting",
-        "-o",
-        "jsonpath={.data.localRegistryHosting\\.v1}",
-    ]);
-    let doc: serde_yaml::Value = serde_yaml::from_str(&hosting).expect("KEP-1755 document");
-    let host = doc["host"].as_str().expect("host").to_string();
+    let (host, _) = second.registry_hosts();
     let catalog =
         kubectl_kit_tests::registry::crane(None).args(["catalog", "--insecure", &host]).output().expect("crane runs");
     assert!(catalog.status.success(), "the registry at {host} does not answer: {}", stderr(&catalog));
