@@ -55,7 +55,8 @@ pub fn check(task: Task, targets: &[&str]) -> Result<()> {
 fn missing(task: Task, targets: &[&str]) -> Vec<(String, Fix)> {
     let cluster = matches!(task, Task::Cluster | Task::Test | Task::Bench);
     let release = matches!(task, Task::Test | Task::Dist);
-    let zig_needed = release && targets.iter().any(|t| dist::needs_zig(t));
+    // `rustc -vV` (this machine's target) runs inside the threads too; it is asked once.
+    let zig_needed = || release && targets.iter().any(|t| dist::needs_zig(t));
     // The checks that start a program run side by side, so that the whole check stays well
     // under a second even where Python starts slowly.
     let (go, hostname, python, pip, installed, zig_dir) = std::thread::scope(|s| {
@@ -64,9 +65,9 @@ fn missing(task: Task, targets: &[&str]) -> Vec<(String, Fix)> {
             !cluster || std::env::var_os("KUBECTL_KIT_ADVERTISE_ADDRESS").is_some() || runs("hostname", &["-I"])
         });
         let python = s.spawn(|| task != Task::Test || runs("python3", &["-c", "import crypt"]));
-        let pip = s.spawn(|| !zig_needed || zig().is_some() || runs("python3", &["-m", "pip", "--version"]));
+        let pip = s.spawn(|| !zig_needed() || zig().is_some() || runs("python3", &["-m", "pip", "--version"]));
         let installed = s.spawn(|| if release { installed_targets() } else { vec![] });
-        let zig_dir = s.spawn(|| if zig_needed { zig() } else { None });
+        let zig_dir = s.spawn(|| if zig_needed() { zig() } else { None });
         let join = |h: std::thread::ScopedJoinHandle<'_, bool>| h.join().unwrap_or(false);
         (
             go.join().ok().flatten(),
@@ -123,7 +124,7 @@ fn missing(task: Task, targets: &[&str]) -> Vec<(String, Fix)> {
             );
         }
     }
-    if zig_needed {
+    if zig_needed() {
         if !on_path("cargo-zigbuild") {
             need(
                 "cargo-zigbuild (links the release for other platforms with zig)",
