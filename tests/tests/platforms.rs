@@ -215,7 +215,7 @@ fn macos_binaries_are_mach_o_for_their_cpu_and_load_only_libsystem() {
     let dir = tempfile::tempdir().expect("tempdir");
     for (arch, cpu) in [("amd64", object::macho::CPU_TYPE_X86_64), ("arm64", object::macho::CPU_TYPE_ARM64)] {
         for p in &release.plugins {
-            let Some(bin) = unpack(&release, p, "darwin", arch, dir.path()) else { return };
+            let Some(bin) = unpack(&release, p, "darwin", arch, dir.path()) else { continue };
             let data = std::fs::read(&bin).expect("read");
             let header = MachHeader64::<object::Endianness>::parse(&*data, 0)
                 .unwrap_or_else(|e| panic!("{}: not a 64-bit Mach-O file: {e}", bin.display()));
