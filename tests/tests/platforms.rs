@@ -223,8 +223,15 @@ fn macos_binaries_are_mach_o_for_their_cpu_and_load_only_libsystem() {
             assert_eq!(header.cputype(endian), cpu, "{p} darwin/{arch}: CPU type");
             assert_eq!(header.filetype(endian), object::macho::MH_EXECUTE, "{p} darwin/{arch}: an executable");
             let mut libraries = vec![];
+            let mut signature = None;
             let mut commands = header.load_commands(endian, &*data, 0).expect("load commands");
             while let Some(command) = commands.next().expect("a load command") {
+                if command.cmd() == object::macho::LC_CODE_SIGNATURE
+                    && let object::read::macho::LoadCommandVariant::LinkeditData(linkedit) =
+                        command.variant().expect("a linkedit command")
+                {
+                    signature = Some(linkedit.dataoff.get(endian) as usize);
+                }
                 if let Some(dylib) = command.dylib().expect("a dylib command")
                     && command.cmd() != object::macho::LC_ID_DYLIB
                 {
@@ -235,6 +242,45 @@ fn macos_binaries_are_mach_o_for_their_cpu_and_load_only_libsystem() {
             // libSystem (the C library, in every macOS), and no framework: TLS roots are bundled,
             // so Security.framework is neither needed nor linked.
             assert_eq!(libraries, ["/usr/lib/libSystem.B.dylib"], "{p} darwin/{arch}");
+            // Apple silicon runs no unsigned code: the linker's ad-hoc signature must hash every
+            // page of the file as it ships (nothing changed it after the link).
+            let at = signature.unwrap_or_else(|| panic!("{p} darwin/{arch}: no code signature"));
+            let pages = ad_hoc_signature_pages(&data, at).unwrap_or_else(|e| panic!("{p} darwin/{arch}: {e}"));
+            assert!(pages > 0, "{p} darwin/{arch}");
         }
     }
+}
+
+/// Checks the SHA-256 page hashes of the code directory in the signature superblob at `at`
+/// against the file's pages; returns how many pages it covers.
+fn ad_hoc_signature_pages(data: &[u8], at: usize) -> Result<usize, String> {
+    let be = |o: usize| -> Result<u32, String> {
+        data.get(o..o + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])).ok_or("truncated".to_string())
+    };
+    if be(at)? != 0xfade_0cc0 {
+        return Err("no embedded-signature superblob".into());
+    }
+    for i in 0..be(at + 8)? as usize {
+        let blob = at + be(at + 12 + 8 * i + 4)? as usize;
+        if be(blob)? != 0xfade_0c02 {
+            continue;
+        }
+        // CodeDirectory: hashOffset @16, nCodeSlots @28, codeLimit @32, hashSize @36,
+        // hashType @37 (2: SHA-256), pageSize @39 (log2).
+        let field = |o: usize| data.get(blob + o).copied().ok_or("truncated".to_string());
+        let (hashes, slots, limit) = (be(blob + 16)? as usize, be(blob + 28)? as usize, be(blob + 32)? as usize);
+        let (size, kind, page) = (field(36)? as usize, field(37)?, 1usize << field(39)?);
+        if kind != 2 || size != 32 || limit != at {
+            return Err(format!("code directory hash type {kind}, size {size}, limit {limit} (signature at {at})"));
+        }
+        for k in 0..slots {
+            let page_bytes = &data[k * page..((k + 1) * page).min(limit)];
+            let want = data.get(blob + hashes + k * 32..blob + hashes + (k + 1) * 32).ok_or("truncated")?;
+            if ring::digest::digest(&ring::digest::SHA256, page_bytes).as_ref() != want {
+                return Err(format!("page {k} does not match its signature hash"));
+            }
+        }
+        return Ok(slots);
+    }
+    Err("no code directory".into())
 }
