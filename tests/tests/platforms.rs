@@ -157,12 +157,39 @@ fn wine(bin: &Path) -> Command {
     c
 }
 
+/// `bcryptprimitives.dll` for wine versions without it (Debian 12's 8.0), built with the zig
+/// that links the release (PyPI's ziglang in the cache, else `zig` on PATH) from
+/// `tests/fixtures/wine/bcryptprimitives.c` into `dir`.
+fn wine_prng(dir: &Path) {
+    let cache = std::env::var_os("KUBECTL_KIT_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/kubectl-kit"));
+    let zig = std::fs::read_dir(&cache)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("ziglang/zig"))
+        .find(|z| z.is_file())
+        .unwrap_or_else(|| PathBuf::from("zig"));
+    let source = kubectl_kit_tests::root().join("tests/fixtures/wine/bcryptprimitives.c");
+    let out = Command::new(zig)
+        .args(["cc", "-target", "x86_64-windows-gnu", "-shared", "-o"])
+        .arg(dir.join("bcryptprimitives.dll"))
+        .arg(source)
+        .arg("-ladvapi32")
+        .current_dir(dir)
+        .output()
+        .expect("zig runs (cargo xtask dist installs it)");
+    assert!(out.status.success(), "building bcryptprimitives.dll: {}", stderr(&out));
+}
+
 #[test]
 fn windows_binaries_run_under_wine() {
     let c = require_cluster!("windows/amd64 under wine");
     let release = require_release!("windows/amd64 under wine");
     let dir = tempfile::tempdir().expect("tempdir");
     let Some(cols) = unpack(&release, "cols", "windows", "amd64", dir.path()) else { return };
+    wine_prng(cols.parent().expect("the binaries' directory"));
     // Every plugin starts and prints its help, named as kubectl runs it.
     for p in &release.plugins {
         let bin = unpack(&release, p, "windows", "amd64", dir.path()).expect("every plugin has a Windows build");
