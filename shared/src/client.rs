@@ -93,13 +93,21 @@ pub fn cache_dir(flags: &GlobalFlags) -> PathBuf {
 /// keeps its cache) and whole, by renaming a complete temporary file over it.
 pub fn write_cache_file(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     let dir = file.parent().unwrap_or(Path::new("."));
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    let mut dirs = std::fs::DirBuilder::new();
+    let mut open = std::fs::OpenOptions::new();
+    // Windows has no mode bits: the profile directory's ACLs keep the cache private there.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        dirs.mode(0o700);
+        open.mode(0o600);
+    }
+    dirs.recursive(true).create(dir)?;
     let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("cache");
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     {
-        let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+        let mut f = open.write(true).create(true).truncate(true).open(&tmp)?;
         f.write_all(bytes)?;
     }
     std::fs::rename(&tmp, file).inspect_err(|_| {

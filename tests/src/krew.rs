@@ -85,18 +85,22 @@ impl Release {
 
     /// The archive the manifest names for this machine (linux/amd64 here), and its sha256.
     pub fn archive(&self, plugin: &str) -> (PathBuf, String) {
+        let (os, arch) = host_platform();
+        self.platform_archive(plugin, os, arch).unwrap_or_else(|| panic!("{plugin}.yaml has no {os}/{arch} platform"))
+    }
+
+    /// The archive the manifest names for `os/arch`, and its sha256, if it has that platform.
+    pub fn platform_archive(&self, plugin: &str, os: &str, arch: &str) -> Option<(PathBuf, String)> {
         let text = std::fs::read_to_string(self.manifest(plugin)).expect("manifest");
         let m: serde_yaml::Value = serde_yaml::from_str(&text).expect("manifest is YAML");
-        let (os, arch) = host_platform();
         let entry = m["spec"]["platforms"]
             .as_sequence()
             .into_iter()
             .flatten()
-            .find(|p| p["selector"]["matchLabels"]["os"] == os && p["selector"]["matchLabels"]["arch"] == arch)
-            .unwrap_or_else(|| panic!("{plugin}.yaml has no {os}/{arch} platform"));
+            .find(|p| p["selector"]["matchLabels"]["os"] == os && p["selector"]["matchLabels"]["arch"] == arch)?;
         let uri = entry["uri"].as_str().expect("uri");
         let name = uri.rsplit('/').next().expect("file name");
-        (self.dist.join(name), entry["sha256"].as_str().expect("sha256").to_string())
+        Some((self.dist.join(name), entry["sha256"].as_str().expect("sha256").to_string()))
     }
 }
 

@@ -10,6 +10,7 @@ pub mod images;
 pub mod krew;
 pub mod proxy;
 pub mod registry;
+pub mod token;
 pub mod upstream;
 
 use std::path::{Path, PathBuf};

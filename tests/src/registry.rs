@@ -1,11 +1,14 @@
-//! A private instance of the CNCF distribution registry (Debian's `docker-registry`, the same
-//! binary the cluster's registry runs) for tests that stop a registry mid-push or need one
-//! to themselves.
+//! A private instance of the CNCF distribution registry (the same binary the cluster's registry
+//! runs, built by `cargo xtask cluster up` from `tests/cluster/go/registry` into
+//! `target/cluster/bin/registry`) for tests that stop a registry mid-push or need one to
+//! themselves.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::token::TokenService;
 
 /// How a registry from [`Registry::start_with_password_and_another_host`] sends clients to the
 /// other host.
@@ -31,8 +34,10 @@ pub struct Registry {
     /// (`host:`), then `auth:` when the registry asks for credentials and `middleware:` when it
     /// redirects blob reads.
     extra: String,
-    /// Processes the registry relies on (a token service, a blob store), killed with it.
+    /// Processes the registry relies on (a blob store), killed with it.
     helpers: Vec<Child>,
+    /// The token service of [`Registry::start_with_token_service`], stopped with it.
+    token_service: Option<TokenService>,
 }
 
 /// A free port on the loopback `address`.
@@ -52,11 +57,11 @@ fn python_fixture(dir: &Path, name: &str, args: &[&std::ffi::OsStr]) -> Child {
         .unwrap_or_else(|e| panic!("python3 runs {name}.py: {e}"))
 }
 
-fn binary() -> PathBuf {
-    ["docker-registry", "registry"]
-        .iter()
-        .find_map(|b| which::which(b).ok())
-        .expect("docker-registry is installed (apt-get install docker-registry)")
+/// The registry `cargo xtask cluster up` built.
+pub fn binary() -> PathBuf {
+    let built = crate::root().join("target/cluster/bin/registry");
+    assert!(built.is_file(), "{} was not built: run `cargo xtask cluster up`", built.display());
+    built
 }
 
 impl Registry {
@@ -72,7 +77,16 @@ impl Registry {
     fn start_at(address: &str, dir: tempfile::TempDir, extra: String, helpers: Vec<Child>) -> Self {
         let port = free_port(address);
         let host = if address.contains(':') { format!("[{address}]:{port}") } else { format!("{address}:{port}") };
-        let mut r = Registry { host, address: address.to_string(), port, dir, child: None, extra, helpers };
+        let mut r = Registry {
+            host,
+            address: address.to_string(),
+            port,
+            dir,
+            child: None,
+            extra,
+            helpers,
+            token_service: None,
+        };
         r.restart();
         r
     }
@@ -131,37 +145,23 @@ impl Registry {
     }
 
     /// Starts a registry that wants bearer tokens (distribution's `token` access controller) and
-    /// the token service it names: `tests/fixtures/token-server.py`, which grants a token signed
-    /// with its own certificate to HTTP Basic `user:password` only.
+    /// the token service it names ([`TokenService`], ES256 tokens signed with its own
+    /// certificate, granted to HTTP Basic `user:password` only), which logs its requests to
+    /// `token-service.log` in [`Registry::dir`].
     pub fn start_with_token_service(user: &str, password: &str) -> Self {
         let dir = tempfile::tempdir().expect("registry dir");
+        let service =
+            TokenService::start(user, password, "kit-registry", "kit-issuer", dir.path().join("token-service.log"));
         let cert = dir.path().join("token-issuer.pem");
-        let token_port = free_port("127.0.0.1").to_string();
-        let log = dir.path().join("token-service.log");
-        let args: [&std::ffi::OsStr; 7] = [
-            token_port.as_ref(),
-            user.as_ref(),
-            password.as_ref(),
-            cert.as_ref(),
-            "kit-registry".as_ref(),
-            "kit-issuer".as_ref(),
-            log.as_ref(),
-        ];
-        let mut service = python_fixture(dir.path(), "token-server", &args);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !cert.exists() {
-            let exited = service.try_wait().ok().flatten();
-            if exited.is_some() || Instant::now() > deadline {
-                let err = std::fs::read_to_string(dir.path().join("token-server.err")).unwrap_or_default();
-                panic!("the token service did not start ({exited:?}): {err}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        std::fs::write(&cert, &service.certificate_pem).expect("issuer certificate");
         let auth = format!(
-            "auth:\n  token:\n    realm: http://127.0.0.1:{token_port}/token\n    service: kit-registry\n    issuer: kit-issuer\n    rootcertbundle: {}\n",
+            "auth:\n  token:\n    realm: {}\n    service: kit-registry\n    issuer: kit-issuer\n    rootcertbundle: {}\n",
+            service.realm,
             cert.display()
         );
-        Self::start_in(dir, auth, vec![service])
+        let mut r = Self::start_in(dir, auth, vec![]);
+        r.token_service = Some(service);
+        r
     }
 
     /// Storage and log directory.
@@ -193,7 +193,7 @@ impl Registry {
             .stdout(log.try_clone().expect("log"))
             .stderr(log)
             .spawn()
-            .expect("docker-registry starts");
+            .expect("the registry starts");
         self.child = Some(child);
         wait_for_port(&self.address, self.port, "the registry");
     }
@@ -244,4 +244,32 @@ fn htpasswd_auth(dir: &Path, user: &str, password: &str) -> String {
     let htpasswd = dir.join("htpasswd");
     std::fs::write(&htpasswd, format!("{user}:{hash}\n")).expect("htpasswd");
     format!("auth:\n  htpasswd:\n    realm: kit\n    path: {}\n", htpasswd.display())
+}
+
+/// crane (go-containerregistry), which `cargo xtask cluster up` builds into
+/// `target/cluster/bin`: the tests' independent registry client. With `(host, "USER:PASSWORD")`
+/// it reads credentials for that host from a Docker config of its own; without, from an empty
+/// one (never the caller's). The configs live in `target/crane-config/`, one per credential.
+pub fn crane(credentials: Option<(&str, &str)>) -> Command {
+    use base64::Engine;
+    let built = crate::root().join("target/cluster/bin/crane");
+    assert!(built.is_file(), "{} was not built: run `cargo xtask cluster up`", built.display());
+    let auths = match credentials {
+        Some((host, creds)) => {
+            serde_json::json!({ host: { "auth": base64::engine::general_purpose::STANDARD.encode(creds) } })
+        }
+        None => serde_json::json!({}),
+    };
+    let config = serde_json::json!({ "auths": auths }).to_string();
+    let digest = ring::digest::digest(&ring::digest::SHA256, config.as_bytes());
+    let name: String = digest.as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let dir = crate::root().join("target/crane-config").join(name);
+    std::fs::create_dir_all(&dir).expect("docker config dir");
+    // Whole or not at all: tests running at once may write the same file.
+    let tmp = dir.join(format!("config.json.{}.{:?}", std::process::id(), std::thread::current().id()));
+    std::fs::write(&tmp, config).expect("config.json");
+    std::fs::rename(&tmp, dir.join("config.json")).expect("config.json");
+    let mut c = Command::new(built);
+    c.env("DOCKER_CONFIG", dir).stdin(Stdio::null());
+    c
 }

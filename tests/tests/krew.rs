@@ -21,6 +21,8 @@ fn every_manifest_passes_validate_krew_manifest() {
         .collect();
     plugins.sort();
     assert_eq!(release.plugins, plugins, "krew/ must hold one template per plugin");
+    let sums = std::fs::read_to_string(release.dist.join("SHA256SUMS")).expect("SHA256SUMS");
+    let required = std::env::var("KUBECTL_KIT_REQUIRE_CLUSTER").is_ok_and(|v| v == "1");
     for p in &release.plugins {
         let out = std::process::Command::new(&release.validate)
             .arg("-manifest")
@@ -30,12 +32,72 @@ fn every_manifest_passes_validate_krew_manifest() {
             .expect("validate-krew-manifest runs");
         assert!(out.status.success(), "{p}: {}", stderr(&out));
         assert!(stderr(&out).contains("structural validation OK"), "{p}: {}", stderr(&out));
-        // The sha256 in the manifest is the archive's, as SHA256SUMS records it.
-        let (archive, sha) = release.archive(p);
-        let sums = std::fs::read_to_string(release.dist.join("SHA256SUMS")).expect("SHA256SUMS");
-        let name = archive.file_name().and_then(|n| n.to_str()).expect("name");
-        assert!(sums.lines().any(|l| l == format!("{sha}  {name}")), "{p}: {sha} {name} not in\n{sums}");
+        // Every platform: its own archive of this plugin, whose sha256 SHA256SUMS records, and
+        // the binary krew links under kubectl's name (`.exe` on Windows, krew#131).
+        let m: serde_yaml::Value =
+            serde_yaml::from_str(&std::fs::read_to_string(release.manifest(p)).expect("manifest")).expect("YAML");
+        let mut found = vec![];
+        for platform in m["spec"]["platforms"].as_sequence().expect("platforms") {
+            let labels = &platform["selector"]["matchLabels"];
+            let (os, arch) = (labels["os"].as_str().expect("os"), labels["arch"].as_str().expect("arch"));
+            let (archive, sha) = release.platform_archive(p, os, arch).expect("the platform's archive");
+            let name = archive.file_name().and_then(|n| n.to_str()).expect("name");
+            assert!(name.starts_with(&format!("kubectl-{p}-v")), "{p}: {name} is not the plugin's own archive");
+            assert!(sums.lines().any(|l| l == format!("{sha}  {name}")), "{p}: {sha} {name} not in\n{sums}");
+            let exe = if os == "windows" { ".exe" } else { "" };
+            assert_eq!(platform["bin"], format!("kubectl-{}{exe}", p.replace('-', "_")), "{p} {os}/{arch}");
+            found.push(format!("{os}/{arch}"));
+        }
+        found.sort();
+        if required {
+            // `cargo xtask test` builds the release for every platform.
+            assert_eq!(found, ["darwin/amd64", "darwin/arm64", "linux/amd64", "linux/arm64", "windows/amd64"], "{p}");
+        }
     }
+
+    // The whole of krew-index's check: krew installs every platform of every manifest
+    // (KREW_OS/KREW_ARCH), downloading the archive from its URI (served from target/dist
+    // here, until the release is published), and finds the license beside the binary.
+    let home = KrewHome::new(&release, None);
+    let tools = home.dir.path().join("validate-tools");
+    std::fs::create_dir_all(&tools).expect("mkdir");
+    let kubectl = kubectl_kit_tests::root().join("target/cluster/bin/kubectl");
+    std::os::unix::fs::symlink(&kubectl, tools.join("kubectl")).expect("link kubectl");
+    std::os::unix::fs::symlink(&release.krew, tools.join("kubectl-krew")).expect("link krew");
+    let server = serve(&release.dist);
+    let served = home.dir.path().join("served");
+    std::fs::create_dir_all(&served).expect("mkdir");
+    for p in &release.plugins {
+        let manifest = served.join(format!("{p}.yaml"));
+        std::fs::write(&manifest, served_manifest(&release, p, &server)).expect("write");
+        let out = std::process::Command::new(&release.validate)
+            .arg("-manifest")
+            .arg(&manifest)
+            .env("PATH", &tools)
+            .output()
+            .expect("validate-krew-manifest runs");
+        let count = platform_count(&manifest);
+        assert!(out.status.success(), "{p}: {}", stderr(&out));
+        assert!(stderr(&out).contains(&format!("all {count} spec.platforms installed fine")), "{p}: {}", stderr(&out));
+    }
+}
+
+/// How many platforms a manifest lists.
+fn platform_count(manifest: &Path) -> usize {
+    let m: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(manifest).expect("manifest")).expect("YAML");
+    m["spec"]["platforms"].as_sequence().map_or(0, Vec::len)
+}
+
+/// A plugin's manifest with each archive's URI pointed at `server`, which serves target/dist.
+fn served_manifest(release: &kubectl_kit_tests::krew::Release, plugin: &str, server: &str) -> String {
+    let text = std::fs::read_to_string(release.manifest(plugin)).expect("manifest");
+    text.lines()
+        .map(|l| match l.strip_prefix("    uri: ") {
+            Some(uri) => format!("    uri: {server}/{}\n", uri.rsplit('/').next().unwrap_or_default()),
+            None => format!("{l}\n"),
+        })
+        .collect()
 }
 
 #[test]
@@ -166,7 +228,6 @@ fn kubectl_completes_plugin_arguments_from_the_cluster() {
 fn the_local_index_installs_the_plugins() {
     let release = require_release!("index");
     let home = KrewHome::new(&release, None);
-    let index = release.dist.join("index");
     home.add_index(&release, "kit");
     let found = home.kubectl_ok(&["krew", "search"]);
     for p in &release.plugins {
@@ -182,17 +243,8 @@ fn the_local_index_installs_the_plugins() {
     let copy = home.dir.path().join("index-copy");
     std::fs::create_dir_all(copy.join("plugins")).expect("mkdir");
     for p in &release.plugins {
-        let text = std::fs::read_to_string(index.join("plugins").join(format!("{p}.yaml"))).expect("manifest");
-        let (archive, _) = release.archive(p);
-        let name = archive.file_name().and_then(|n| n.to_str()).expect("name").to_string();
-        let text: String = text
-            .lines()
-            .map(|l| match l.strip_prefix("    uri: ") {
-                Some(uri) if uri.ends_with(&name) => format!("    uri: {server}/{name}\n"),
-                _ => format!("{l}\n"),
-            })
-            .collect();
-        std::fs::write(copy.join("plugins").join(format!("{p}.yaml")), text).expect("write");
+        std::fs::write(copy.join("plugins").join(format!("{p}.yaml")), served_manifest(&release, p, &server))
+            .expect("write");
     }
     git(&copy, &["init", "--quiet"]);
     git(&copy, &["add", "plugins"]);

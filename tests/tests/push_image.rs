@@ -1,14 +1,14 @@
 //! `kubectl push-image` against the cluster's real registry (found through its KEP-1755
 //! ConfigMap) and private registry instances: every input format round-trips through an
-//! independent client (skopeo), warm pushes send no blob bytes, other repositories mount,
+//! independent client (crane), warm pushes send no blob bytes, other repositories mount,
 //! --set-image rolls a Deployment, and failures never leave a tag.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use kubectl_kit_tests::images::{self, Image};
-use kubectl_kit_tests::registry::{AnotherHost, Registry};
+use kubectl_kit_tests::registry::{self, AnotherHost, Registry};
 use kubectl_kit_tests::{Cluster, require_cluster, stderr, stdout};
 use serde_json::Value;
 
@@ -32,19 +32,18 @@ fn json(out: &Output) -> Value {
     serde_json::from_str(&stdout(out)).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(out)))
 }
 
-/// skopeo, the independent client: the raw manifest a tag points at, or `None`.
-fn skopeo_manifest(host: &str, repo_tag: &str) -> Option<Vec<u8>> {
-    skopeo_manifest_as(host, repo_tag, None)
+/// crane (go-containerregistry, built by `cargo xtask cluster up`), the independent client: the
+/// raw manifest a tag points at, or `None`.
+fn crane_manifest(host: &str, repo_tag: &str) -> Option<Vec<u8>> {
+    crane_manifest_as(host, repo_tag, None)
 }
 
-/// [`skopeo_manifest`] with `USER:PASSWORD` credentials.
-fn skopeo_manifest_as(host: &str, repo_tag: &str, creds: Option<&str>) -> Option<Vec<u8>> {
-    let mut cmd = Command::new("skopeo");
-    cmd.args(["inspect", "--raw", "--tls-verify=false"]);
-    if let Some(creds) = creds {
-        cmd.args(["--creds", creds]);
-    }
-    let out = cmd.arg(format!("docker://{host}/{repo_tag}")).output().expect("skopeo runs");
+/// [`crane_manifest`] with `USER:PASSWORD` credentials.
+fn crane_manifest_as(host: &str, repo_tag: &str, creds: Option<&str>) -> Option<Vec<u8>> {
+    let out = registry::crane(creds.map(|c| (host, c)))
+        .args(["manifest", "--insecure", &format!("{host}/{repo_tag}")])
+        .output()
+        .expect("crane runs");
     out.status.success().then_some(out.stdout)
 }
 
@@ -63,22 +62,22 @@ fn docker_config(work: &Path, name: &str, config: Value) -> std::path::PathBuf {
     dir
 }
 
-/// Pulls every blob of a tag with skopeo into an OCI layout at `DIR/layout` (skopeo checks
-/// each digest).
-fn skopeo_copy(host: &str, repo_tag: &str) -> tempfile::TempDir {
+/// Pulls every blob of a tag with crane into an OCI layout at `DIR/layout` (crane checks each
+/// digest as it reads).
+fn crane_copy(host: &str, repo_tag: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    let dest = format!("oci:{}:x", dir.path().join("layout").display());
-    let out = Command::new("skopeo")
-        .args(["copy", "--preserve-digests", "--src-tls-verify=false", &format!("docker://{host}/{repo_tag}"), &dest])
+    let out = registry::crane(None)
+        .args(["pull", "--insecure", "--format", "oci", &format!("{host}/{repo_tag}")])
+        .arg(dir.path().join("layout"))
         .output()
-        .expect("skopeo runs");
-    assert!(out.status.success(), "skopeo copy of {repo_tag} failed: {}", String::from_utf8_lossy(&out.stderr));
+        .expect("crane runs");
+    assert!(out.status.success(), "crane pull of {repo_tag} failed: {}", String::from_utf8_lossy(&out.stderr));
     dir
 }
 
-/// Pulls every blob of a tag with skopeo and returns the blob digests.
-fn skopeo_pull(host: &str, repo_tag: &str) -> Vec<String> {
-    let dir = skopeo_copy(host, repo_tag);
+/// Pulls every blob of a tag with crane and returns the blob digests.
+fn crane_pull(host: &str, repo_tag: &str) -> Vec<String> {
+    let dir = crane_copy(host, repo_tag);
     let mut digests: Vec<String> = std::fs::read_dir(dir.path().join("layout/blobs/sha256"))
         .expect("blobs")
         .map(|e| format!("sha256:{}", e.expect("entry").file_name().to_string_lossy()))
@@ -109,8 +108,8 @@ fn blob_digests(report: &Value) -> Vec<String> {
 }
 
 #[test]
-fn every_source_format_round_trips_through_skopeo() {
-    let c = require_cluster!("every_source_format_round_trips_through_skopeo");
+fn every_source_format_round_trips_through_crane() {
+    let c = require_cluster!("every_source_format_round_trips_through_crane");
     let (host, pull) = c.registry_hosts();
     let cache = tempfile::tempdir().expect("cache");
     let work = tempfile::tempdir().expect("work");
@@ -165,8 +164,8 @@ fn every_source_format_round_trips_through_skopeo() {
             format!("{pull}/{repo}@{digest}"),
             "{format}: reference uses hostFromContainerRuntime"
         );
-        // skopeo reads the same manifest back, and its digest is the one we printed.
-        let raw = skopeo_manifest(&host, &tag).unwrap_or_else(|| panic!("{format}: skopeo finds no {tag}"));
+        // crane reads the same manifest back, and its digest is the one we printed.
+        let raw = crane_manifest(&host, &tag).unwrap_or_else(|| panic!("{format}: crane finds no {tag}"));
         assert_eq!(images::digest(&raw), digest, "{format}");
         let manifest: Value = serde_json::from_slice(&raw).expect("manifest");
         let layers: Vec<&str> =
@@ -177,8 +176,8 @@ fn every_source_format_round_trips_through_skopeo() {
         if format.starts_with("oci") || format == "docker25-save" {
             assert_eq!(digest, img.digest, "{format}: the source's own manifest is pushed as it is");
         }
-        // Every blob pulls back with its digest verified by skopeo.
-        let mut pulled = skopeo_pull(&host, &tag);
+        // Every blob pulls back with its digest verified by crane.
+        let mut pulled = crane_pull(&host, &tag);
         pulled.retain(|d| d != digest);
         let mut ours = blob_digests(report);
         ours.sort();
@@ -229,7 +228,7 @@ fn warm_push_sends_no_blob_bytes_and_other_repositories_mount() {
     }
     let log = stderr(&out);
     assert!(log.lines().filter(|l| l.contains("verb=\"POST\"")).all(|l| l.contains("201 Created")), "{log}");
-    assert!(skopeo_manifest(&host, &format!("{other}:v1")).is_some());
+    assert!(crane_manifest(&host, &format!("{other}:v1")).is_some());
 }
 
 #[test]
@@ -303,12 +302,12 @@ fn multi_platform_sources_push_the_nodes_platform_and_say_what_was_skipped() {
     assert_eq!(report["digest"], amd.digest.as_str(), "the kwok nodes are linux/amd64: {report}");
     let skipped = report["skipped"].to_string();
     assert!(skipped.contains(&arm.digest) && skipped.contains("linux/arm64"), "{skipped}");
-    assert!(skopeo_manifest(&host, &format!("{repo}:v1")).is_some_and(|m| images::digest(&m) == amd.digest));
+    assert!(crane_manifest(&host, &format!("{repo}:v1")).is_some_and(|m| images::digest(&m) == amd.digest));
     // Asking for the missing platform is an error that says how to get what is there.
     let out = push(&c, cache.path(), &[layout, &format!("{repo}:arm"), "--platform", "linux/arm64"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("no pushable platform"), "{}", stderr(&out));
-    assert!(skopeo_manifest(&host, &format!("{repo}:arm")).is_none());
+    assert!(crane_manifest(&host, &format!("{repo}:arm")).is_none());
 }
 
 #[test]
@@ -332,12 +331,12 @@ fn multi_image_tarballs_push_all_or_the_one_picked() {
     let out = push(&c, cache.path(), &[tar, "--image", &tb]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out).lines().count(), 1);
-    assert!(skopeo_manifest(&host, &tb).is_some() && skopeo_manifest(&host, &ta).is_none());
+    assert!(crane_manifest(&host, &tb).is_some() && crane_manifest(&host, &ta).is_none());
     // No NAME: every image under its own tag.
     let out = push(&c, cache.path(), &[tar]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out).lines().count(), 2, "{}", stdout(&out));
-    assert!(skopeo_manifest(&host, &ta).is_some());
+    assert!(crane_manifest(&host, &ta).is_some());
 }
 
 #[test]
@@ -361,7 +360,7 @@ fn corrupt_sources_are_refused_before_anything_is_tagged() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("corrupt"), "{}", stderr(&out));
     assert!(stderr(&out).contains("no manifest was written"), "{}", stderr(&out));
-    assert!(skopeo_manifest(&host, &format!("{repo}:v1")).is_none());
+    assert!(crane_manifest(&host, &format!("{repo}:v1")).is_none());
 
     // A truncated docker save: refused while reading it, before any request.
     let img = small_image(&work.path().join("truncated"), false);
@@ -374,7 +373,7 @@ fn corrupt_sources_are_refused_before_anything_is_tagged() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("truncated or corrupt"), "{}", stderr(&out));
     assert!(!stderr(&out).contains("verb="), "nothing is sent for a truncated source: {}", stderr(&out));
-    assert!(skopeo_manifest(&host, &tag).is_none());
+    assert!(crane_manifest(&host, &tag).is_none());
 }
 
 #[test]
@@ -410,11 +409,11 @@ fn a_registry_that_dies_mid_push_leaves_no_tag() {
     assert_eq!(status.code(), Some(1), "{log}");
     assert!(log.contains("no manifest was written, so kit/dies:v1 was not changed"), "{log}");
     registry.restart();
-    assert!(skopeo_manifest(&registry.host, "kit/dies:v1").is_none(), "a tag was written");
+    assert!(crane_manifest(&registry.host, "kit/dies:v1").is_none(), "a tag was written");
     // And a push to the restarted registry completes, re-using what had arrived.
     let out = push(&c, cache.path(), &[layout.to_str().expect("utf-8"), "kit/dies:v1", "--registry", &registry.host]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(skopeo_manifest(&registry.host, "kit/dies:v1").is_some_and(|m| images::digest(&m) == img.digest));
+    assert!(crane_manifest(&registry.host, "kit/dies:v1").is_some_and(|m| images::digest(&m) == img.digest));
 }
 
 #[test]
@@ -482,8 +481,8 @@ fn port_forward_pushes_through_the_api_server() {
     assert_eq!(report["digest"], img.digest.as_str());
     assert_eq!(report["reference"], format!("{pull}/{repo}@{}", img.digest), "the ConfigMap still names the pull host");
     // The bytes really went through the API server into the registry.
-    assert!(skopeo_manifest(&host, &format!("{repo}:v1")).is_some_and(|m| images::digest(&m) == img.digest));
-    assert_eq!(skopeo_pull(&host, &format!("{repo}:v1")).len(), 5, "config, three layers and the manifest");
+    assert!(crane_manifest(&host, &format!("{repo}:v1")).is_some_and(|m| images::digest(&m) == img.digest));
+    assert_eq!(crane_pull(&host, &format!("{repo}:v1")).len(), 5, "config, three layers and the manifest");
 }
 
 #[test]
@@ -504,15 +503,15 @@ fn compressed_pushes_decompress_to_the_source_layers() {
         let tag = format!("{repo}:v1");
         let out = json(&push(&c, cache.path(), &[tar.to_str().expect("utf-8"), &tag, "--compress", how, "-o", "json"]));
         let digest = out["images"][0]["digest"].as_str().expect("digest").to_string();
-        let raw = skopeo_manifest(&host, &tag).unwrap_or_else(|| panic!("{how}: skopeo finds no {tag}"));
+        let raw = crane_manifest(&host, &tag).unwrap_or_else(|| panic!("{how}: crane finds no {tag}"));
         assert_eq!(images::digest(&raw), digest, "{how}");
         let manifest: Value = serde_json::from_slice(&raw).expect("manifest");
         let layers = manifest["layers"].as_array().expect("layers");
         assert_eq!(layers.len(), img.layers.len(), "{how}");
         // The config (and so the diff_ids) is the source's; the layers are new, compressed blobs.
         assert_eq!(manifest["config"]["digest"], img.config_digest.as_str(), "{how}");
-        // skopeo pulls every blob and checks its digest; each layer decompresses to its diff_id.
-        let dir = skopeo_copy(&host, &tag);
+        // crane pulls every blob and checks its digest; each layer decompresses to its diff_id.
+        let dir = crane_copy(&host, &tag);
         for (layer, source) in layers.iter().zip(&img.layers) {
             assert_eq!(layer["mediaType"], media_type, "{how}");
             let d = layer["digest"].as_str().expect("digest");
@@ -554,7 +553,7 @@ fn a_registry_answering_500_gets_bounded_retries_and_no_tag() {
         "a manifest was sent: {err}"
     );
     std::fs::remove_file(&repos).expect("unblock");
-    assert!(skopeo_manifest(&registry.host, "kit/fails:v1").is_none(), "a tag was written");
+    assert!(crane_manifest(&registry.host, "kit/fails:v1").is_none(), "a tag was written");
     // A repository the registry cannot even look into: blob checks answer 500.
     std::fs::write(registry.dir().join("data/docker/registry/v2/repositories/kit/heads"), b"x").expect("block");
     let out = push(&c, cache.path(), &[&layout, "kit/heads:v1", "--registry", &registry.host]);
@@ -562,7 +561,7 @@ fn a_registry_answering_500_gets_bounded_retries_and_no_tag() {
     assert!(stderr(&out).contains("nothing was pushed, so kit/heads:v1 was not changed"), "{}", stderr(&out));
     let out = push(&c, cache.path(), &[&layout, "kit/fails:v1", "--registry", &registry.host]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(skopeo_manifest(&registry.host, "kit/fails:v1").is_some_and(|m| images::digest(&m) == img.digest));
+    assert!(crane_manifest(&registry.host, "kit/fails:v1").is_some_and(|m| images::digest(&m) == img.digest));
 }
 
 /// A push to a private registry that wants user `kit` and a planted password: a small layout
@@ -611,9 +610,9 @@ impl Planted {
         assert!(!all.contains(&self.right()), "{what}: the Basic credential leaked:\n{all}");
     }
 
-    /// skopeo, with the right credentials: the raw manifest `repo_tag` points at.
+    /// crane, with the right credentials: the raw manifest `repo_tag` points at.
     fn manifest(&self, repo_tag: &str) -> Option<Vec<u8>> {
-        skopeo_manifest_as(&self.registry.host, repo_tag, Some(&format!("kit:{}", self.password)))
+        crane_manifest_as(&self.registry.host, repo_tag, Some(&format!("kit:{}", self.password)))
     }
 }
 
@@ -653,7 +652,7 @@ fn registry_credentials_are_used_and_never_printed() {
     let out = run(&wrong, None, "kit/auth:v1");
     no_leak(&out, "wrong");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(skopeo_manifest(&registry.host, "kit/auth:v1").is_none());
+    assert!(crane_manifest(&registry.host, "kit/auth:v1").is_none());
     // auths: pushed.
     let right = docker_config(
         work.path(),
@@ -677,9 +676,9 @@ fn registry_credentials_are_used_and_never_printed() {
     let out = run(&store, Some(&bin), "kit/auth:v2");
     no_leak(&out, "credsStore");
     assert!(out.status.success(), "{}", stderr(&out));
-    // skopeo, with the credentials, reads both tags.
+    // crane, with the credentials, reads both tags.
     for tag in ["v1", "v2"] {
-        let raw = skopeo_manifest_as(&registry.host, &format!("kit/auth:{tag}"), Some(&format!("kit:{password}")));
+        let raw = crane_manifest_as(&registry.host, &format!("kit/auth:{tag}"), Some(&format!("kit:{password}")));
         assert_eq!(raw.map(|m| images::digest(&m)), Some(img.digest.clone()), "{tag}");
     }
 }
@@ -700,7 +699,7 @@ fn bearer_tokens_from_a_token_service_are_used_and_never_printed() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("token service"), "the refusal names the token service: {}", stderr(&out));
     assert!(!stderr(&out).contains("planted-wrong"), "{}", stderr(&out));
-    assert!(skopeo_manifest(&registry.host, "kit/bearer:v1").is_none(), "nothing was tagged");
+    assert!(crane_manifest(&registry.host, "kit/bearer:v1").is_none(), "nothing was tagged");
 
     let out = p.push(&c, &p.right(), "kit/bearer:v1", &[]);
     no_leak(&out, "right");
@@ -818,7 +817,7 @@ fn a_registry_with_its_own_ca_is_trusted_through_ca_file_and_certs_d() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains(&format!("cannot reach registry {}", registry.host)), "{err}");
     assert!(err.contains("UnknownIssuer") && err.contains("--ca-file"), "{err}");
-    assert!(skopeo_manifest(&registry.host, "own-ca/app:1").is_none());
+    assert!(crane_manifest(&registry.host, "own-ca/app:1").is_none());
 
     // --ca-file.
     let ca_file = work.path().join("ca.pem");
@@ -826,7 +825,7 @@ fn a_registry_with_its_own_ca_is_trusted_through_ca_file_and_certs_d() {
     let args = [&layout, "own-ca/app:1", "--registry", &registry.host, "--ca-file", ca_file.to_str().expect("utf-8")];
     let pushed = json(&run(&[&args[..], &["-o", "json"]].concat(), &home));
     let digest = pushed["images"][0]["digest"].as_str().expect("digest").to_string();
-    let manifest = skopeo_manifest(&registry.host, "own-ca/app:1").expect("tagged");
+    let manifest = crane_manifest(&registry.host, "own-ca/app:1").expect("tagged");
     assert_eq!(images::digest(&manifest), digest);
 
     // The container tools' certs.d: the rootless one under HOME, named HOST:PORT.
@@ -835,7 +834,7 @@ fn a_registry_with_its_own_ca_is_trusted_through_ca_file_and_certs_d() {
     std::fs::write(certs_d.join("ca.crt"), &ca).expect("ca.crt");
     let out = run(&[&layout, "own-ca/app:2", "--registry", &registry.host], &home);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(skopeo_manifest(&registry.host, "own-ca/app:2").is_some());
+    assert!(crane_manifest(&registry.host, "own-ca/app:2").is_some());
 
     // A CA file that holds no certificate is named.
     let bad = work.path().join("bad.pem");
@@ -881,7 +880,7 @@ fn pushes_go_through_the_proxy_the_environment_names_and_loopback_never_does() {
     assert!(proxy.connects().iter().all(|t| *t == named) && !proxy.connects().is_empty(), "{:?}", proxy.connects());
     assert!(!err.contains("pr0xy-s3cret") && !stdout(&out).contains("pr0xy-s3cret"), "{err}");
     assert!(err.contains(&format!("url=\"https://{named}/v2/\"")), "{err}");
-    assert!(skopeo_manifest(&registry.host, "proxied/app:1").is_some());
+    assert!(crane_manifest(&registry.host, "proxied/app:1").is_some());
 
     // NO_PROXY takes the registry out: the name is then looked up here, and is not found.
     let before = proxy.connects().len();
@@ -921,7 +920,7 @@ fn localhost_names_reach_a_loopback_registry_without_dns() {
     let out = push(&c, work.path(), &[&layout, "k3d/app:1", "--registry", &named, "-o", "json"]);
     let report = json(&out);
     assert_eq!(report["images"][0]["reference"].as_str().map(|r| r.starts_with(&named)), Some(true), "{report}");
-    let manifest = skopeo_manifest(&registry.host, "k3d/app:1").expect("tagged at the loopback registry");
+    let manifest = crane_manifest(&registry.host, "k3d/app:1").expect("tagged at the loopback registry");
     assert_eq!(images::digest(&manifest), report["images"][0]["digest"].as_str().expect("digest"));
     // Plain localhost too.
     let out = push(&c, work.path(), &[&layout, "k3d/app:2", "--registry", &format!("localhost:{port}")]);

@@ -94,7 +94,6 @@ fn is_ours(pid: u32) -> bool {
     let zombie = state.rsplit(')').next().is_some_and(|s| s.trim_start().starts_with('Z'));
     !zombie
         && (exe.starts_with(&paths::bin().to_string_lossy().to_string())
-            || exe.ends_with("docker-registry")
             || String::from_utf8_lossy(&cmdline).contains(&paths::cluster().to_string_lossy().to_string()))
 }
 
@@ -169,9 +168,8 @@ pub fn up() -> Result<State> {
     }
     let started = Instant::now();
     gobuild::ensure_binaries()?;
-    let registry_bin = which::which("docker-registry")
-        .or_else(|_| which::which("registry"))
-        .map_err(|_| anyhow!("the CNCF distribution registry was not found (docker-registry): install it with `apt-get install docker-registry`"))?;
+    // Built from tests/cluster/go/registry with the rest, never taken from PATH.
+    let registry_bin = paths::bin().join("registry");
     let kwok_dir = gobuild::kwok_module_dir()?;
     let advertise = advertise_address()?;
 

@@ -1,16 +1,22 @@
-//! `cargo xtask dist`: the release. Release builds of every plugin, one archive per platform,
-//! `SHA256SUMS`, the krew manifests and a krew index, all in `target/dist/`.
+//! `cargo xtask dist`: the release. Release builds of every plugin for every platform krew
+//! users run, one archive per plugin and platform, `SHA256SUMS`, the krew manifests and a krew
+//! index, all in `target/dist/`.
 //!
-//! - Archives: `kubectl-kit-vVERSION-TARGET.tar.gz` (`.zip` for Windows) holding every
-//!   `kubectl-*` binary, `LICENSE` and `README.md` at the top level; entries sorted, owned by
-//!   root, tar entries dated `SOURCE_DATE_EPOCH` (else the last commit), so the same binaries
-//!   give the same bytes.
+//! - Platforms: linux/amd64 and linux/arm64 (static musl), darwin/amd64 and darwin/arm64,
+//!   windows/amd64 (`x86_64-pc-windows-gnu`), all built on one Linux machine: cargo-zigbuild
+//!   links them with zig (PyPI's `ziglang`), which carries the C libraries, headers and linkers
+//!   of every target (ring compiles C), so no SDK or second compiler is needed.
+//! - Archives: `kubectl-PLUGIN-vVERSION-TARGET.tar.gz` (`.zip` with `.exe` names for Windows),
+//!   one per plugin, since krew downloads a plugin's archive for each plugin it installs: the
+//!   suite costs the sum of five small archives, not five times one large one. Each holds the
+//!   binary, `LICENSE` and `README.md` at the top level; entries sorted, owned by root, tar
+//!   entries dated `SOURCE_DATE_EPOCH` (else the last commit), so the same binaries give the
+//!   same bytes.
 //! - Manifests: `krew/<plugin>.yaml` are templates; the version comes from the workspace's
 //!   `Cargo.toml`, and each platform entry (URI, sha256, files, bin) is written from an archive
 //!   that exists in `target/dist/`. A platform without an archive is left out rather than given
-//!   a hash nobody computed, so a release pipeline builds each target on its own runner
-//!   (`--target`), gathers the archives in one `target/dist/` and runs `dist --no-build` to
-//!   write manifests that cover them all.
+//!   a hash nobody computed; `dist --no-build` writes manifests for archives gathered from
+//!   elsewhere.
 //! - Index: `target/dist/index/plugins/*.yaml` in a git repository (krew clones indexes with
 //!   git), so `kubectl krew index add kit file://…/target/dist/index` works before anything is
 //!   published.
@@ -19,10 +25,11 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use crate::{paths, util};
+use crate::{paths, prereq, util};
 
 /// What a release is made of, from the workspace.
 struct Workspace {
@@ -54,6 +61,19 @@ pub const PLATFORMS: &[Platform] = &[
     Platform { target: "x86_64-pc-windows-gnu", os: "windows", arch: "amd64" },
 ];
 
+/// What `--all-targets` (and a release) builds: one target per platform krew users run, all
+/// of them buildable on a Linux machine.
+pub const ALL_TARGETS: &[&str] = &[
+    "x86_64-unknown-linux-musl",
+    "aarch64-unknown-linux-musl",
+    "x86_64-apple-darwin",
+    "aarch64-apple-darwin",
+    "x86_64-pc-windows-gnu",
+];
+
+/// The download size goal: every plugin of the suite, for one platform.
+const GOAL_BYTES: u64 = 20_000_000;
+
 impl Platform {
     fn windows(&self) -> bool {
         self.os == "windows"
@@ -63,18 +83,20 @@ impl Platform {
         if self.windows() { format!("{binary}.exe") } else { binary.to_string() }
     }
 
-    /// `kubectl-kit-v0.1.0-x86_64-unknown-linux-musl.tar.gz`
-    pub fn archive(&self, version: &str) -> String {
+    /// `kubectl-trace-svc-v0.1.0-x86_64-unknown-linux-musl.tar.gz`: the archive of one plugin.
+    pub fn archive(&self, plugin: &str, version: &str) -> String {
         let ext = if self.windows() { "zip" } else { "tar.gz" };
-        format!("kubectl-kit-v{version}-{}.{ext}", self.target)
+        format!("kubectl-{plugin}-v{version}-{}.{ext}", self.target)
     }
 }
 
 const USAGE: &str = "\
-usage: cargo xtask dist [--target TRIPLE]... [--base-url URL] [--no-build]
+usage: cargo xtask dist [--all-targets | --target TRIPLE...] [--base-url URL] [--no-build]
 
+  --all-targets    build for linux/amd64, linux/arm64, darwin/amd64, darwin/arm64 and
+                   windows/amd64 (the default when HEAD is tagged vVERSION, a release)
   --target TRIPLE  build for this Rust target (repeatable; default: this machine's,
-                   as a static musl build on Linux when the toolchain has the target)
+                   as a static musl build on Linux)
   --base-url URL   where the archives will be downloaded from
                    (default: REPOSITORY/releases/download/vVERSION/)
   --no-build       build nothing: hash the archives already in target/dist and write
@@ -86,55 +108,97 @@ pub fn dir() -> PathBuf {
     paths::root().join("target").join("dist")
 }
 
-pub fn run(args: &[&str]) -> Result<()> {
+/// True for a target linked through cargo-zigbuild (every one but this machine's own glibc
+/// target, which the system's compiler links).
+pub fn needs_zig(target: &str) -> bool {
+    host().map_or(true, |h| h != target)
+}
+
+/// The targets a `dist` with these arguments builds (empty with `--no-build`).
+pub fn targets_of(args: &[&str]) -> Result<Vec<String>> {
     let mut targets: Vec<String> = vec![];
-    let mut base_url: Option<String> = None;
+    let mut all = false;
     let mut build = true;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match *a {
             "--target" => targets.push(it.next().context(USAGE)?.to_string()),
-            "--base-url" => base_url = Some(it.next().context(USAGE)?.to_string()),
+            "--all-targets" => all = true,
+            "--base-url" => {
+                it.next().context(USAGE)?;
+            }
             "--no-build" => build = false,
-            other => match other.strip_prefix("--target=") {
-                Some(t) => targets.push(t.to_string()),
-                None => match other.strip_prefix("--base-url=") {
-                    Some(u) => base_url = Some(u.to_string()),
-                    None => bail!("unknown argument {other:?}\n{USAGE}"),
-                },
-            },
+            other if other.starts_with("--target=") => targets.push(other["--target=".len()..].to_string()),
+            other if other.starts_with("--base-url=") => {}
+            other => bail!("unknown argument {other:?}\n{USAGE}"),
         }
     }
+    if !build {
+        return Ok(vec![]);
+    }
+    if all || (targets.is_empty() && is_release()) {
+        targets.extend(ALL_TARGETS.iter().map(|t| t.to_string()));
+    }
+    if targets.is_empty() {
+        targets.push(default_target()?);
+    }
+    targets.sort();
+    targets.dedup();
+    for t in &targets {
+        if !PLATFORMS.iter().any(|p| p.target == t) {
+            let known: Vec<&str> = PLATFORMS.iter().map(|p| p.target).collect();
+            bail!("no krew platform for target {t}; known: {}", known.join(", "));
+        }
+    }
+    Ok(targets)
+}
+
+pub fn run(args: &[&str]) -> Result<()> {
+    let started = Instant::now();
+    let targets = targets_of(args)?;
+    let mut base_url: Option<String> = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if *a == "--base-url" {
+            base_url = it.next().map(|u| u.to_string());
+        } else if let Some(u) = a.strip_prefix("--base-url=") {
+            base_url = Some(u.to_string());
+        }
+    }
+    let wanted: Vec<&str> = targets.iter().map(String::as_str).collect();
+    prereq::check(prereq::Task::Dist, &wanted)?;
     let ws = workspace()?;
     let base_url = base_url.unwrap_or_else(|| format!("{}/releases/download/v{}/", ws.homepage, ws.version));
     let out = dir();
     std::fs::create_dir_all(&out)?;
-    if build {
-        if targets.is_empty() {
-            targets = default_targets()?;
-        }
+    if !targets.is_empty() {
         // The manifests describe the archives of this run only, never one left from an earlier
         // build; `--no-build` is the way to gather archives built elsewhere.
         for entry in std::fs::read_dir(&out)? {
             let name = entry?.file_name().to_string_lossy().to_string();
-            if name.starts_with("kubectl-kit-v") || name == "SHA256SUMS" {
+            if name.starts_with("kubectl-") && (name.ends_with(".tar.gz") || name.ends_with(".zip"))
+                || name == "SHA256SUMS"
+            {
                 std::fs::remove_file(out.join(&name))?;
             }
         }
-        for t in &targets {
-            let platform = PLATFORMS.iter().find(|p| p.target == t).with_context(|| {
-                let known: Vec<&str> = PLATFORMS.iter().map(|p| p.target).collect();
-                format!("no krew platform for target {t}; known: {}", known.join(", "))
-            })?;
-            let bins = build_target(platform, &ws)?;
-            let archive = out.join(platform.archive(&ws.version));
-            write_archive(
-                &archive,
-                platform,
-                &bins,
-                &[paths::root().join("LICENSE"), paths::root().join("README.md")],
-            )?;
-            util::step(&format!("wrote {}", archive.display()));
+        let platforms: Vec<&Platform> =
+            targets.iter().filter_map(|t| PLATFORMS.iter().find(|p| p.target == t)).collect();
+        build(&platforms)?;
+        for platform in platforms {
+            for binary in &ws.binaries {
+                let bin = release_dir(platform.target)?.join(platform.exe(binary));
+                if !bin.is_file() {
+                    bail!("{} was not built", bin.display());
+                }
+                let archive = out.join(platform.archive(&command_name(binary), &ws.version));
+                write_archive(
+                    &archive,
+                    platform,
+                    std::slice::from_ref(&bin),
+                    &[paths::root().join("LICENSE"), paths::root().join("README.md")],
+                )?;
+            }
         }
     }
     let archives = hash_archives(&out, &ws.version)?;
@@ -143,22 +207,22 @@ pub fn run(args: &[&str]) -> Result<()> {
     }
     let sums: String = archives.iter().map(|(name, sum)| format!("{sum}  {name}\n")).collect();
     std::fs::write(out.join("SHA256SUMS"), sums)?;
-    let chosen = choose_platforms(&archives, &ws.version);
-    let missing: Vec<String> = PLATFORMS
-        .iter()
-        .filter(|p| !chosen.iter().any(|(c, _)| c.os == p.os && c.arch == p.arch))
-        .map(|p| format!("{}/{}", p.os, p.arch))
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
     for dir in [out.join("krew"), out.join("index").join("plugins")] {
         std::fs::create_dir_all(&dir)?;
         for entry in std::fs::read_dir(&dir)? {
             std::fs::remove_file(entry?.path())?;
         }
     }
+    let mut covered: Vec<(Platform, Vec<String>)> = vec![];
     for binary in &ws.binaries {
         let name = command_name(binary);
+        let chosen = choose_platforms(&archives, &name, &ws.version);
+        for (p, _) in &chosen {
+            match covered.iter_mut().find(|(c, _)| c.os == p.os && c.arch == p.arch) {
+                Some((_, names)) => names.push(name.clone()),
+                None => covered.push((*p, vec![name.clone()])),
+            }
+        }
         let template_path = paths::root().join("krew").join(format!("{name}.yaml"));
         let template = std::fs::read_to_string(&template_path)
             .with_context(|| format!("{binary} has no krew manifest template: add {}", template_path.display()))?;
@@ -167,20 +231,56 @@ pub fn run(args: &[&str]) -> Result<()> {
         std::fs::write(out.join("index").join("plugins").join(format!("{name}.yaml")), &manifest)?;
     }
     commit_index(&out.join("index"), &ws.version)?;
+    util::say_err(&size_report(&out, &archives, &covered, &ws)?);
     util::step(&format!(
         "manifests for {} in {} and {} (a git repository for `kubectl krew index add`)",
-        chosen.iter().map(|(p, _)| format!("{}/{}", p.os, p.arch)).collect::<Vec<_>>().join(", "),
+        covered.iter().map(|(p, _)| format!("{}/{}", p.os, p.arch)).collect::<Vec<_>>().join(", "),
         out.join("krew").display(),
         out.join("index").display()
     ));
+    let missing: std::collections::BTreeSet<String> = PLATFORMS
+        .iter()
+        .filter(|p| !covered.iter().any(|(c, _)| c.os == p.os && c.arch == p.arch))
+        .map(|p| format!("{}/{}", p.os, p.arch))
+        .collect();
     if !missing.is_empty() {
         util::step(&format!(
-            "no archive for {}: those platforms are left out of the manifests until their archives are in {}",
-            missing.join(", "),
-            out.display()
+            "no archive for {}: those platforms are left out of the manifests (cargo xtask dist --all-targets builds them)",
+            missing.into_iter().collect::<Vec<_>>().join(", ")
         ));
     }
+    util::step(&format!("dist took {:.0}s", started.elapsed().as_secs_f64()));
     Ok(())
+}
+
+/// What a user downloads per platform to install the whole suite with krew (one archive per
+/// plugin), against the goal.
+fn size_report(
+    out: &Path,
+    archives: &[(String, String)],
+    covered: &[(Platform, Vec<String>)],
+    ws: &Workspace,
+) -> Result<String> {
+    let mut text = String::from("download size of the whole suite per platform (goal ≤ 20 MB):\n");
+    for (p, plugins) in covered {
+        let mut total = 0u64;
+        for plugin in plugins {
+            let name = p.archive(plugin, &ws.version);
+            if archives.iter().any(|(a, _)| *a == name) {
+                total += std::fs::metadata(out.join(&name))?.len();
+            }
+        }
+        let verdict = if total <= GOAL_BYTES { "" } else { "  (over the goal)" };
+        text.push_str(&format!(
+            "  {:<8} {:<7} {:>5.1} MB in {} archives ({}){verdict}\n",
+            p.os,
+            p.arch,
+            total as f64 / 1e6,
+            plugins.len(),
+            p.target
+        ));
+    }
+    Ok(text)
 }
 
 fn workspace() -> Result<Workspace> {
@@ -218,68 +318,116 @@ pub fn command_name(binary: &str) -> String {
     binary.trim_start_matches("kubectl-").replace('_', "-")
 }
 
+/// This machine's target, from `rustc -vV` (asked once).
 fn host() -> Result<String> {
-    let out = util::run(Command::new("rustc").arg("-vV"))?;
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
-        .context("rustc -vV did not name the host target")
+    static HOST: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| {
+        let out = util::run(Command::new("rustc").arg("-vV")).ok()?;
+        String::from_utf8_lossy(&out.stdout).lines().find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+    })
+    .clone()
+    .context("rustc -vV did not name the host target")
 }
 
-/// What this machine builds by default: the static musl build of its architecture on Linux
-/// when the toolchain can make it, else its own target (on Linux, glibc: the binaries then need
-/// a glibc at least as new as this machine's).
-fn default_targets() -> Result<Vec<String>> {
+/// True when HEAD carries the tag of this version: a release, which builds every platform.
+fn is_release() -> bool {
+    Command::new("git").current_dir(paths::root()).args(["tag", "--points-at", "HEAD"]).output().is_ok_and(|o| {
+        String::from_utf8_lossy(&o.stdout).lines().any(|t| t == format!("v{}", env!("CARGO_PKG_VERSION")))
+    })
+}
+
+/// This machine's platform: on Linux the static musl build of its architecture.
+fn default_target() -> Result<String> {
     let host = host()?;
-    if let Some(arch) = host.strip_suffix("-unknown-linux-gnu") {
-        let musl = format!("{arch}-unknown-linux-musl");
-        match musl_ready(arch, &musl) {
-            Ok(()) => return Ok(vec![musl]),
-            Err(why) => util::step(&format!("building {host} (dynamically linked against glibc): {why}")),
-        }
-    }
-    Ok(vec![host])
+    Ok(match host.strip_suffix("-unknown-linux-gnu") {
+        Some(arch) => format!("{arch}-unknown-linux-musl"),
+        None => host,
+    })
 }
 
-fn musl_ready(arch: &str, musl: &str) -> Result<(), String> {
-    let sysroot = util::run(Command::new("rustc").args(["--print", "sysroot"]))
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
-        .map_err(|e| e.to_string())?;
-    if !sysroot.join("lib").join("rustlib").join(musl).is_dir() {
-        return Err(format!("the {musl} target is not installed (rustup target add {musl})"));
+/// Where the release binaries of a target are.
+fn release_dir(target: &str) -> Result<PathBuf> {
+    // The host's own target goes to target/release, shared with `cargo build --release`, so a
+    // release build already made is not made again.
+    Ok(if target == host()? {
+        paths::root().join("target").join("release")
+    } else {
+        paths::root().join("target").join(target).join("release")
+    })
+}
+
+/// Builds the plugins in release mode for the platforms: the host's glibc target with cargo,
+/// every other one in a single cargo-zigbuild run (cargo builds the targets side by side and
+/// the build scripts and proc-macros once).
+fn build(platforms: &[&Platform]) -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let host = host()?;
+    let (native, zig): (Vec<&&Platform>, Vec<&&Platform>) = platforms.iter().partition(|p| p.target == host);
+    let describe = |ps: &[&&Platform]| ps.iter().map(|p| p.target).collect::<Vec<_>>().join(", ");
+    if !native.is_empty() {
+        util::step(&format!("building the plugins for {} (release)", describe(&native)));
+        let started = Instant::now();
+        let mut cmd = Command::new(&cargo);
+        cmd.current_dir(paths::root()).args(["build", "--release", "--locked", "--bins"]);
+        let status = cmd.status().with_context(|| format!("could not run {}", util::describe(&cmd)))?;
+        if !status.success() {
+            bail!("{} failed", util::describe(&cmd));
+        }
+        util::step(&format!("built {} in {:.0}s", describe(&native), started.elapsed().as_secs_f64()));
     }
-    // ring compiles C and assembly: cc finds the musl compiler under this name.
-    if which::which(format!("{arch}-linux-musl-gcc")).is_err() {
-        return Err(format!("{arch}-linux-musl-gcc is missing (apt-get install musl-tools)"));
+    if !zig.is_empty() {
+        let zig_dir = prereq::zig().context("zig is missing (see cargo xtask dist's prerequisites)")?;
+        util::step(&format!("building the plugins for {} (release, linked by zig)", describe(&zig)));
+        let started = Instant::now();
+        let mut cmd = Command::new(&cargo);
+        cmd.current_dir(paths::root()).args(["zigbuild", "--release", "--locked", "--bins"]);
+        for p in &zig {
+            cmd.args(["--target", p.target]);
+        }
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let path = std::env::join_paths(std::iter::once(zig_dir).chain(std::env::split_paths(&path)))?;
+        cmd.env("PATH", path);
+        if zig.iter().any(|p| p.os == "darwin") {
+            let stubs = framework_stubs()?;
+            for p in zig.iter().filter(|p| p.os == "darwin") {
+                let var = format!("CARGO_TARGET_{}_RUSTFLAGS", p.target.to_uppercase().replace('-', "_"));
+                cmd.env(var, format!("-C link-arg=-F{} -C link-arg=-Wl,-dead_strip_dylibs", stubs.display()));
+            }
+        }
+        let status = cmd.status().with_context(|| format!("could not run {}", util::describe(&cmd)))?;
+        if !status.success() {
+            bail!("{} failed", util::describe(&cmd));
+        }
+        util::step(&format!("built {} in {:.0}s", describe(&zig), started.elapsed().as_secs_f64()));
     }
     Ok(())
 }
 
-/// Builds the plugins in release mode for one target; returns the binaries' paths.
-fn build_target(platform: &Platform, ws: &Workspace) -> Result<Vec<PathBuf>> {
-    util::step(&format!("building the plugins for {} (release)", platform.target));
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(paths::root()).args(["build", "--release", "--locked", "--bins"]);
-    // The host's own target goes to target/release, shared with `cargo build --release`, so a
-    // release build already made is not made again.
-    let release = if platform.target == host()? {
-        paths::root().join("target").join("release")
-    } else {
-        cmd.args(["--target", platform.target]);
-        paths::root().join("target").join(platform.target).join("release")
-    };
-    let status = cmd.status().with_context(|| format!("could not run {}", util::describe(&cmd)))?;
-    if !status.success() {
-        bail!("{} failed; is the target installed? (rustup target add {})", util::describe(&cmd), platform.target);
+/// The macOS frameworks that crates of the tree name for the linker (security-framework and
+/// core-foundation, through kube's and hyper-rustls's platform-verifier and native-certs
+/// features), as text stubs that export nothing, in `target/macos-frameworks`.
+///
+/// The SDK with the real ones cannot be had on Linux, and nothing the plugins run calls them:
+/// API servers are checked against the kubeconfig's CA (else kube's bundled roots on macOS) and
+/// registries against bundled roots (push-image's `registry_roots`). With the stubs the link
+/// succeeds, `-dead_strip_dylibs` leaves the unused frameworks out of the binary (it loads
+/// libSystem only, which the platform tests check), and a call that did reach one of them would
+/// fail the link with an undefined symbol rather than ship.
+fn framework_stubs() -> Result<PathBuf> {
+    let dir = paths::root().join("target").join("macos-frameworks");
+    for name in ["Security", "CoreFoundation"] {
+        let framework = dir.join(format!("{name}.framework"));
+        std::fs::create_dir_all(&framework)?;
+        std::fs::write(
+            framework.join(format!("{name}.tbd")),
+            format!(
+                "--- !tapi-tbd\ntbd-version: 4\ntargets: [ x86_64-macos, arm64-macos ]\n\
+                 install-name: '/System/Library/Frameworks/{name}.framework/Versions/A/{name}'\n\
+                 current-version: 1\n...\n"
+            ),
+        )?;
     }
-    let bins: Vec<PathBuf> = ws.binaries.iter().map(|b| release.join(platform.exe(b))).collect();
-    for b in &bins {
-        if !b.is_file() {
-            bail!("{} was not built", b.display());
-        }
-    }
-    Ok(bins)
+    Ok(dir)
 }
 
 /// Seconds since the epoch stamped on archive entries: `SOURCE_DATE_EPOCH`, else the last
@@ -343,13 +491,16 @@ pub fn write_archive(path: &Path, platform: &Platform, binaries: &[PathBuf], doc
     Ok(())
 }
 
-/// `(file name, lower-case sha256)` of every archive of this version in `dir`, by name.
+/// `(file name, lower-case sha256)` of every plugin archive of this version in `dir`, by name.
 fn hash_archives(dir: &Path, version: &str) -> Result<Vec<(String, String)>> {
-    let prefix = format!("kubectl-kit-v{version}-");
+    let version = format!("-v{version}-");
     let mut out = vec![];
     for entry in std::fs::read_dir(dir)? {
         let name = entry?.file_name().to_string_lossy().to_string();
-        if name.starts_with(&prefix) && (name.ends_with(".tar.gz") || name.ends_with(".zip")) {
+        if name.starts_with("kubectl-")
+            && name.contains(&version)
+            && (name.ends_with(".tar.gz") || name.ends_with(".zip"))
+        {
             let bytes = std::fs::read(dir.join(&name))?;
             out.push((name, sha256_hex(&bytes)));
         }
@@ -362,14 +513,14 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     ring::digest::digest(&ring::digest::SHA256, bytes).as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// For each os/arch, the preferred platform whose archive exists, with its sha256.
-fn choose_platforms(archives: &[(String, String)], version: &str) -> Vec<(Platform, String)> {
+/// For each os/arch, the preferred platform whose archive of `plugin` exists, with its sha256.
+fn choose_platforms(archives: &[(String, String)], plugin: &str, version: &str) -> Vec<(Platform, String)> {
     let mut chosen: Vec<(Platform, String)> = vec![];
     for p in PLATFORMS {
         if chosen.iter().any(|(c, _)| c.os == p.os && c.arch == p.arch) {
             continue;
         }
-        if let Some((_, sum)) = archives.iter().find(|(name, _)| *name == p.archive(version)) {
+        if let Some((_, sum)) = archives.iter().find(|(name, _)| *name == p.archive(plugin, version)) {
             chosen.push((*p, sum.clone()));
         }
     }
@@ -394,7 +545,7 @@ fn render(
              sha256: {sha256}\n    files:\n    - from: {bin}\n      to: .\n    - from: LICENSE\n      to: .\n    bin: {bin}\n",
             os = p.os,
             arch = p.arch,
-            archive = p.archive(&ws.version),
+            archive = p.archive(name, &ws.version),
         ));
     }
     let body: String =
@@ -506,10 +657,10 @@ mod tests {
                 "apiVersion: krew.googlecontainertools.github.com/v1alpha2\nkind: Plugin\nmetadata:\n  name: trace-svc\nspec:\n  \
                  version: v1.2.3\n  homepage: https://example.com/kit\n  shortDescription: Trace a Service\n  description: |\n    \
                  Traces.\n  platforms:\n  - selector:\n      matchLabels:\n        os: linux\n        arch: amd64\n    \
-                 uri: https://dl.example/v1.2.3/kubectl-kit-v1.2.3-x86_64-unknown-linux-gnu.tar.gz\n    sha256: {}\n    \
+                 uri: https://dl.example/v1.2.3/kubectl-trace-svc-v1.2.3-x86_64-unknown-linux-gnu.tar.gz\n    sha256: {}\n    \
                  files:\n    - from: kubectl-trace_svc\n      to: .\n    - from: LICENSE\n      to: .\n    bin: kubectl-trace_svc\n  \
                  - selector:\n      matchLabels:\n        os: windows\n        arch: amd64\n    \
-                 uri: https://dl.example/v1.2.3/kubectl-kit-v1.2.3-x86_64-pc-windows-msvc.zip\n    sha256: {}\n    \
+                 uri: https://dl.example/v1.2.3/kubectl-trace-svc-v1.2.3-x86_64-pc-windows-msvc.zip\n    sha256: {}\n    \
                  files:\n    - from: kubectl-trace_svc.exe\n      to: .\n    - from: LICENSE\n      to: .\n    \
                  bin: kubectl-trace_svc.exe\n",
                 "a".repeat(64),
@@ -535,24 +686,44 @@ mod tests {
     #[test]
     fn one_platform_per_os_arch_preferring_static_builds() {
         let names = |ts: &[&str]| -> Vec<(String, String)> {
-            ts.iter().map(|t| (format!("kubectl-kit-v1.2.3-{t}"), "c".repeat(64))).collect()
+            ts.iter().map(|t| (format!("kubectl-cols-v1.2.3-{t}"), "c".repeat(64))).collect()
         };
-        let gnu_only = choose_platforms(&names(&["x86_64-unknown-linux-gnu.tar.gz"]), "1.2.3");
+        let gnu_only = choose_platforms(&names(&["x86_64-unknown-linux-gnu.tar.gz"]), "cols", "1.2.3");
         assert_eq!(gnu_only.iter().map(|(p, _)| p.target).collect::<Vec<_>>(), ["x86_64-unknown-linux-gnu"]);
         let both = choose_platforms(
             &names(&[
                 "x86_64-unknown-linux-gnu.tar.gz",
                 "x86_64-unknown-linux-musl.tar.gz",
                 "x86_64-apple-darwin.tar.gz",
+                "x86_64-pc-windows-gnu.zip",
             ]),
+            "cols",
             "1.2.3",
         );
         assert_eq!(
             both.iter().map(|(p, _)| p.target).collect::<Vec<_>>(),
-            ["x86_64-unknown-linux-musl", "x86_64-apple-darwin"]
+            ["x86_64-unknown-linux-musl", "x86_64-apple-darwin", "x86_64-pc-windows-gnu"]
         );
-        // Archives of another version are not this release's.
-        assert!(choose_platforms(&names(&["x86_64-apple-darwin.tar.gz"]), "9.9.9").is_empty());
+        // Archives of another version, or of another plugin, are not this one's.
+        assert!(choose_platforms(&names(&["x86_64-apple-darwin.tar.gz"]), "cols", "9.9.9").is_empty());
+        assert!(choose_platforms(&names(&["x86_64-apple-darwin.tar.gz"]), "detach", "1.2.3").is_empty());
+    }
+
+    #[test]
+    fn all_targets_cover_the_five_platforms_once() {
+        let mut pairs: Vec<(&str, &str)> = ALL_TARGETS
+            .iter()
+            .map(|t| PLATFORMS.iter().find(|p| p.target == *t).map(|p| (p.os, p.arch)).expect("a platform"))
+            .collect();
+        pairs.sort();
+        assert_eq!(
+            pairs,
+            [("darwin", "amd64"), ("darwin", "arm64"), ("linux", "amd64"), ("linux", "arm64"), ("windows", "amd64")]
+        );
+        assert_eq!(targets_of(&["--all-targets", "--no-build"]).expect("parses"), Vec::<String>::new());
+        let all = targets_of(&["--all-targets", "--target", "x86_64-apple-darwin"]).expect("parses");
+        assert_eq!(all.len(), 5, "{all:?}");
+        assert!(targets_of(&["--target", "sparc-sun-solaris"]).is_err());
     }
 
     #[test]

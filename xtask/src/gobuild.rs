@@ -15,6 +15,9 @@ use crate::{paths, util};
 /// One wrapper module and the packages it builds.
 struct Module {
     dir: &'static str,
+    /// What it is and how long its first build takes on 2 cores (measured), for the message
+    /// that starts it.
+    about: &'static str,
     packages: &'static [&'static str],
     binaries: &'static [&'static str],
     /// Version stamped into the Kubernetes binaries (what `/version` reports).
@@ -26,6 +29,7 @@ struct Module {
 const MODULES: &[Module] = &[
     Module {
         dir: "kube",
+        about: "the Kubernetes control plane and kubectl v1.35.4, about 6 minutes",
         packages: &[
             "k8s.io/kubernetes/cmd/kube-apiserver",
             "k8s.io/kubernetes/cmd/kube-controller-manager",
@@ -36,9 +40,17 @@ const MODULES: &[Module] = &[
         kube_version: Some("1.35.4"),
         stamps: &[],
     },
-    Module { dir: "etcd", packages: &["."], binaries: &["etcd"], kube_version: None, stamps: &[] },
+    Module {
+        dir: "etcd",
+        about: "etcd 3.6, about 30 seconds",
+        packages: &["."],
+        binaries: &["etcd"],
+        kube_version: None,
+        stamps: &[],
+    },
     Module {
         dir: "kwok",
+        about: "kwok v0.8, about a minute",
         packages: &["sigs.k8s.io/kwok/cmd/kwok"],
         binaries: &["kwok"],
         kube_version: None,
@@ -47,6 +59,7 @@ const MODULES: &[Module] = &[
     // krew and the krew-index CI's manifest validator, for the krew tests of the release archives.
     Module {
         dir: "krew",
+        about: "krew v0.5.0 and validate-krew-manifest, about 15 seconds",
         packages: &["sigs.k8s.io/krew/cmd/krew", "sigs.k8s.io/krew/cmd/validate-krew-manifest"],
         binaries: &["krew", "validate-krew-manifest"],
         kube_version: None,
@@ -54,11 +67,22 @@ const MODULES: &[Module] = &[
         // "unknown".
         stamps: &["sigs.k8s.io/krew/internal/version.gitTag=v0.5.0"],
     },
-    // crane (go-containerregistry), the push-image benchmark's second peer.
+    // crane (go-containerregistry): the independent registry client of the push-image tests and
+    // the push-image benchmark's second peer.
     Module {
         dir: "crane",
+        about: "crane (go-containerregistry), about 20 seconds",
         packages: &["github.com/google/go-containerregistry/cmd/crane"],
         binaries: &["crane"],
+        kube_version: None,
+        stamps: &[],
+    },
+    // The CNCF distribution registry of the cluster and the push-image tests.
+    Module {
+        dir: "registry",
+        about: "the CNCF distribution registry v3, about a minute",
+        packages: &["."],
+        binaries: &["registry"],
         kube_version: None,
         stamps: &[],
     },
@@ -127,8 +151,9 @@ fn build(go: &Path, m: &Module, dir: &Path, out: &Path) -> Result<()> {
     std::fs::create_dir_all(out)?;
     let log = paths::logs().join(format!("go-build-{}.log", m.dir));
     util::step(&format!(
-        "building {} with Go (first time only; the Kubernetes binaries take about 6 minutes on 2 cores; log: {})",
+        "building {} with Go, first time only: {} on 2 cores (log: {})",
         m.binaries.join(", "),
+        m.about,
         log.display()
     ));
     let started = Instant::now();
@@ -144,19 +169,61 @@ fn build(go: &Path, m: &Module, dir: &Path, out: &Path) -> Result<()> {
     for stamp in m.stamps {
         ldflags.push_str(&format!(" -X {stamp}"));
     }
-    let logfile = std::fs::File::create(&log)?;
+    let tags: &[&str] = if m.kube_version.is_some() { &["-tags", "selinux,notest,grpcnotrace"] } else { &[] };
+    let mut progress = util::Progress::new(&format!("go build {}", m.dir));
+    progress.update("starting");
+    // The packages the build may compile, for the count: listed beside the build (listing the
+    // Kubernetes tree takes a while); a failure leaves the count out.
+    let list = {
+        let mut cmd = go_command(go, dir);
+        cmd.args(["list", "-deps"]).args(tags).args(m.packages);
+        std::thread::spawn(move || util::run(&mut cmd).ok().map(|o| String::from_utf8_lossy(&o.stdout).lines().count()))
+    };
+    let mut total = None;
+    let mut logfile = std::fs::File::create(&log)?;
     let mut cmd = go_command(go, dir);
-    cmd.arg("build").arg("-trimpath").arg("-ldflags").arg(&ldflags);
-    if m.kube_version.is_some() {
-        cmd.arg("-tags").arg("selinux,notest,grpcnotrace");
-    }
+    // -v: the name of each package as it is compiled, on stderr, which is what is counted.
+    cmd.arg("build").arg("-v").arg("-trimpath").arg("-ldflags").arg(&ldflags).args(tags);
     if m.packages == ["."] {
         cmd.arg("-o").arg(out.join(m.binaries[0]));
     } else {
         cmd.arg("-o").arg(format!("{}/", out.display()));
     }
-    cmd.args(m.packages).stdout(logfile.try_clone()?).stderr(logfile);
-    let status = cmd.status().with_context(|| format!("could not run {}", util::describe(&cmd)))?;
+    cmd.args(m.packages).stdout(logfile.try_clone()?).stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().with_context(|| format!("could not run {}", util::describe(&cmd)))?;
+    let lines = kubectl_kit_tests::lines(child.stderr.take().context("go build's stderr")?);
+    let mut compiled = 0usize;
+    let mut list = Some(list);
+    let status = loop {
+        if list.as_ref().is_some_and(|l| l.is_finished()) {
+            total = list.take().and_then(|l| l.join().ok().flatten());
+        }
+        let finished = child.try_wait()?;
+        while let Ok(line) = lines.try_recv() {
+            use std::io::Write;
+            writeln!(logfile, "{line}")?;
+            // Package paths have no spaces; compiler messages do.
+            if !line.contains(' ') && !line.starts_with('#') {
+                compiled += 1;
+                let count = match total {
+                    Some(t) => format!("{compiled}/{t} packages"),
+                    None => format!("{compiled} packages"),
+                };
+                progress.update(&format!("{count}, {line}"));
+            }
+        }
+        if let Some(status) = finished {
+            // What the reader thread still holds.
+            for line in lines.iter() {
+                use std::io::Write;
+                writeln!(logfile, "{line}")?;
+            }
+            break status;
+        }
+        progress.tick();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    progress.finish();
     if !status.success() {
         bail!(
             "building {} failed ({status}); see {}\n{}",
@@ -165,7 +232,11 @@ fn build(go: &Path, m: &Module, dir: &Path, out: &Path) -> Result<()> {
             util::log_tail(&log, 10)
         );
     }
-    util::step(&format!("built {} in {:.0}s", m.binaries.join(", "), started.elapsed().as_secs_f64()));
+    util::step(&format!(
+        "built {} in {:.0}s ({compiled} packages compiled)",
+        m.binaries.join(", "),
+        started.elapsed().as_secs_f64()
+    ));
     Ok(())
 }
 

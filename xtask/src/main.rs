@@ -6,7 +6,11 @@
 //! - `test`: cluster up, every test with cluster tests required, cluster down.
 //! - `bench`: the suite against its peers, as ratios.
 //! - `fuzz`: the parsers' fuzz targets.
-//! - `dist`: release archives, SHA256SUMS, krew manifests and a local krew index.
+//! - `dist`: release archives for every platform, SHA256SUMS, krew manifests and a local krew
+//!   index.
+//!
+//! Each command first checks what it needs from the machine (`prereq`) and names everything
+//! missing at once, before anything is built.
 
 mod bench;
 mod cluster;
@@ -16,6 +20,7 @@ mod fuzz;
 mod gobuild;
 mod paths;
 mod pki;
+mod prereq;
 mod seed;
 mod test;
 mod util;
@@ -34,13 +39,25 @@ commands:
   test             cluster up, cargo test --workspace with cluster tests required, cluster down
   bench [FILTER] [--large]   benchmarks against kubectl and other peers, printed as ratios
   fuzz [--seconds N] [TARGET...]   run the parsers' fuzz targets (default 60 s each)
-  dist [--target TRIPLE]... [--base-url URL] [--no-build]
+  dist [--all-targets | --target TRIPLE...] [--base-url URL] [--no-build]
                    release archives, SHA256SUMS, krew manifests and index in target/dist
 ";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    let needs = match words.as_slice() {
+        ["cluster", "up"] | ["demo"] => Some((prereq::Task::Cluster, &[][..])),
+        ["test", ..] => Some((prereq::Task::Test, dist::ALL_TARGETS)),
+        ["bench", ..] => Some((prereq::Task::Bench, &[][..])),
+        _ => None,
+    };
+    if let Some((task, targets)) = needs
+        && let Err(e) = prereq::check(task, targets)
+    {
+        util::say_err(&format!("error: {e:#}\n"));
+        return ExitCode::from(1);
+    }
     let result = match words.as_slice() {
         ["cluster", "up"] => cluster::up().map(|_| ()),
         ["cluster", "down"] => cluster::down(),

@@ -8,9 +8,13 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().map(PathBuf::from).unwrap_or_default()
 }
 
-/// `target/cluster`: kubeconfig, binaries, logs, pids, data.
+/// `target/cluster`: kubeconfig, binaries, logs, pids, data; or `$KUBECTL_KIT_CLUSTER_DIR`,
+/// for a second cluster beside the first (the bare-machine test starts one).
 pub fn cluster() -> PathBuf {
-    root().join("target").join("cluster")
+    match std::env::var_os("KUBECTL_KIT_CLUSTER_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => root().join("target").join("cluster"),
+    }
 }
 
 /// The admin kubeconfig of the local cluster.

@@ -1,7 +1,7 @@
 //! `cargo xtask test`: the README's test command, run verbatim by CI.
 //!
-//! Starts the cluster (building it the first time), makes the release the krew tests install
-//! (`cargo xtask dist` for this machine), runs `cargo test --workspace` with cluster tests
+//! Starts the cluster (building it the first time), makes the release for every platform that
+//! the krew and platform tests install and run (`cargo xtask dist --all-targets`), runs `cargo test --workspace` with cluster tests
 //! required (`KUBECTL_KIT_REQUIRE_CLUSTER=1`), and stops the cluster again even when the tests
 //! fail, unless it was already running before. The exit status is the tests'.
 
@@ -18,9 +18,10 @@ pub fn run(extra: &[&str]) -> ExitCode {
         }
     };
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    // krew (a cluster that was already up may predate it), the release the krew tests install,
+    // krew (a cluster that was already up may predate it), the release the krew and platform
+    // tests install and run,
     // and the debug binaries the other cluster tests run.
-    let prepared = gobuild::ensure_binaries().and_then(|()| dist::run(&[])).and_then(|()| {
+    let prepared = gobuild::ensure_binaries().and_then(|()| dist::run(&["--all-targets"])).and_then(|()| {
         let built =
             Command::new(&cargo).current_dir(paths::root()).args(["build", "--workspace", "--bins"]).status()?;
         anyhow::ensure!(built.success(), "cargo build --workspace --bins failed");

@@ -71,3 +71,59 @@ pub fn log_tail(path: &Path, lines: usize) -> String {
     let all: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }
+
+/// Progress of a long step on stderr: on a terminal one line redrawn in place (elapsed time,
+/// what is being done); elsewhere (CI logs, pipes) a plain line a minute, so that a log shows
+/// the step is alive without filling up.
+pub struct Progress {
+    what: String,
+    detail: String,
+    started: std::time::Instant,
+    terminal: bool,
+    last_plain: std::time::Instant,
+    drawn: bool,
+}
+
+impl Progress {
+    pub fn new(what: &str) -> Self {
+        use std::io::IsTerminal;
+        let now = std::time::Instant::now();
+        Progress {
+            what: what.to_string(),
+            detail: String::new(),
+            started: now,
+            terminal: std::io::stderr().is_terminal(),
+            last_plain: now,
+            drawn: false,
+        }
+    }
+
+    /// Sets what is being done now and redraws.
+    pub fn update(&mut self, detail: &str) {
+        self.detail = detail.to_string();
+        self.tick();
+    }
+
+    /// Redraws the elapsed time (terminal), or writes a line once a minute (elsewhere).
+    pub fn tick(&mut self) {
+        let secs = self.started.elapsed().as_secs();
+        let line = format!("    {}m{:02}s {}: {}", secs / 60, secs % 60, self.what, self.detail);
+        if self.terminal {
+            // One terminal line: cut to 100 characters so that it never wraps on a usual width.
+            let cut: String = line.chars().take(100).collect();
+            say_err(&format!("\r\x1b[K{cut}"));
+            self.drawn = true;
+        } else if self.last_plain.elapsed() >= Duration::from_secs(60) {
+            self.last_plain = std::time::Instant::now();
+            say_err(&format!("{line}\n"));
+        }
+    }
+
+    /// Clears the line drawn on a terminal.
+    pub fn finish(&mut self) {
+        if self.drawn {
+            say_err("\r\x1b[K");
+            self.drawn = false;
+        }
+    }
+}

@@ -34,7 +34,7 @@ pub fn certs_dirs() -> Vec<PathBuf> {
 /// registry's own authorities ([`registry_authorities`]).
 pub fn client_config(host: &str, ca_file: Option<&Path>) -> Result<rustls::ClientConfig> {
     let own = registry_authorities(host, ca_file, &certs_dirs())?;
-    let mut roots = system_roots();
+    let mut roots = system_roots()?;
     for (file, der) in own {
         roots.add(der).map_err(|e| {
             Error::corrupt(format!("{} holds a certificate that cannot be a trust anchor", file.display()))
@@ -53,13 +53,23 @@ pub fn client_config(host: &str, ca_file: Option<&Path>) -> Result<rustls::Clien
         .with_no_client_auth())
 }
 
-/// The trust anchors every registry connection starts from: the system's certificate store.
-/// Certificates it cannot parse are skipped (as `hyper-rustls` does); an empty store is an
-/// error only when nothing else is trusted either.
-fn system_roots() -> RootCertStore {
-    let mut roots = RootCertStore::empty();
+/// The trust anchors every registry connection starts from: Mozilla's roots, bundled
+/// (webpki-roots); the system's store where reading it needs no platform framework (every OS
+/// but macOS, whose Security.framework cannot be linked by the Linux machine that builds the
+/// release; certificates it cannot parse are skipped, as `hyper-rustls` does); and the PEM
+/// certificates of the file `SSL_CERT_FILE` names.
+fn system_roots() -> Result<RootCertStore> {
+    let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    #[cfg(not(target_os = "macos"))]
     roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
-    roots
+    if let Some(file) = std::env::var_os("SSL_CERT_FILE").filter(|f| !f.is_empty()) {
+        let certs: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_file_iter(&file).and_then(|certs| certs.collect()).map_err(|e| {
+                Error::runtime(format!("cannot read SSL_CERT_FILE {}", file.to_string_lossy())).caused_by(e)
+            })?;
+        roots.add_parsable_certificates(certs);
+    }
+    Ok(roots)
 }
 
 /// The certificates of the registry's own authority: `--ca-file`, then every `*.crt` of
