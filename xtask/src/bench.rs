@@ -294,6 +294,9 @@ fn fetch_pages(ns: &str, limit: u32) -> Result<Duration> {
             .arg(pki.join("admin.key"))
             .arg("-H")
             .arg("Accept: application/json")
+            // The API server pretty-prints JSON for a curl user agent: ask as a client does.
+            .arg("-A")
+            .arg("kubectl-kit-bench")
             .arg("-o")
             .arg(&page)
             .arg(&url)
@@ -306,8 +309,12 @@ fn fetch_pages(ns: &str, limit: u32) -> Result<Duration> {
         let mut head = vec![0u8; 4096];
         let n = std::io::Read::read(&mut std::fs::File::open(&page)?, &mut head)?;
         let head = String::from_utf8_lossy(&head[..n]);
-        cont = match head.split_once("\"continue\":\"") {
-            Some((_, rest)) => rest
+        let token = head
+            .split_once("\"continue\"")
+            .map(|(_, rest)| rest.trim_start_matches([' ', ':', '\n']))
+            .and_then(|rest| rest.strip_prefix('"'));
+        cont = match token {
+            Some(rest) => rest
                 .split('"')
                 .next()
                 .unwrap_or_default()
