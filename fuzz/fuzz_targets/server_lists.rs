@@ -9,7 +9,8 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 use kubectl_kit_core::list::fold_items;
 use kubectl_trace_svc::backends::{Nearest, PodFold};
 use kubectl_trace_svc::slice::SliceView;
-use kubectl_trace_svc::trace::{World, chosen_ports, diagnose};
+use kubectl_trace_svc::ports::chosen_ports;
+use kubectl_trace_svc::trace::{World, diagnose};
 use libfuzzer_sys::fuzz_target;
 
 const SERVICE: &str = r#"{"metadata":{"name":"api","namespace":"ns"},"spec":{"type":"NodePort","clusterIP":"10.96.0.5",

@@ -11,7 +11,7 @@ use kubectl_kit_core::selector::Labels;
 
 use crate::netpol::Isolation;
 use crate::pod::PodView;
-use crate::trace::resolve_target;
+use crate::ports::resolve_target;
 
 /// The selected pods, as the hops report them.
 #[derive(Debug, Default)]

@@ -14,10 +14,12 @@ use kubectl_kit_core::selector::{self, Labels};
 use kubectl_kit_core::{Error, Kube, Result};
 
 use crate::backends::{Nearest, PodFold};
+use crate::model::Seen;
 use crate::pod::PodView;
+use crate::ports::chosen_ports;
 use crate::slice::SliceView;
 use crate::target::Target;
-use crate::trace::{Seen, World, chosen_ports};
+use crate::trace::World;
 
 /// A forbidden read becomes "not visible"; anything else is an error.
 fn seen<T>(r: std::result::Result<T, kube::Error>) -> Result<Seen<T>> {

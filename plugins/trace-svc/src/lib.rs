@@ -7,8 +7,10 @@
 
 pub mod backends;
 pub mod gather;
+pub mod model;
 pub mod netpol;
 pub mod pod;
+pub mod ports;
 pub mod render;
 pub mod slice;
 pub mod target;
@@ -20,8 +22,8 @@ use kubectl_kit_core::completion::{self, Candidate, Request, Values};
 use kubectl_kit_core::flags::{GlobalFlags, OutputFlags};
 use kubectl_kit_core::{Error, Kube, Result, output};
 
+use crate::model::Status;
 use crate::target::PortSel;
-use crate::trace::Status;
 
 /// Trace how a Service name resolves to pods and say exactly where traffic would fail.
 ///

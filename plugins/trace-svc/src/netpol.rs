@@ -9,8 +9,9 @@ use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer, Network
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kubectl_kit_core::selector::{self, Labels};
 
+use crate::model::{Hop, Status};
 use crate::pod::PodView;
-use crate::trace::{Hop, Status, resolve_target};
+use crate::ports::resolve_target;
 
 fn is_ingress(p: &NetworkPolicy) -> bool {
     let spec = p.spec.clone().unwrap_or_default();

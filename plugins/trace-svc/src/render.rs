@@ -2,7 +2,7 @@
 
 use kubectl_kit_core::output::escape;
 
-use crate::trace::{Status, Trace};
+use crate::model::{Status, Trace};
 
 fn mark(s: Status) -> &'static str {
     match s {
