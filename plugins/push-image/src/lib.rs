@@ -11,6 +11,7 @@ pub mod auth;
 pub mod discover;
 pub mod image;
 pub mod portforward;
+pub mod probe;
 pub mod progress;
 pub mod push;
 pub mod reference;
