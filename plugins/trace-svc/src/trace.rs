@@ -3,14 +3,16 @@
 //! fetched objects and the facts folded from the pods as they streamed in (see
 //! [`crate::backends`]), so every rule is unit-tested.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{Node, Service, ServicePort, ServiceSpec};
 use k8s_openapi::api::networking::v1::Ingress;
 use kubectl_kit_core::selector::{self, Labels};
 
-use crate::backends::{PodFacts, PortFacts};
-use crate::model::{Hop, Seen, Status, Trace, hop};
+use crate::backends::{Placement, PodFacts, PortFacts};
+use crate::cause::NodeFact;
+use crate::model::pods_named;
+use crate::model::{Hop, Seen, Status, TopoGroup, TopoNode, TopoSlice, Topology, Trace, hop};
 use crate::ports::{chosen_ports, port_label, target_label};
 use crate::slice::SliceView;
 use crate::target::PortSel;
@@ -127,13 +129,13 @@ pub fn diagnose(w: &World, port_sel: Option<&PortSel>) -> Trace {
     let ports = chosen_ports(&w.service, port_sel);
     hops.push(service_hop(&s, w, &ports));
     if s.kind == "ExternalName" {
-        return finish(&s, hops, "ExternalName".into());
+        return finish(&s, hops, "ExternalName".into(), Topology::default());
     }
     let ports = match ports {
         Ok(p) => p,
         Err(e) => {
             hops.push(hop("ports", Status::Fail, e).fix("pass --port with one of the Service's ports"));
-            return finish(&s, hops, String::new());
+            return finish(&s, hops, String::new(), Topology::default());
         }
     };
     let no_pods = PodFacts::default();
@@ -146,12 +148,122 @@ pub fn diagnose(w: &World, port_sel: Option<&PortSel>) -> Trace {
         }
         None => None,
     };
-    hops.extend(nodes_hop(w));
+    hops.extend(nodes_hop(w, pods));
     hops.extend(traffic_policy_hop(&s, w));
     hops.extend(pods.isolation.hop());
     hops.extend(ingress_hop(&s, w));
     let verdict = verdict(&s, w, port_sel, &ports, reach);
-    finish(&s, hops, verdict)
+    let topology = topology(w, pods, &ports, &hops);
+    finish(&s, hops, verdict, topology)
+}
+
+/// Service → ports → EndpointSlices → groups of pods → nodes, for the pictures.
+fn topology(w: &World, pods: &PodFacts, ports: &[ServicePort], hops: &[Hop]) -> Topology {
+    let ports_status = hops.iter().find(|h| h.hop == "ports").map(|h| h.status).unwrap_or_default();
+    let mut t = Topology {
+        ports: ports.iter().map(|p| (format!("{} → {}", port_label(p), target_label(p)), ports_status)).collect(),
+        ..Default::default()
+    };
+    for sl in w.slices.as_ref().map(Vec::as_slice).unwrap_or_default() {
+        let mut ts =
+            TopoSlice { name: sl.metadata.name.clone().unwrap_or_else(|| "(unnamed)".into()), ..Default::default() };
+        for e in &sl.endpoints {
+            let c = e.conditions.unwrap_or_default();
+            let n = e.addresses.len().max(1);
+            if c.terminating.unwrap_or(false) {
+                ts.terminating += n;
+            } else if c.ready.unwrap_or(true) {
+                ts.ready += n;
+            } else {
+                ts.not_ready += n;
+            }
+        }
+        let names: Vec<String> = sl.ports.iter().flatten().map(|p| p.name.clone().unwrap_or_default()).collect();
+        ts.ports = ports
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| names.contains(&p.name.clone().unwrap_or_default()))
+            .map(|(i, _)| i)
+            .collect();
+        ts.status = if ts.ready == 0 {
+            Status::Fail
+        } else if ts.not_ready + ts.terminating > 0 {
+            Status::Warn
+        } else {
+            Status::Ok
+        };
+        t.slices.push(ts);
+    }
+    let node_status: BTreeMap<String, NodeFact> = w
+        .nodes
+        .as_ref()
+        .map(|ns| ns.iter().map(|n| (n.metadata.name.clone().unwrap_or_default(), NodeFact::from_node(n))).collect())
+        .unwrap_or_default();
+    let mut node_index: BTreeMap<String, usize> = BTreeMap::new();
+    let mut place = |label: String, detail: String, status: Status, p: &Placement, t: &mut Topology| {
+        let mut g = TopoGroup {
+            label,
+            detail,
+            status,
+            slices: p.slices.iter().map(|(i, n)| (*i, *n)).collect(),
+            unsliced: p.unsliced,
+            ..Default::default()
+        };
+        for (node, n) in &p.nodes {
+            // Past 12 nodes the picture would stop being readable: the rest are one box.
+            let idx = match node_index.get(node) {
+                Some(i) => *i,
+                None if t.nodes.len() < 12 => {
+                    let f = node_status.get(node).cloned().unwrap_or_default();
+                    let state = if f.why.is_empty() || f.ready == Some(true) {
+                        f.state().to_string()
+                    } else {
+                        format!("{} ({})", f.state(), f.why.split(':').next().unwrap_or_default())
+                    };
+                    let status = if f.ready == Some(true) { Status::Ok } else { Status::Fail };
+                    t.nodes.push(TopoNode { name: node.clone(), state, status });
+                    node_index.insert(node.clone(), t.nodes.len() - 1);
+                    t.nodes.len() - 1
+                }
+                None => {
+                    if t.nodes.len() == 12 {
+                        t.nodes.push(TopoNode { name: "more nodes".into(), state: String::new(), status: Status::Ok });
+                    }
+                    12
+                }
+            };
+            match g.nodes.iter_mut().find(|(i, _)| *i == idx) {
+                Some(e) => e.1 += n,
+                None => g.nodes.push((idx, *n)),
+            }
+        }
+        t.groups.push(g);
+    };
+    if pods.healthy.pods > 0 {
+        place(format!("{} Ready", pods_count(pods.healthy.pods)), String::new(), Status::Ok, &pods.healthy, &mut t);
+    }
+    for g in &pods.groups {
+        let c = &g.cause;
+        let detail = match (&c.container, c.exit_code, &c.image, &c.node) {
+            (Some(ct), Some(code), _, _) => format!("{ct} exited {code}"),
+            (Some(ct), None, Some(img), _) => format!("{ct}: {img}"),
+            (_, _, _, Some(n)) => format!("node {n}"),
+            (Some(ct), None, None, None) => ct.clone(),
+            _ => String::new(),
+        };
+        let status = if c.cause == "Terminating" { Status::Warn } else { Status::Fail };
+        place(format!("{}: {}", pods_count(g.place.pods), c.cause), detail, status, &g.place, &mut t);
+    }
+    if !pods.overflow.is_empty() {
+        let n: usize = pods.overflow.values().sum();
+        t.groups.push(TopoGroup {
+            label: format!("{}: other causes", pods_count(n)),
+            status: Status::Fail,
+            unsliced: n,
+            ..Default::default()
+        });
+    }
+    t
 }
 
 /// DNS: the name a client resolves and what it answers. The domain is never assumed: without
@@ -284,23 +396,51 @@ fn selector_hops<'w>(s: &Svc, w: &'w World, hops: &mut Vec<Hop>) -> Option<&'w P
     Some(pods)
 }
 
-/// The selected pods' readiness.
+/// `1 pod`, `3 pods`.
+fn pods_count(n: usize) -> String {
+    if n == 1 { "1 pod".into() } else { format!("{n} pods") }
+}
+
+/// The selected pods' readiness, and for those that do not serve, why: one entry per cause
+/// with its evidence and next command.
 fn pods_hop(s: &Svc, pods: &PodFacts) -> Hop {
     let publish = s.spec.publish_not_ready_addresses.unwrap_or(false);
     let status = if pods.ready == 0 && !publish {
         Status::Fail
-    } else if pods.not_ready.is_empty() {
+    } else if pods.groups.is_empty() && pods.overflow.is_empty() {
         Status::Ok
     } else {
         Status::Warn
     };
-    let mut h =
-        hop("pods", status, format!("{} of {} pod(s) Ready", pods.ready, pods.total)).details(pods.not_ready.clone());
+    let mut reason = format!("{} of {} pod(s) Ready", pods.ready, pods.total);
+    if pods.terminating > 0 {
+        reason.push_str(&format!(", {} terminating", pods.terminating));
+    }
+    let mut details = vec![];
+    for g in &pods.groups {
+        let c = &g.cause;
+        details.push(format!("{}: {}", pods_count(g.place.pods), c.summary));
+        for e in &c.evidence {
+            details.push(format!("  {e}"));
+        }
+        if let Some(r) = c.restarts.filter(|r| *r > 0) {
+            details.push(format!("  restarts: {}{r}", if g.place.pods > 1 { "up to " } else { "" }));
+        }
+        details.push(format!("  {}", pods_named(g.place.pods, &c.example_pods)));
+        details.push(format!("  next: {}", c.command));
+    }
+    if !pods.overflow.is_empty() {
+        let n: usize = pods.overflow.values().sum();
+        let by: Vec<String> = pods.overflow.iter().map(|(c, k)| format!("{c} ×{k}")).collect();
+        details.push(format!("{} more with other causes: {}", pods_count(n), by.join(", ")));
+    }
+    let mut h = hop("pods", status, reason).details(details);
     if publish {
         h.details.push("publishNotReadyAddresses: not-ready pods get traffic too".into());
     }
-    if status != Status::Ok {
-        h = h.fix("see why the pods are not Ready: kubectl describe pod NAME");
+    h.causes = pods.groups.iter().map(|g| g.cause.clone()).collect();
+    if let Some(g) = pods.groups.first() {
+        h = h.fix(g.cause.command.clone());
     }
     h
 }
@@ -317,23 +457,30 @@ fn ports_hop(pods: &PodFacts, ports: &[ServicePort]) -> Hop {
             continue;
         }
         let pf = pods.ports.get(i).unwrap_or(&no_facts);
-        details.push(format!(
-            "{} → targetPort {tl} → container port {} on {} of {} pod(s)",
-            port_label(sp),
-            pf.numbers.iter().map(String::as_str).collect::<Vec<_>>().join("/"),
-            pf.resolved,
-            pods.total
-        ));
-        if pf.undeclared > 0 {
-            details.push(format!(
-                "{} pod(s) do not declare container port {tl} (informational: undeclared ports still receive traffic)",
-                pf.undeclared
-            ));
-        }
+        let numbers = pf.numbers.iter().map(String::as_str).collect::<Vec<_>>().join("/");
+        let declared = pf.resolved - pf.undeclared;
+        // A named targetPort resolves only where a container declares it; a number reaches the
+        // pod whether or not a container declares it, so say which pods declare it.
+        details.push(if pf.undeclared == 0 {
+            format!("{} → targetPort {tl} → container port {numbers} on {} of {} pod(s)", port_label(sp), pf.resolved, pods.total)
+        } else if declared == 0 {
+            format!(
+                "{} → targetPort {tl}: no container declares port {numbers} on any of the {} pod(s) (informational: undeclared ports still receive traffic)",
+                port_label(sp),
+                pf.resolved
+            )
+        } else {
+            format!(
+                "{} → targetPort {tl} → container port {numbers} on {} of {} pod(s), declared on {declared} (informational: undeclared ports still receive traffic)",
+                port_label(sp),
+                pf.resolved,
+                pods.total
+            )
+        });
         if !pf.unresolved.is_empty() {
             // kubernetes/kubernetes#109627: a named targetPort missing on a pod drops it from the slice.
             status = status.max(if pf.resolved == 0 { Status::Fail } else { Status::Warn });
-            for b in &pf.unresolved {
+            for b in pf.unresolved.lines() {
                 details.push(format!("{b} — dropped from this port's endpoints"));
             }
         }
@@ -362,20 +509,7 @@ fn endpoints_hop(s: &Svc, w: &World, pods: &PodFacts, ports: &[ServicePort]) -> 
         let ready: Vec<&Addr> = addrs.iter().filter(|a| a.ready).collect();
         total_ready += ready.len();
         details.push(format!("{}: {} ready of {} address(es)", port_label(sp), ready.len(), addrs.len()));
-        for a in &addrs {
-            let state = if a.terminating {
-                "terminating"
-            } else if a.ready {
-                "ready"
-            } else if a.serving {
-                "serving"
-            } else {
-                "not ready"
-            };
-            let who = a.pod.clone().map(|p| format!(" pod {p}")).unwrap_or_default();
-            let on = a.node.clone().map(|n| format!(" on {n}")).unwrap_or_default();
-            details.push(format!("  {}:{} {state}{who}{on}", a.ip, a.port));
-        }
+        details.extend(address_lines(&addrs));
         if ready.is_empty() {
             status = Status::Fail;
         }
@@ -410,40 +544,88 @@ fn endpoints_hop(s: &Svc, w: &World, pods: &PodFacts, ports: &[ServicePort]) -> 
     Some((h, reach))
 }
 
-/// The nodes the endpoints are on, and whether they are Ready.
-fn nodes_hop(w: &World) -> Option<Hop> {
+/// An endpoint's state as the EndpointSlice says it.
+fn address_state(a: &Addr) -> &'static str {
+    match (a.terminating, a.ready, a.serving) {
+        (true, _, true) => "terminating, serving",
+        (true, _, false) => "terminating, not serving",
+        (false, true, _) => "ready",
+        (false, false, true) => "serving",
+        (false, false, false) => "not ready",
+    }
+}
+
+/// At most this many addresses are listed one per line; beyond, they are counted by state.
+const LISTED_ADDRESSES: usize = 10;
+
+/// The addresses of one port: each on its line when there are few, else counted by state with
+/// the first few that are not ready.
+fn address_lines(addrs: &[Addr]) -> Vec<String> {
+    let line = |a: &Addr| {
+        let who = a.pod.clone().map(|p| format!(" pod {p}")).unwrap_or_default();
+        let on = a.node.clone().map(|n| format!(" on {n}")).unwrap_or_default();
+        format!("  {}:{} {}{who}{on}", a.ip, a.port, address_state(a))
+    };
+    if addrs.len() <= LISTED_ADDRESSES {
+        return addrs.iter().map(line).collect();
+    }
+    let mut by_state: BTreeMap<&str, usize> = BTreeMap::new();
+    for a in addrs {
+        *by_state.entry(address_state(a)).or_default() += 1;
+    }
+    let mut out =
+        vec![format!("  {}", by_state.iter().map(|(s, n)| format!("{n} {s}")).collect::<Vec<_>>().join(", "))];
+    let not_ready: Vec<&Addr> = addrs.iter().filter(|a| !a.ready).collect();
+    out.extend(not_ready.iter().take(3).map(|a| line(a)));
+    if not_ready.len() > 3 {
+        out.push(format!("  … and {} more not ready", not_ready.len() - 3));
+    }
+    out
+}
+
+/// The nodes the endpoints and the selected pods are on, and whether they are Ready.
+fn nodes_hop(w: &World, pods: &PodFacts) -> Option<Hop> {
     let (Ok(nodes), Ok(slices)) = (&w.nodes, &w.slices) else { return None };
-    let used: BTreeSet<String> =
+    let mut used: BTreeSet<String> =
         slices.iter().flat_map(|s| s.endpoints.iter()).filter_map(|e| e.node_name.clone()).collect();
+    used.extend(pods.healthy.nodes.keys().cloned());
+    used.extend(pods.groups.iter().flat_map(|g| g.place.nodes.keys().cloned()));
     if used.is_empty() {
         return None;
     }
     let mut details = vec![];
-    let mut not_ready = 0;
-    for n in nodes.iter().filter(|n| n.metadata.name.as_ref().is_some_and(|m| used.contains(m))) {
-        let r = node_ready(n);
-        if !r {
-            not_ready += 1;
+    let mut not_ready = vec![];
+    let listed: Vec<&Node> =
+        nodes.iter().filter(|n| n.metadata.name.as_ref().is_some_and(|m| used.contains(m))).collect();
+    for n in &listed {
+        let f = NodeFact::from_node(n);
+        let name = n.metadata.name.clone().unwrap_or_default();
+        let mut line = format!("{name} {} zone {} {}", f.state(), node_zone(n), node_ip(n).unwrap_or_default());
+        if f.ready != Some(true) {
+            if !f.why.is_empty() {
+                line.push_str(&format!(" — {}", f.why));
+            }
+            not_ready.push(name);
         }
-        details.push(format!(
-            "{} {} zone {} {}",
-            n.metadata.name.clone().unwrap_or_default(),
-            if r { "Ready" } else { "NotReady" },
-            node_zone(n),
-            node_ip(n).unwrap_or_default()
-        ));
+        if listed.len() <= 10 || f.ready != Some(true) {
+            details.push(line);
+        }
     }
-    let status = if not_ready == 0 {
+    if listed.len() > 10 {
+        details.push(format!("{} more node(s) Ready", listed.len() - not_ready.len()));
+    }
+    let status = if not_ready.is_empty() {
         Status::Ok
-    } else if not_ready == used.len() {
+    } else if not_ready.len() == used.len() {
         Status::Fail
     } else {
         Status::Warn
     };
-    let mut h =
-        hop("nodes", status, format!("{} node(s), {} Ready", used.len(), used.len() - not_ready)).details(details);
-    if status != Status::Ok {
-        h = h.fix("pods on NotReady nodes stop receiving traffic once their endpoints turn not ready");
+    let mut h = hop("nodes", status, format!("{} node(s), {} Ready", used.len(), used.len() - not_ready.len()))
+        .details(details);
+    if let Some(first) = not_ready.first() {
+        h.details.push("pods on a node that is not Ready stop receiving traffic once the node lifecycle controller marks them not Ready".into());
+        h = h.fix(format!("kubectl describe node {first}"));
     }
     Some(h)
 }
@@ -590,7 +772,7 @@ fn verdict(
     }
 }
 
-fn finish(s: &Svc, hops: Vec<Hop>, verdict: String) -> Trace {
+fn finish(s: &Svc, hops: Vec<Hop>, verdict: String, topology: Topology) -> Trace {
     let (name, ns, kind) = (s.name.clone(), s.ns.clone(), s.kind.clone());
     let status = hops.iter().map(|h| h.status).max().unwrap_or(Status::Ok);
     let worst =
@@ -609,7 +791,15 @@ fn finish(s: &Svc, hops: Vec<Hop>, verdict: String) -> Trace {
             None => verdict,
         }
     };
-    Trace { api_version: "kubectl-kit.trace-svc/v1", service: format!("{ns}/{name}"), kind, verdict, status, hops }
+    Trace {
+        api_version: "kubectl-kit.trace-svc/v1",
+        service: format!("{ns}/{name}"),
+        kind,
+        verdict,
+        status,
+        hops,
+        topology,
+    }
 }
 
 #[cfg(test)]
@@ -621,12 +811,14 @@ mod tests {
     fn world(svc: serde_json::Value, pods: serde_json::Value, slices: serde_json::Value) -> World {
         let service: Service = serde_json::from_value(svc).expect("service");
         let ports = chosen_ports(&service, None).expect("ports");
-        let mut fold = crate::backends::PodFold::new(ports, vec![], vec![], None, "ns");
+        let slices: Vec<SliceView> = serde_json::from_value(slices).expect("slices");
+        let ctx = crate::cause::Context::new("ns", vec![], Default::default());
+        let mut fold = crate::backends::PodFold::new(ports, ctx, vec![], None, "ns", &slices);
         let pods: Vec<PodView> = serde_json::from_value(pods).expect("pods");
         pods.into_iter().for_each(|p| fold.add(p));
         World {
             service,
-            slices: Ok(serde_json::from_value(slices).expect("slices")),
+            slices: Ok(slices),
             pods: Ok(fold.finish()),
             nearest: vec![],
             nodes: Ok(vec![]),
@@ -674,8 +866,60 @@ mod tests {
             t.verdict
         );
         let p = t.hops.iter().find(|h| h.hop == "pods").expect("pods hop");
-        assert!(p.details[0].contains("pod b is not Ready: ReadinessProbeFailed"), "{:?}", p.details);
+        assert_eq!(
+            p.details,
+            ["1 pod: ReadinessProbeFailed: the pod is not Ready", "  pod b", "  next: kubectl describe pod b -n ns"]
+        );
+        assert_eq!(p.causes.len(), 1);
         assert_eq!(t.status, Status::Warn);
+        // The picture: the slice leads to one Ready pod and one that is not.
+        let g = &t.topology.groups;
+        assert_eq!((g[0].label.as_str(), g[0].slices.as_slice()), ("1 pod Ready", &[(0, 1)][..]));
+        assert_eq!((g[1].label.as_str(), g[1].status), ("1 pod: ReadinessProbeFailed", Status::Fail));
+        assert_eq!((t.topology.slices[0].ready, t.topology.slices[0].not_ready), (1, 1));
+    }
+
+    #[test]
+    fn a_numeric_target_port_says_once_which_pods_declare_it() {
+        let undeclared = |name: &str| {
+            json!({"metadata": {"name": name, "labels": {"app": "api"}},
+            "spec": {"containers": [{"name": "c", "ports": [{"name": "http", "containerPort": 80}]}]},
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}})
+        };
+        let t = diagnose(
+            &world(svc(json!({"app": "api"}), json!(8081)), json!([undeclared("a"), undeclared("b")]), json!([])),
+            None,
+        );
+        let ports = t.hops.iter().find(|h| h.hop == "ports").expect("ports hop");
+        assert_eq!(
+            ports.details,
+            [
+                "80/TCP (http) → targetPort 8081: no container declares port 8081 on any of the 2 pod(s) (informational: undeclared ports still receive traffic)"
+            ]
+        );
+        let t = diagnose(
+            &world(svc(json!({"app": "api"}), json!(80)), json!([undeclared("a"), undeclared("b")]), json!([])),
+            None,
+        );
+        let ports = t.hops.iter().find(|h| h.hop == "ports").expect("ports hop");
+        assert_eq!(ports.details, ["80/TCP (http) → targetPort 80 → container port 80 on 2 of 2 pod(s)"]);
+    }
+
+    #[test]
+    fn many_endpoints_are_counted_not_listed() {
+        let endpoints: Vec<serde_json::Value> = (0..300)
+            .map(|i| {
+                json!({"addresses": [format!("10.0.{}.{}", i / 250, i % 250)], "conditions": {"ready": i % 100 != 0},
+                            "targetRef": {"kind": "Pod", "name": format!("p{i}")}, "nodeName": "n1"})
+            })
+            .collect();
+        let slices =
+            json!([{"metadata": {"name": "s"}, "ports": [{"name": "http", "port": 80}], "endpoints": endpoints}]);
+        let t = diagnose(&world(svc(json!({"app": "api"}), json!("http")), json!([]), slices), None);
+        let e = t.hops.iter().find(|h| h.hop == "endpoints").expect("endpoints hop");
+        assert_eq!(e.details[0], "80/TCP (http): 297 ready of 300 address(es)");
+        assert_eq!(e.details[1], "  3 not ready, 297 ready");
+        assert_eq!(e.details.len(), 5, "{:?}", e.details);
     }
 
     #[test]
@@ -697,5 +941,6 @@ mod tests {
         }
         assert!(crate::render::dot(&t).starts_with("digraph trace {"));
         assert!(crate::render::mermaid(&t).starts_with("flowchart LR"));
+        assert!(!crate::render::mermaid(&t).contains("evil\u{1b}"));
     }
 }
