@@ -22,6 +22,7 @@ pub mod jsonpath;
 pub mod list;
 pub mod output;
 pub mod projection;
+pub mod quantity;
 pub mod selector;
 pub mod time;
 

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use k8s_openapi::api::core::v1::{Event, Node, Probe, Taint};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use kubectl_kit_core::quantity;
 use kubectl_push_image::probe::{Presence, Probe as RegistryProbe};
 use serde::Serialize;
 
@@ -128,8 +129,8 @@ impl NodeFact {
                 .unwrap_or_default(),
             labels: n.metadata.labels.clone().unwrap_or_default(),
             taints: n.spec.as_ref().and_then(|s| s.taints.clone()).unwrap_or_default(),
-            cpu: alloc.and_then(|a| a.get("cpu")).and_then(|q| quantity(&q.0)),
-            memory: alloc.and_then(|a| a.get("memory")).and_then(|q| quantity(&q.0)),
+            cpu: alloc.and_then(|a| a.get("cpu")).and_then(|q| quantity::parse(&q.0)),
+            memory: alloc.and_then(|a| a.get("memory")).and_then(|q| quantity::parse(&q.0)),
         }
     }
 
@@ -189,14 +190,18 @@ impl Context {
     }
 }
 
-/// The first `n` lines of a message, each cut at 200 characters.
+/// Longer lines of a message are cut: a runtime's pull error names the image three times and
+/// runs to about 300 characters; a stack trace's line may not end.
+const LINE: usize = 500;
+
+/// The first `n` lines of a message, each cut at [`LINE`] characters.
 pub fn first_lines(text: &str, n: usize) -> String {
     text.trim()
         .lines()
         .take(n)
         .map(|l| {
-            if l.chars().count() > 200 {
-                format!("{}…", l.chars().take(200).collect::<String>())
+            if l.chars().count() > LINE {
+                format!("{}…", l.chars().take(LINE).collect::<String>())
             } else {
                 l.to_string()
             }
@@ -214,32 +219,6 @@ fn quoted_first_line(text: &str) -> String {
     let line = first_lines(text, 1);
     let more = text.trim().lines().count() > 1;
     format!("\"{line}{}\"", if more { " …" } else { "" })
-}
-
-/// A resource quantity (`500m`, `2`, `1k`, `128Mi`, `1e3`) in its base unit.
-pub fn quantity(q: &str) -> Option<f64> {
-    let q = q.trim();
-    let split = q.find(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E').unwrap_or(q.len());
-    let (num, suffix) = q.split_at(split);
-    let n: f64 = num.parse().ok()?;
-    let mult = match suffix {
-        "" => 1.0,
-        "m" => 1e-3,
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "P" => 1e15,
-        "E" => 1e18,
-        "Ki" => 1024.0,
-        "Mi" => 1024f64.powi(2),
-        "Gi" => 1024f64.powi(3),
-        "Ti" => 1024f64.powi(4),
-        "Pi" => 1024f64.powi(5),
-        "Ei" => 1024f64.powi(6),
-        _ => return None,
-    };
-    Some(n * mult)
 }
 
 /// Judges one pod: `None` when it is Ready and not being deleted.
@@ -674,11 +653,10 @@ impl Judge<'_> {
             image: Some(image.clone()),
             ..Default::default()
         };
-        if let Some(e) = &error {
-            c.evidence.push(format!("pull error: {}", one_line(e, 2)));
-        }
-        if let Some(e) = self.event_line(&["Failed"]) {
-            c.evidence.push(e);
+        match &error {
+            Some(e) => c.evidence.push(format!("pull error: {}", one_line(e, 2))),
+            // The kubelet's Failed events say what the pull said.
+            None => c.evidence.extend(self.event_line(&["Failed"])),
         }
         c.followup = Followup::Image { image, container: cs.name.clone(), deployment: self.pod.deployment() };
         c
@@ -822,7 +800,7 @@ type Request = Option<(f64, String)>;
 
 fn requests(spec: &crate::pod::Spec) -> (Request, Request) {
     let one = |c: &Container, r: &str| -> Option<f64> {
-        c.resources.as_ref()?.requests.as_ref()?.get(r).and_then(|q| quantity(&q.0))
+        c.resources.as_ref()?.requests.as_ref()?.get(r).and_then(|q| quantity::parse(&q.0))
     };
     let total = |r: &str| -> Request {
         let sum: f64 = spec.containers.iter().filter_map(|c| one(c, r)).sum();
@@ -1135,11 +1113,22 @@ mod tests {
     }
 
     #[test]
-    fn quantities() {
-        assert_eq!(quantity("500m"), Some(0.5));
-        assert_eq!(quantity("1k"), Some(1000.0));
-        assert_eq!(quantity("128Mi"), Some(134_217_728.0));
-        assert_eq!(quantity("1e3"), Some(1000.0));
-        assert_eq!(quantity("x"), None);
+    fn only_the_pods_own_events_explain_it() {
+        let p = pod(
+            json!({"metadata": {"name": "api", "uid": "u-1"}, "spec": {"containers": [{"name": "app", "readinessProbe": {"tcpSocket": {"port": 80}}}]},
+            "status": {"containerStatuses": [{"name": "app", "ready": false, "state": {"running": {}}}]}}),
+        );
+        let event = |kind: &str, uid: &str, reason: &str| -> Event {
+            serde_json::from_value(json!({"metadata": {"name": reason},
+                "involvedObject": {"kind": kind, "name": "api", "uid": uid}, "reason": reason, "message": "m"}))
+            .expect("event")
+        };
+        // A Service of the same name (the usual case) and an older pod of that name are not this pod.
+        let others = vec![event("Service", "u-1", "Unhealthy"), event("Pod", "u-0", "Unhealthy")];
+        let c = classify(&p, &Context::new("ns", others.clone(), BTreeMap::new())).expect("a cause");
+        assert!(c.evidence.contains(&"no Unhealthy event yet".to_string()), "{:?}", c.evidence);
+        let mine = [vec![event("Pod", "u-1", "Unhealthy")], others].concat();
+        let c = classify(&p, &Context::new("ns", mine, BTreeMap::new())).expect("a cause");
+        assert!(c.evidence.contains(&"event Unhealthy: m".to_string()), "{:?}", c.evidence);
     }
 }

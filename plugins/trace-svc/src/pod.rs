@@ -256,9 +256,7 @@ fn telling_conditions<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<V
 fn unfinished_init_containers<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<Vec<ContainerStatus>>, D::Error> {
-    kept(d, |c: &ContainerStatus| {
-        c.state.as_ref().and_then(|s| s.terminated.as_ref()).is_none_or(|t| t.exit_code != 0)
-    })
+    kept(d, |c: &ContainerStatus| c.state.as_ref().and_then(|s| s.terminated.as_ref()).is_none_or(|t| t.exit_code != 0))
 }
 
 fn claims<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<Volume>>, D::Error> {

@@ -600,7 +600,10 @@ fn nodes_hop(w: &World, pods: &PodFacts) -> Option<Hop> {
     for n in &listed {
         let f = NodeFact::from_node(n);
         let name = n.metadata.name.clone().unwrap_or_default();
-        let mut line = format!("{name} {} zone {} {}", f.state(), node_zone(n), node_ip(n).unwrap_or_default());
+        let mut line = format!("{name} {} zone {}", f.state(), node_zone(n));
+        if let Some(ip) = node_ip(n) {
+            line.push_str(&format!(" {ip}"));
+        }
         if f.ready != Some(true) {
             if !f.why.is_empty() {
                 line.push_str(&format!(" — {}", f.why));
