@@ -285,6 +285,7 @@ struct Judge<'a> {
 }
 
 impl Judge<'_> {
+    /// A cause whose summary is `CAUSE: SUMMARY`, or `CAUSE, SUMMARY` when it starts with a comma.
     fn cause(&self, cause: &str, summary: String, command: String) -> Cause {
         Cause {
             cause: cause.into(),
@@ -472,13 +473,12 @@ impl Judge<'_> {
             }
             if let Some(r) = running {
                 let since = r.started_at.as_deref().map(|t| format!(" since {t}")).unwrap_or_default();
+                // The start time goes to the evidence: the summary groups pods started at other times.
                 let mut c = self.cause(
                     "Init:Running",
-                    format!(", init container {} has not finished{since}: the containers wait for it", ic.name),
+                    format!(", init container {} has not finished: the containers wait for it", ic.name),
                     format!("kubectl logs {} -c {} -n {}", self.name, ic.name, self.ns),
                 );
-                c.summary =
-                    format!("Init:Running, init container {} has not finished: the containers wait for it", ic.name);
                 c.container = Some(ic.name.clone());
                 c.evidence.push(format!("running{since}"));
                 return Some(c);
