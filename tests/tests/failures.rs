@@ -883,9 +883,11 @@ fn two_hundred_crash_looping_pods_are_one_group_within_the_request_budget() {
     let grouped: i64 = causes.iter().filter_map(|c| c["pods"].as_i64()).sum();
     let ready = text(&pods["reason"]).split(' ').next().and_then(|r| r.parse::<i64>().ok()).unwrap_or(-1);
     assert_eq!(grouped + ready, 200, "{pods}");
-    // A crash-looping pod is up for a moment between back-offs: while some are, traffic reaches
-    // them (a warning, exit 0); when none is, it fails (exit 1).
-    assert_eq!((code, text(&pods["status"])), if ready == 0 { (1, "fail") } else { (0, "warn") }, "{v}");
+    // A crash-looping pod is up for a moment between back-offs: while some are, the pods hop
+    // warns; when none is, it fails. The EndpointSlices may lag the pods by a moment, so the
+    // exit status follows the worst hop, whichever it is.
+    assert_eq!(text(&pods["status"]), if ready == 0 { "fail" } else { "warn" }, "{v}");
+    assert_eq!(code, if v["status"] == "fail" { 1 } else { 0 }, "{v}");
 
     let (_, text_out, _) = trace(&c, n, "api", &[]);
     assert!(text_out.lines().count() < 40, "one line per cause, not per pod:\n{text_out}");
