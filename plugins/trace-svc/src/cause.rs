@@ -309,8 +309,7 @@ impl Judge<'_> {
     /// `event REASON ×N: MESSAGE` for the pod's latest event of one of `reasons`.
     fn event_line(&self, reasons: &[&str]) -> Option<String> {
         let e = self.ctx.event(self.pod, reasons)?;
-        let times = if e.count > 1 { format!(" ×{}", e.count) } else { String::new() };
-        Some(format!("event {}{times}: {}", e.reason, one_line(&e.message, 2)))
+        Some(format!("event {} ×{}: {}", e.reason, e.count, one_line(&e.message, 2)))
     }
 
     fn terminating(&self, at: &str) -> Cause {
@@ -565,9 +564,14 @@ impl Judge<'_> {
         let what = if init { "init container" } else { "container" };
         let prefix = if init { "Init:" } else { "" };
         let reason = last.and_then(|t| t.reason.clone()).unwrap_or_else(|| "Error".into());
+        // A container that has exited before (restarts, or a last state) is in a crash loop
+        // whether the kubelet is backing off now or it has just exited again: one cause, so
+        // that the pods of one loop are one group whatever moment of it each is in.
+        let looping =
+            backing_off || cs.restart_count > 0 || cs.last_state.as_ref().is_some_and(|s| s.terminated.is_some());
         let cause = if reason == "OOMKilled" {
             format!("{prefix}OOMKilled")
-        } else if backing_off {
+        } else if looping {
             format!("{prefix}CrashLoopBackOff")
         } else {
             format!("{prefix}{reason}")
@@ -582,7 +586,7 @@ impl Judge<'_> {
                 summary.push_str(&format!(": {}", quoted_first_line(m)));
             }
         }
-        if backing_off && reason == "OOMKilled" {
+        if looping && reason == "OOMKilled" {
             summary.push_str(", restarted with back-off (CrashLoopBackOff)");
         }
         let previous = if backing_off { " --previous" } else { "" };
@@ -1129,6 +1133,23 @@ mod tests {
         assert!(c.evidence.contains(&"no Unhealthy event yet".to_string()), "{:?}", c.evidence);
         let mine = [vec![event("Pod", "u-1", "Unhealthy")], others].concat();
         let c = classify(&p, &Context::new("ns", mine, BTreeMap::new())).expect("a cause");
-        assert!(c.evidence.contains(&"event Unhealthy: m".to_string()), "{:?}", c.evidence);
+        assert!(c.evidence.contains(&"event Unhealthy ×1: m".to_string()), "{:?}", c.evidence);
+    }
+
+    #[test]
+    fn a_container_that_has_just_exited_again_is_in_the_same_crash_loop() {
+        let status = |state: serde_json::Value, restarts: i32| {
+            pod(json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "app"}]},
+                "status": {"containerStatuses": [{"name": "app", "restartCount": restarts, "state": state,
+                    "lastState": if restarts > 0 { json!({"terminated": {"exitCode": 3, "reason": "Error"}}) } else { json!({}) }}]}}))
+        };
+        let exited = json!({"terminated": {"exitCode": 3, "reason": "Error"}});
+        let backing_off =
+            classify(&status(json!({"waiting": {"reason": "CrashLoopBackOff"}}), 2), &ctx()).expect("cause");
+        let again = classify(&status(exited.clone(), 2), &ctx()).expect("cause");
+        assert_eq!((again.cause.as_str(), again.summary.as_str()), ("CrashLoopBackOff", backing_off.summary.as_str()));
+        assert_eq!(again.command, "kubectl logs p -c app -n ns", "the exited container is the current one");
+        let first = classify(&status(exited, 0), &ctx()).expect("cause");
+        assert_eq!(first.cause, "Error", "one exit is not a loop yet");
     }
 }
