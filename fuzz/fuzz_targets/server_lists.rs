@@ -8,8 +8,10 @@ use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use kubectl_kit_core::list::fold_items;
 use kubectl_trace_svc::backends::{Nearest, PodFold};
+use kubectl_trace_svc::cause::Context;
 use kubectl_trace_svc::slice::SliceView;
-use kubectl_trace_svc::trace::{World, chosen_ports, diagnose};
+use kubectl_trace_svc::ports::chosen_ports;
+use kubectl_trace_svc::trace::{World, diagnose};
 use libfuzzer_sys::fuzz_target;
 
 const SERVICE: &str = r#"{"metadata":{"name":"api","namespace":"ns"},"spec":{"type":"NodePort","clusterIP":"10.96.0.5",
@@ -27,12 +29,14 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let ports = chosen_ports(&service, None).unwrap_or_default();
-    let fold = PodFold::new(ports, vec![], vec![policy], None, "ns");
+    let slices = fold_items(&mut serde_json::Deserializer::from_str(text), vec![], |v, s: SliceView| v.push(s));
+    let Ok(slices) = slices else { return };
+    let ctx = Context::new("ns", vec![], Default::default());
+    let fold = PodFold::new(ports, ctx, vec![policy], None, "ns", &slices);
     let pods = fold_items(&mut serde_json::Deserializer::from_str(text), fold, PodFold::add);
     let near = Nearest::new([("app".to_string(), "api".to_string())].into());
     let nearest = fold_items(&mut serde_json::Deserializer::from_str(text), near, Nearest::add);
-    let slices = fold_items(&mut serde_json::Deserializer::from_str(text), vec![], |v, s: SliceView| v.push(s));
-    let (Ok(pods), Ok(slices)) = (pods, slices) else { return };
+    let Ok(pods) = pods else { return };
     let world = World {
         service,
         slices: Ok(slices),
@@ -45,4 +49,6 @@ fuzz_target!(|data: &[u8]| {
     };
     let trace = diagnose(&world, None);
     let _ = kubectl_trace_svc::render::tree(&trace);
+    let _ = kubectl_trace_svc::render::dot(&trace);
+    let _ = kubectl_trace_svc::render::mermaid(&trace);
 });

@@ -38,6 +38,7 @@ pub mod output;
 pub mod percent;
 pub mod printers;
 pub mod projection;
+pub mod quantity;
 pub mod selector;
 pub mod terminal;
 pub mod time;

@@ -280,8 +280,7 @@ fn macos_binaries_are_mach_o_for_their_cpu_and_load_only_libsystem() {
             // there must still be right.
             match (signature, arch) {
                 (Some(at), _) => {
-                    let pages =
-                        ad_hoc_signature_pages(&data, at).unwrap_or_else(|e| panic!("{p} darwin/{arch}: {e}"));
+                    let pages = ad_hoc_signature_pages(&data, at).unwrap_or_else(|e| panic!("{p} darwin/{arch}: {e}"));
                     assert!(pages > 0, "{p} darwin/{arch}");
                 }
                 (None, "arm64") => panic!("{p} darwin/arm64: no code signature"),

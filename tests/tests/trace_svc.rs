@@ -148,7 +148,19 @@ fn pods_that_are_not_ready_are_explained() {
     assert_eq!(code, 1);
     let pods = hop(&v, "pods");
     assert_eq!(pods["status"], "fail");
-    assert!(details(pods).contains("pod stuck is not Ready") && details(pods).contains("FailedScheduling"), "{pods}");
+    assert!(details(pods).starts_with("1 pod: Unschedulable: 0/"), "{pods}");
+    let cause = &pods["causes"][0];
+    assert_eq!(cause["cause"], "Unschedulable");
+    assert_eq!(cause["examplePods"][0], "stuck");
+    assert!(
+        cause["message"].as_str().unwrap_or_default().contains("didn't match Pod's node affinity/selector"),
+        "{cause}"
+    );
+    assert_eq!(
+        cause["evidence"][0],
+        "nodeSelector kit.example.com/no-such-node=true: no node has the label kit.example.com/no-such-node"
+    );
+    assert_eq!(cause["command"], "kubectl get nodes -l kit.example.com/no-such-node=true --show-labels");
 }
 
 #[test]
@@ -250,38 +262,113 @@ fn requests_do_not_grow_with_pods() {
     assert!(hop(&v, "pods")["reason"].as_str().unwrap_or_default().ends_with("of 1000 pod(s) Ready"), "{v}");
 }
 
+/// Starts `trace-svc -w -v=6` and waits until it has printed its first trace and opened the
+/// watch of the pods `selector` selects (its request line, as kubectl's -v=6 prints it):
+/// changes made after that are seen. Returns the child and its stdout lines.
+fn watching(
+    c: &Cluster,
+    cache: &std::path::Path,
+    ns: &str,
+    svc: &str,
+    selector: &str,
+) -> (std::process::Child, std::sync::mpsc::Receiver<String>, String) {
+    use std::process::Stdio;
+    let mut child = c
+        .plugin("trace_svc", cache)
+        .args(["-n", ns, svc, "-w", "-v=6"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let out = kubectl_kit_tests::stdout_lines(&mut child);
+    let err = kubectl_kit_tests::lines(child.stderr.take().expect("stderr"));
+    let first = out.recv_timeout(Duration::from_secs(20)).expect("a first trace");
+    watch_opened(&err, selector);
+    // The stderr reader keeps draining in the background so that the child never blocks.
+    std::thread::spawn(move || while err.recv().is_ok() {});
+    (child, out, first)
+}
+
+/// Waits for the -v=6 line of the watch request on the pods of `selector`.
+fn watch_opened(err: &std::sync::mpsc::Receiver<String>, selector: &str) {
+    let want = format!("pods?labelSelector={}", selector.replace('=', "%3D"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let line = err.recv_timeout(left).unwrap_or_else(|_| panic!("no watch request on {want} within 30s"));
+        if line.contains(&want) && line.contains("watch=1") && line.contains("\"Response\"") {
+            return;
+        }
+    }
+}
+
+/// Reads traces until one contains `want` (or 60 s pass).
+fn saw(rx: &std::sync::mpsc::Receiver<String>, want: &str) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while std::time::Instant::now() < deadline {
+        if let Ok(l) = rx.recv_timeout(Duration::from_millis(500))
+            && l.contains(want)
+        {
+            return true;
+        }
+    }
+    false
+}
+
 #[test]
 fn watch_traces_again_when_the_pods_change() {
-    use std::process::Stdio;
-    use std::time::Instant;
     let c = require_cluster!("trace-svc watch");
     let ns = c.namespace("trace-watch");
     c.apply_fixture(&ns.name, "numbers-api");
     ready(&c, &ns.name, "numbers-api");
     let cache = tempfile::tempdir().expect("tempdir");
-    let mut child = c
-        .plugin("trace_svc", cache.path())
-        .args(["-n", &ns.name, "numbers-api", "-w"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let rx = kubectl_kit_tests::stdout_lines(&mut child);
-    let first = rx.recv_timeout(Duration::from_secs(20)).expect("a first trace");
+    let (mut child, rx, first) = watching(&c, cache.path(), &ns.name, "numbers-api", "app=numbers-api");
     assert!(first.contains("would reach 2 of 2 pod(s)"), "{first}");
-    // Let the watches start before changing anything.
-    std::thread::sleep(Duration::from_secs(2));
     c.kubectl_ok(&["-n", &ns.name, "scale", "deployment/numbers-api", "--replicas=3"]);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut saw_three = false;
-    while !saw_three && Instant::now() < deadline {
-        if let Ok(l) = rx.recv_timeout(Duration::from_millis(500)) {
-            saw_three = l.contains("of 3 pod(s)");
-        }
-    }
+    let saw_three = saw(&rx, "of 3 pod(s)");
     let _ = child.kill();
     let _ = child.wait();
     assert!(saw_three, "a new trace after scaling to 3");
+}
+
+/// Regression (issue 18): the watch kept the Service it started with, so after its selector
+/// changed it still watched the old selector's pods and missed the new ones' changes.
+#[test]
+fn watch_follows_a_services_new_selector() {
+    let c = require_cluster!("trace-svc watch selector");
+    let ns = c.namespace("trace-watch-sel");
+    let n = &ns.name;
+    c.apply_fixture(n, "numbers-api");
+    c.apply(
+        n,
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: other}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: other}}\n  template:\n    metadata: {labels: {app: other}}\n    spec: {containers: [{name: c, image: x, ports: [{name: http, containerPort: 80}]}]}\n",
+    );
+    ready(&c, n, "numbers-api");
+    c.kubectl_ok(&["-n", n, "wait", "--for=condition=Available", "deployment/other", "--timeout=60s"]);
+    let cache = tempfile::tempdir().expect("tempdir");
+    let mut child = c
+        .plugin("trace_svc", cache.path())
+        .args(["-n", n, "numbers-api", "-w", "-v=6"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let out = kubectl_kit_tests::stdout_lines(&mut child);
+    let err = kubectl_kit_tests::lines(child.stderr.take().expect("stderr"));
+    let first = out.recv_timeout(Duration::from_secs(20)).expect("a first trace");
+    assert!(first.contains("would reach 2 of 2 pod(s)"), "{first}");
+    watch_opened(&err, "app=numbers-api");
+    c.kubectl_ok(&["-n", n, "patch", "service", "numbers-api", "-p", r#"{"spec":{"selector":{"app":"other"}}}"#]);
+    let retraced = saw(&out, "would reach 1 of 1 pod(s)");
+    // The watch is opened again, on the pods the Service selects now.
+    watch_opened(&err, "app=other");
+    std::thread::spawn(move || while err.recv().is_ok() {});
+    c.kubectl_ok(&["-n", n, "scale", "deployment/other", "--replicas=2"]);
+    let followed = saw(&out, "of 2 pod(s)");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(retraced, "a trace after the selector changed");
+    assert!(followed, "a trace after the new selector's deployment scaled");
 }
 
 #[test]
@@ -303,7 +390,14 @@ apiVersion: v1\nkind: Service\nmetadata: {name: ranges}\nspec:\n  type: LoadBala
 
     let (_, v, _) = trace(&c, &ns.name, &["undeclared"]);
     let ports = details(hop(&v, "ports"));
-    assert!(ports.contains("do not declare container port 8081 (informational"), "{ports}");
+    // One line, not "on 2 of 2 pod(s)" followed by "2 pod(s) do not declare" it.
+    assert!(
+        ports.contains(
+            "81/TCP → targetPort 8081: no container declares port 8081 on any of the 2 pod(s) (informational: undeclared ports still receive traffic)"
+        ),
+        "{ports}"
+    );
+    assert_eq!(ports.lines().count(), 1, "{ports}");
     assert!(details(hop(&v, "pods")).contains("publishNotReadyAddresses"), "{v}");
     assert!(
         hop(&v, "traffic-policy")["reason"].as_str().unwrap_or_default().starts_with("internalTrafficPolicy Local"),

@@ -434,7 +434,7 @@ fn start_all(
         children,
         state,
     )?;
-    let stage = kwok_dir.join("kustomize/stage");
+    let stages = stage_configs(kwok_dir)?;
     let kwok_port = state.port("kwok");
     // kwok's PortForward rules (pod port → a local address) are objects it watches: its CRD
     // must exist before kwok starts.
@@ -452,12 +452,10 @@ fn start_all(
             s("--enable-crds=PortForward"),
             format!("--tls-cert-file={}", p("apiserver.crt")),
             format!("--tls-private-key-file={}", p("apiserver.key")),
-            format!("--config={}", stage.join("node/fast/node-initialize.yaml").display()),
-            format!("--config={}", stage.join("node/heartbeat-with-lease/node-heartbeat-with-lease.yaml").display()),
-            format!("--config={}", stage.join("pod/fast/pod-ready.yaml").display()),
-            format!("--config={}", stage.join("pod/fast/pod-complete.yaml").display()),
-            format!("--config={}", stage.join("pod/fast/pod-delete.yaml").display()),
-        ],
+        ]
+        .into_iter()
+        .chain(stages.iter().map(|f| format!("--config={}", f.display())))
+        .collect::<Vec<_>>(),
         children,
         state,
     )?;
@@ -507,6 +505,76 @@ fn start_all(
             .is_ok_and(|s| s.success())
     })?;
     Ok(())
+}
+
+/// The annotation that puts a pod or node into a failure state (`kit.example.com/fail: crashloop`),
+/// driven by the stages in `tests/fixtures/cluster/stages`.
+const FAIL: &str = "kit.example.com/fail";
+
+/// kwok's own stages, each with an extra selector expression so that it leaves alone what the
+/// project's failure stages drive: without it kwok picks at random between two stages that
+/// match (kwok's `lifecycle.Match`), and a crash-looping pod would as often turn Ready.
+const KWOK_STAGES: &[(&str, &str)] = &[
+    ("node/fast/node-initialize.yaml", "fail-absent"),
+    ("node/heartbeat-with-lease/node-heartbeat-with-lease.yaml", "fail-absent"),
+    ("pod/fast/pod-ready.yaml", "fail-absent"),
+    ("pod/fast/pod-complete.yaml", "fail-absent"),
+    // A pod whose app ignores SIGTERM is deleted at the end of its grace period by
+    // kit-sigterm-ignored, not at once.
+    ("pod/fast/pod-delete.yaml", "sigterm-honoured"),
+];
+
+/// The `--config` files of kwok: its shipped stages, read from its module and written to
+/// `target/cluster/stages` with the exclusions of [`KWOK_STAGES`], then the project's own from
+/// `tests/fixtures/cluster/stages` (see the README's failure states).
+fn stage_configs(kwok_dir: &Path) -> Result<Vec<PathBuf>> {
+    let shipped = kwok_dir.join("kustomize/stage");
+    let out = paths::cluster().join("stages");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out)?;
+    let mut files = vec![];
+    for (rel, rule) in KWOK_STAGES {
+        let from = shipped.join(rel);
+        let text = std::fs::read_to_string(&from).with_context(|| format!("reading {}", from.display()))?;
+        let patched = exclude_from_stage(&text, rule).with_context(|| format!("kwok stage {}", from.display()))?;
+        let to = out.join(Path::new(rel).file_name().unwrap_or_default());
+        std::fs::write(&to, patched)?;
+        files.push(to);
+    }
+    let own = paths::fixtures().join("cluster").join("stages");
+    let mut ours: Vec<PathBuf> = std::fs::read_dir(&own)
+        .with_context(|| format!("reading {}", own.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    ours.sort();
+    files.extend(ours);
+    Ok(files)
+}
+
+/// Adds one selector expression to a kwok Stage document.
+fn exclude_from_stage(text: &str, rule: &str) -> Result<String> {
+    let expression = match rule {
+        "fail-absent" => json!({"key": format!(".metadata.annotations[\"{FAIL}\"]"), "operator": "DoesNotExist"}),
+        "sigterm-honoured" => json!({
+            "key": ".metadata.annotations[\"kit.example.com/sigterm\"]",
+            "operator": "NotIn",
+            "values": ["ignored"],
+        }),
+        other => bail!("unknown stage rule {other}"),
+    };
+    let mut doc: serde_yaml::Value = serde_yaml::from_str(text)?;
+    if doc["kind"].as_str() != Some("Stage") {
+        bail!("not a Stage");
+    }
+    let exprs = doc
+        .get_mut("spec")
+        .and_then(|s| s.get_mut("selector"))
+        .and_then(|s| s.get_mut("matchExpressions"))
+        .and_then(serde_yaml::Value::as_sequence_mut)
+        .context("no spec.selector.matchExpressions")?;
+    exprs.push(serde_yaml::to_value(expression)?);
+    Ok(serde_yaml::to_string(&doc)?)
 }
 
 fn apply(manifest: &str) -> Result<()> {
@@ -726,6 +794,44 @@ mod tests {
         );
         assert!(pick_port("registry", "X", Some("http".into())).is_err());
         assert!(pick_port("registry", "X", None).is_ok_and(|p| p > 0));
+    }
+
+    #[test]
+    fn kwok_stages_leave_the_failure_states_alone() {
+        let stage = "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: Stage\nmetadata: {name: pod-ready}\nspec:\n  resourceRef: {kind: Pod}\n  selector:\n    matchExpressions:\n    - {key: .status.phase, operator: In, values: [Pending]}\n  next: {statusTemplate: 'phase: Running'}\n";
+        let out: serde_yaml::Value =
+            serde_yaml::from_str(&exclude_from_stage(stage, "fail-absent").expect("patched")).expect("yaml");
+        let exprs = out["spec"]["selector"]["matchExpressions"].as_sequence().expect("list");
+        assert_eq!(exprs.len(), 2);
+        assert_eq!(exprs[1]["key"], ".metadata.annotations[\"kit.example.com/fail\"]");
+        assert_eq!(exprs[1]["operator"], "DoesNotExist");
+        assert_eq!(out["spec"]["next"]["statusTemplate"], "phase: Running", "the rest is kept");
+        let out = exclude_from_stage(stage, "sigterm-honoured").expect("patched");
+        assert!(out.contains("kit.example.com/sigterm") && out.contains("NotIn"), "{out}");
+        assert!(exclude_from_stage("kind: Pod", "fail-absent").is_err());
+    }
+
+    #[test]
+    fn the_projects_stages_are_stages() {
+        let dir = paths::fixtures().join("cluster").join("stages");
+        let mut names = std::collections::BTreeSet::new();
+        for entry in std::fs::read_dir(&dir).expect("stages directory") {
+            let path = entry.expect("entry").path();
+            let text = std::fs::read_to_string(&path).expect("read");
+            for doc in text.split("\n---\n") {
+                let v: serde_yaml::Value = serde_yaml::from_str(doc).expect("yaml");
+                assert_eq!(v["kind"], "Stage", "{}", path.display());
+                let name = v["metadata"]["name"].as_str().expect("name").to_string();
+                assert!(name.starts_with("kit-"), "{name}");
+                assert!(names.insert(name.clone()), "{name} twice");
+                let exprs = v["spec"]["selector"]["matchExpressions"].as_sequence().expect("selector");
+                assert!(
+                    exprs.iter().any(|e| e["key"].as_str().is_some_and(|k| k.contains("kit.example.com/"))),
+                    "{name} must select by a kit.example.com annotation"
+                );
+            }
+        }
+        assert!(names.len() >= 15, "{names:?}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `cargo xtask demo`: builds the plugins, starts the local cluster, applies the demo apps from
-//! `tests/fixtures/apps` (the classic tutorial apps) to the `default` namespace, prints the shell
-//! line that puts the plugins on PATH, and tours every plugin with real output.
+//! `tests/fixtures/apps` (the classic tutorial apps, and numbers-worker, which crash-loops) to
+//! the `default` namespace, prints the shell line that puts the plugins on PATH, and tours every
+//! plugin with real output.
 
 use std::process::{Command, Stdio};
 
@@ -19,6 +20,8 @@ const TOUR: &[&str] = &[
     "kubectl trace-svc numbers-web",
     "kubectl trace-svc legacy-db",
     "kubectl trace-svc external-api",
+    "kubectl trace-svc numbers-worker",
+    "kubectl cols pods health",
     "kubectl detach pod -l app=numbers-api --dry-run=server",
     "kubectl detach pod -l app=numbers-api --all-replicas --dry-run=server",
     "kubectl detach list -A",
@@ -27,6 +30,35 @@ const TOUR: &[&str] = &[
     "kubectl shortname why ev",
     "kubectl shortname conflicts",
 ];
+
+/// Waits until the failing app has crashed, been restarted and crashed again (its pods in
+/// CrashLoopBackOff with a restart), so that the tour shows the state people meet.
+fn wait_for_crash_loop() -> Result<()> {
+    let started = std::time::Instant::now();
+    loop {
+        let out = util::run(Command::new(paths::kubectl()).arg("--kubeconfig").arg(paths::kubeconfig()).args([
+            "-n",
+            "default",
+            "get",
+            "pods",
+            "-l",
+            "app=numbers-worker",
+            "-o",
+            "jsonpath={range .items[*]}{.status.containerStatuses[0].state.waiting.reason}/{.status.containerStatuses[0].restartCount} {end}",
+        ]))?;
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let states: Vec<&str> = text.split_whitespace().collect();
+        if !states.is_empty() && states.iter().all(|s| s.starts_with("CrashLoopBackOff/") && !s.ends_with("/0")) {
+            return Ok(());
+        }
+        if started.elapsed() > std::time::Duration::from_secs(90) {
+            anyhow::bail!(
+                "numbers-worker's pods did not reach CrashLoopBackOff within 90s (they are: {text}); are the cluster's kwok stages loaded? (cargo xtask cluster down && cargo xtask cluster up)"
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+}
 
 pub fn run() -> Result<()> {
     let release = bench::build_release()?;
@@ -39,15 +71,18 @@ pub fn run() -> Result<()> {
             .args(["apply", "-n", "default", "-f"])
             .arg(paths::fixtures().join("apps")),
     )?;
+    // The failing app (numbers-worker) never becomes Available; the others must.
     util::run(Command::new(paths::kubectl()).arg("--kubeconfig").arg(paths::kubeconfig()).args([
         "-n",
         "default",
         "wait",
         "--for=condition=Available",
         "deployment",
-        "--all",
+        "-l",
+        "kit.example.com/demo!=failing",
         "--timeout=90s",
     ]))?;
+    wait_for_crash_loop()?;
     let path = format!("{}:{}", release.display(), std::env::var("PATH").unwrap_or_default());
     util::say(&format!(
         "\nPut the plugins on your PATH, next to the cluster's kubectl:\n\n  export PATH={}:{}:$PATH KUBECONFIG={}\n\n",

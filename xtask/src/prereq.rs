@@ -106,6 +106,9 @@ fn missing(task: Task, targets: &[&str]) -> Vec<(String, Fix)> {
         if !on_path("wine64") && !PathBuf::from("/usr/lib/wine/wine64").is_file() {
             need("wine64 (64-bit Windows programs)", Fix::Apt("wine64"));
         }
+        if !on_path("dot") {
+            need("Graphviz's dot (renders trace-svc's -o dot in the failure tests)", Fix::Apt("graphviz"));
+        }
     }
     if task == Task::Bench {
         if !on_path("skopeo") {

@@ -77,6 +77,16 @@ pub fn builtins() -> Vec<Preset> {
             "RESTARTS:.status.containerStatuses[*].restartCount,LAST_EXIT:.status.containerStatuses[*].lastState.terminated.exitCode",
         ),
         builtin("ready", &["pods"], "READY:.status.conditions[?(@.type==\"Ready\")].status,PHASE:.status.phase"),
+        // Why pods do not serve, per container. kubectl's STATUS column (printPod: init
+        // progress, the first waiting or terminated reason, Terminating…) and its RESTARTS (a
+        // sum with the last restart's age) are computed, not fields, so no JSONPath spec can
+        // print them; WAITING shows the reason kubectl's STATUS shows for a waiting container,
+        // and NODE is kubectl's own -o wide column.
+        builtin(
+            "health",
+            &["pods"],
+            "WAITING:.status.containerStatuses[*].state.waiting.reason,INIT_WAITING:.status.initContainerStatuses[*].state.waiting.reason,RESTART_COUNTS:.status.containerStatuses[*].restartCount,LAST_REASON:.status.containerStatuses[*].lastState.terminated.reason,LAST_EXIT:.status.containerStatuses[*].lastState.terminated.exitCode,NODE:.spec.nodeName",
+        ),
         builtin("ready", &["nodes"], "READY:.status.conditions[?(@.type==\"Ready\")].status"),
         builtin(
             "ready",

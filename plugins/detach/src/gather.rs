@@ -128,6 +128,9 @@ pub struct Owner {
     pub replicas: Option<i32>,
     /// Its own controller (`Deployment/web` for a Deployment's ReplicaSet).
     pub parent: Option<(String, String)>,
+    /// The images of its pod template, by container (init containers too): what a
+    /// replacement runs.
+    pub template_images: Vec<(String, String)>,
 }
 
 impl Owner {
@@ -150,33 +153,63 @@ pub async fn owner(kube: &Kube, ns: &str, r: &OwnerReference) -> Result<Owner> {
     let parent_of = |refs: &Option<Vec<OwnerReference>>| {
         refs.iter().flatten().find(|o| o.controller == Some(true)).map(|o| (o.kind.clone(), o.name.clone()))
     };
-    let (sel, replicas, parent) = match kind {
+    let images = |t: Option<&k8s_openapi::api::core::v1::PodTemplateSpec>| -> Vec<(String, String)> {
+        let Some(spec) = t.and_then(|t| t.spec.as_ref()) else { return vec![] };
+        spec.init_containers
+            .iter()
+            .flatten()
+            .chain(&spec.containers)
+            .map(|c| (c.name.clone(), c.image.clone().unwrap_or_default()))
+            .collect()
+    };
+    let (sel, replicas, parent, template_images) = match kind {
         OwnerKind::ReplicaSet => {
             let o = Api::<ReplicaSet>::namespaced(c, ns).get(&name).await?;
             let spec = o.spec.unwrap_or_default();
-            (Some(Sel::Label(spec.selector)), Some(spec.replicas.unwrap_or(1)), parent_of(&o.metadata.owner_references))
+            let t = images(spec.template.as_ref());
+            (
+                Some(Sel::Label(spec.selector)),
+                Some(spec.replicas.unwrap_or(1)),
+                parent_of(&o.metadata.owner_references),
+                t,
+            )
         }
         OwnerKind::ReplicationController => {
             let o = Api::<ReplicationController>::namespaced(c, ns).get(&name).await?;
             let spec = o.spec.unwrap_or_default();
-            (spec.selector.map(Sel::Map), Some(spec.replicas.unwrap_or(1)), None)
+            let t = images(spec.template.as_ref());
+            (spec.selector.map(Sel::Map), Some(spec.replicas.unwrap_or(1)), None, t)
         }
         OwnerKind::StatefulSet => {
             let o = Api::<StatefulSet>::namespaced(c, ns).get(&name).await?;
             let spec = o.spec.unwrap_or_default();
-            (Some(Sel::Label(spec.selector)), Some(spec.replicas.unwrap_or(1)), None)
+            let t = images(Some(&spec.template));
+            (Some(Sel::Label(spec.selector)), Some(spec.replicas.unwrap_or(1)), None, t)
         }
         OwnerKind::DaemonSet => {
             let o = Api::<DaemonSet>::namespaced(c, ns).get(&name).await?;
-            (Some(Sel::Label(o.spec.unwrap_or_default().selector)), None, None)
+            let spec = o.spec.unwrap_or_default();
+            let t = images(Some(&spec.template));
+            (Some(Sel::Label(spec.selector)), None, None, t)
         }
         OwnerKind::Job => {
             let o = Api::<Job>::namespaced(c, ns).get(&name).await?;
-            (o.spec.unwrap_or_default().selector.map(Sel::Label), None, None)
+            let spec = o.spec.unwrap_or_default();
+            let t = images(Some(&spec.template));
+            (spec.selector.map(Sel::Label), None, None, t)
         }
-        OwnerKind::Other(_) => (None, None, None),
+        OwnerKind::Other(_) => (None, None, None, vec![]),
     };
-    Ok(Owner { what: format!("{}/{}", r.kind, name), name, uid: r.uid.clone(), kind, sel, replicas, parent })
+    Ok(Owner {
+        what: format!("{}/{}", r.kind, name),
+        name,
+        uid: r.uid.clone(),
+        kind,
+        sel,
+        replicas,
+        parent,
+        template_images,
+    })
 }
 
 /// The pods an owner selects in the namespace (one list by its selector).

@@ -51,7 +51,12 @@ pub fn rows(
             "keeps the pod".to_string()
         } else {
             let remain = ready_siblings.map(|(ready, _)| format!(" ({ready} ready replicas remain meanwhile)"));
-            format!("releases the pod and creates a replacement{}", remain.unwrap_or_default())
+            let mut note = format!("releases the pod and creates a replacement{}", remain.unwrap_or_default());
+            if let Some(failure) = replacement_outlook(pod, o) {
+                note.push_str("; ");
+                note.push_str(&failure);
+            }
+            note
         };
         out.push(row(kind_of(&o.what), &name, true, after_sel, note));
     }
@@ -184,6 +189,52 @@ pub fn rows(
     out
 }
 
+/// Why the pod fails, when the cause comes with its spec (a container that crashes, an image
+/// that cannot be pulled, a missing ConfigMap key): whether a replacement from the owner's
+/// template will meet it too. A pod failing for its node (evicted, a node that went away) has
+/// nothing to say here.
+fn replacement_outlook(pod: &Pod, owner: &Owner) -> Option<String> {
+    let status = pod.status.as_ref()?;
+    let statuses = status.init_container_statuses.iter().flatten().chain(status.container_statuses.iter().flatten());
+    let (container, why) = statuses.filter(|c| !c.ready).find_map(|c| {
+        let waiting = c.state.as_ref().and_then(|s| s.waiting.as_ref()).and_then(|w| w.reason.clone());
+        let last = c.last_state.as_ref().and_then(|s| s.terminated.as_ref());
+        let why = match waiting.as_deref() {
+            Some("CrashLoopBackOff") => match last {
+                Some(t) => format!(
+                    "is in CrashLoopBackOff (last exit {}, {})",
+                    t.exit_code,
+                    t.reason.as_deref().unwrap_or("Error")
+                ),
+                None => "is in CrashLoopBackOff".into(),
+            },
+            Some(r @ ("ImagePullBackOff" | "ErrImagePull" | "InvalidImageName" | "CreateContainerConfigError")) => {
+                format!("is in {r}")
+            }
+            _ => return None,
+        };
+        Some((c.name.clone(), why))
+    })?;
+    let running = pod
+        .spec
+        .as_ref()?
+        .init_containers
+        .iter()
+        .flatten()
+        .chain(&pod.spec.as_ref()?.containers)
+        .find(|c| c.name == container)
+        .and_then(|c| c.image.clone());
+    let template = owner.template_images.iter().find(|(n, _)| *n == container).map(|(_, i)| i);
+    Some(match (running, template) {
+        (Some(now), Some(t)) if &now != t => {
+            format!("container {container} {why}; the replacement runs the template's image {t} instead of {now}")
+        }
+        _ => format!(
+            "container {container} {why} and the replacement has the same template: it will likely fail the same way"
+        ),
+    })
+}
+
 fn kind_of(what: &str) -> &str {
     what.split('/').next().unwrap_or(what)
 }
@@ -266,5 +317,49 @@ mod tests {
         assert!(rows[2].note.contains("not visible"));
         assert_eq!(rows[3].kind, "NetworkPolicy");
         assert!(rows[3].note.contains("ingress from the pod is no longer allowed"), "{:?}", rows[3]);
+    }
+
+    #[test]
+    fn a_crash_looping_pod_warns_that_its_replacement_will_crash_too() {
+        use crate::gather::OwnerKind;
+        let pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "api-1"},
+            "spec": {"containers": [{"name": "app", "image": "api:1"}]},
+            "status": {"podIP": "10.0.0.1", "containerStatuses": [{"name": "app", "ready": false, "restartCount": 3, "image": "api:1", "imageID": "",
+                "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                "lastState": {"terminated": {"exitCode": 3, "reason": "Error"}}}]}
+        }))
+        .expect("pod");
+        let mut owner = Owner {
+            kind: OwnerKind::ReplicaSet,
+            what: "ReplicaSet/api-7d4".into(),
+            name: "api-7d4".into(),
+            uid: "u".into(),
+            sel: Some(Sel::Map(labels(&[("app", "api")]))),
+            replicas: Some(2),
+            parent: Some(("Deployment".into(), "api".into())),
+            template_images: vec![("app".into(), "api:1".into())],
+        };
+        let n = Neighbourhood {
+            services: Ok(vec![]),
+            slices: Ok(vec![]),
+            pdbs: Ok(vec![]),
+            policies: Ok(vec![]),
+            hpas: Ok(vec![]),
+        };
+        let before = labels(&[("app", "api")]);
+        let after = labels(&[]);
+        let out = rows(&pod, &before, &after, Some(&owner), Some((1, 2)), &n, &[]);
+        assert_eq!(
+            out[0].note,
+            "releases the pod and creates a replacement (1 ready replicas remain meanwhile); container app is in CrashLoopBackOff (last exit 3, Error) and the replacement has the same template: it will likely fail the same way"
+        );
+        owner.template_images = vec![("app".into(), "api:2".into())];
+        let out = rows(&pod, &before, &after, Some(&owner), None, &n, &[]);
+        assert!(
+            out[0].note.ends_with("the replacement runs the template's image api:2 instead of api:1"),
+            "{}",
+            out[0].note
+        );
     }
 }

@@ -13,6 +13,7 @@ pub mod discover;
 pub mod image;
 pub mod oci;
 pub mod portforward;
+pub mod probe;
 pub mod progress;
 pub mod push;
 pub mod reference;

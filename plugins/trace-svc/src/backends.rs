@@ -1,31 +1,83 @@
-//! What the trace keeps of the pods behind a Service: counts, and the lines it prints about pods
-//! that need them. Each pod is folded in as the list streams past and then dropped, so a Service
-//! with thousands of healthy pods costs about what one costs; only pods with something to say
-//! (not Ready, a port that does not resolve, isolated by a NetworkPolicy) leave a line behind.
+//! What the trace keeps of the pods behind a Service: counts, and the causes of the pods that
+//! do not serve, grouped. Each pod is folded in as the list streams past and then dropped, so
+//! a Service with thousands of pods costs about what one costs: healthy pods leave only counts,
+//! and pods with the same cause add one to their group's count (see [`crate::cause`]). What
+//! would otherwise be a line per pod (a port that does not resolve, a NetworkPolicy) is a
+//! [`Tally`].
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use k8s_openapi::api::core::v1::{Event, ServicePort};
+use k8s_openapi::api::core::v1::ServicePort;
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use kubectl_kit_core::selector::Labels;
 
+use crate::cause::{Cause, Context, classify};
+use crate::model::Tally;
 use crate::netpol::Isolation;
 use crate::pod::PodView;
-use crate::trace::resolve_target;
+use crate::ports::resolve_target;
+use crate::slice::SliceView;
+
+/// At most this many cause groups; pods with yet other causes are only counted.
+pub const MAX_GROUPS: usize = 8;
+
+/// Pod names kept as examples per group.
+const EXAMPLES: usize = crate::model::EXAMPLES;
 
 /// The selected pods, as the hops report them.
 #[derive(Debug, Default)]
 pub struct PodFacts {
     /// Pods selected.
     pub total: usize,
-    /// Of those, Ready.
+    /// Of those, Ready and not being deleted.
     pub ready: usize,
-    /// `pod NAME is not Ready: WHY`, in server order.
-    pub not_ready: Vec<String>,
+    /// Of those, being deleted.
+    pub terminating: usize,
+    /// Where the Ready pods are.
+    pub healthy: Placement,
+    /// The pods that do not serve, by cause, largest group first.
+    pub groups: Vec<Group>,
+    /// Pods beyond [`MAX_GROUPS`] groups: their count by cause.
+    pub overflow: BTreeMap<String, usize>,
     /// Per Service port traced, in the Service's order.
     pub ports: Vec<PortFacts>,
     /// The network-policy hop.
     pub isolation: Isolation,
+}
+
+/// Pods with one cause.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// The cause, its evidence and command taken from the first pod.
+    pub cause: Cause,
+    /// Where the pods are.
+    pub place: Placement,
+}
+
+/// Where a set of pods is: how many, on which nodes, in which EndpointSlices.
+#[derive(Debug, Clone, Default)]
+pub struct Placement {
+    /// Pods.
+    pub pods: usize,
+    /// Pods per node (unscheduled pods are on none).
+    pub nodes: BTreeMap<String, usize>,
+    /// Pods per EndpointSlice (by index in the trace's slices).
+    pub slices: BTreeMap<usize, usize>,
+    /// Pods in no EndpointSlice.
+    pub unsliced: usize,
+}
+
+impl Placement {
+    fn add(&mut self, pod: &PodView, slice: Option<usize>) {
+        self.pods += 1;
+        if let Some(n) = pod.spec.as_ref().and_then(|s| s.node_name.as_ref()) {
+            *self.nodes.entry(n.clone()).or_default() += 1;
+        }
+        match slice {
+            Some(i) => *self.slices.entry(i).or_default() += 1,
+            None => self.unsliced += 1,
+        }
+    }
 }
 
 /// How one Service port resolves on the pods.
@@ -37,46 +89,68 @@ pub struct PortFacts {
     pub undeclared: usize,
     /// The container ports it resolves to (as text, in text order).
     pub numbers: BTreeSet<String>,
-    /// `pod NAME: WHY` for the pods where it does not resolve.
-    pub unresolved: Vec<String>,
+    /// Why it does not resolve, by pods.
+    pub unresolved: Tally,
 }
 
 /// Folds pods into [`PodFacts`]; holds what each pod is judged against.
 #[derive(Debug)]
 pub struct PodFold {
     ports: Vec<ServicePort>,
-    events: Vec<Event>,
+    ctx: Context,
     from: Option<(PodView, Labels)>,
     ns: String,
+    /// The EndpointSlice each pod is an endpoint in.
+    slice_of: HashMap<String, usize>,
     facts: PodFacts,
 }
 
 impl PodFold {
     /// Judges pods of namespace `ns` against the Service `ports` traced, the namespace's Warning
-    /// `events` (to say why a pod is not Ready), its NetworkPolicies and the `--from` client.
+    /// events and the nodes (`ctx`, to say why a pod does not serve), its NetworkPolicies, the
+    /// `--from` client and the Service's `slices` (to place each pod in one).
     pub fn new(
         ports: Vec<ServicePort>,
-        events: Vec<Event>,
+        ctx: Context,
         policies: Vec<NetworkPolicy>,
         from: Option<(PodView, Labels)>,
         ns: &str,
+        slices: &[SliceView],
     ) -> Self {
         let facts = PodFacts {
             ports: ports.iter().map(|_| PortFacts::default()).collect(),
             isolation: Isolation::new(policies),
             ..Default::default()
         };
-        PodFold { ports, events, from, ns: ns.to_string(), facts }
+        let mut slice_of = HashMap::new();
+        for (i, s) in slices.iter().enumerate() {
+            for e in &s.endpoints {
+                if let Some(name) =
+                    e.target_ref.as_ref().filter(|r| r.kind.as_deref() == Some("Pod")).and_then(|r| r.name.clone())
+                {
+                    slice_of.entry(name).or_insert(i);
+                }
+            }
+        }
+        PodFold { ports, ctx, from, ns: ns.to_string(), slice_of, facts }
     }
 
     /// Adds one selected pod.
     pub fn add(&mut self, pod: PodView) {
         let f = &mut self.facts;
         f.total += 1;
-        if pod_ready(&pod) {
-            f.ready += 1;
-        } else {
-            f.not_ready.push(format!("pod {} is not Ready: {}", name_of(&pod), why_not_ready(&pod, &self.events)));
+        let slice = self.slice_of.get(pod.name()).copied();
+        match classify(&pod, &self.ctx) {
+            None => {
+                f.ready += 1;
+                f.healthy.add(&pod, slice);
+            }
+            Some(cause) => {
+                if cause.cause == "Terminating" {
+                    f.terminating += 1;
+                }
+                add_to_group(f, cause, &pod, slice);
+            }
         }
         for (sp, pf) in self.ports.iter().zip(f.ports.iter_mut()) {
             match resolve_target(sp, &pod) {
@@ -87,16 +161,46 @@ impl PodFold {
                     }
                     pf.numbers.insert(n.to_string());
                 }
-                Err(e) => pf.unresolved.push(format!("pod {}: {e}", name_of(&pod))),
+                Err(e) => pf.unresolved.add(e, pod.name()),
             }
         }
         f.isolation.add(&pod, &self.ports, self.from.as_ref(), &self.ns);
     }
 
-    /// The facts of every pod added.
-    pub fn finish(self) -> PodFacts {
+    /// The facts of every pod added, the largest groups first.
+    pub fn finish(mut self) -> PodFacts {
+        self.facts.groups.sort_by_key(|g| std::cmp::Reverse(g.place.pods));
         self.facts
     }
+}
+
+fn add_to_group(f: &mut PodFacts, cause: Cause, pod: &PodView, slice: Option<usize>) {
+    let i = match f.groups.iter().position(|g| g.cause.summary == cause.summary) {
+        Some(i) => i,
+        None if f.groups.len() < MAX_GROUPS => {
+            f.groups.push(Group { cause, place: Placement::default() });
+            f.groups.len() - 1
+        }
+        None => {
+            *f.overflow.entry(cause.cause).or_default() += 1;
+            return;
+        }
+    };
+    let g = &mut f.groups[i];
+    g.place.add(pod, slice);
+    g.cause.pods = g.place.pods;
+    if g.cause.example_pods.len() < EXAMPLES {
+        g.cause.example_pods.push(pod.name().to_string());
+    }
+    if let Some(r) = pod_restarts(pod) {
+        g.cause.restarts = Some(g.cause.restarts.map_or(r, |m| m.max(r)));
+    }
+}
+
+/// The most restarts of the pod's containers that are kept (those not ready).
+fn pod_restarts(pod: &PodView) -> Option<i32> {
+    let s = pod.status.as_ref()?;
+    s.container_statuses.iter().chain(s.init_container_statuses.iter()).flatten().map(|c| c.restart_count).max()
 }
 
 /// Folds a namespace's pods into the three closest to a selector that selects none, with the
@@ -129,7 +233,7 @@ impl Nearest {
                 None => format!("{k}={v} missing"),
             })
             .collect();
-        let line = format!("pod {} matches {matched} of {} labels; {}", name_of(&p), sel.len(), diffs.join(", "));
+        let line = format!("pod {} matches {matched} of {} labels; {}", p.name(), sel.len(), diffs.join(", "));
         self.best.push((matched, line));
         self.best.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
         self.best.truncate(3);
@@ -139,62 +243,6 @@ impl Nearest {
     pub fn finish(self) -> Vec<String> {
         self.best.into_iter().map(|(_, s)| s).collect()
     }
-}
-
-fn name_of(p: &PodView) -> String {
-    p.metadata.name.clone().unwrap_or_default()
-}
-
-fn pod_ready(p: &PodView) -> bool {
-    p.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
-}
-
-/// Why a pod is not Ready: conditions, container states, recent Warning events.
-fn why_not_ready(p: &PodView, events: &[Event]) -> String {
-    let mut why = vec![];
-    if let Some(s) = &p.status {
-        if let Some(c) = s.conditions.iter().flatten().find(|c| c.type_ == "Ready" && c.status != "True") {
-            let r = [c.reason.clone(), c.message.clone()].into_iter().flatten().collect::<Vec<_>>().join(": ");
-            if !r.is_empty() {
-                why.push(r);
-            }
-        }
-        for cs in s.container_statuses.iter().flatten() {
-            if let Some(w) = cs.state.as_ref().and_then(|st| st.waiting.as_ref()) {
-                why.push(format!("container {} waiting: {}", cs.name, w.reason.clone().unwrap_or_default()));
-            } else if !cs.ready {
-                why.push(format!("container {} not ready", cs.name));
-            }
-        }
-        if let Some(phase) = &s.phase
-            && phase != "Running"
-        {
-            why.push(format!("phase {phase}"));
-        }
-    } else {
-        why.push("no status yet".into());
-    }
-    let name = name_of(p);
-    // Services, endpoints and pods may share a name (they usually do), so an event is this pod's
-    // only when it names a Pod, and this pod's uid when the event carries one.
-    let uid = p.metadata.uid.as_deref();
-    let about_this_pod = |e: &&Event| {
-        let o = &e.involved_object;
-        o.kind.as_deref() == Some("Pod")
-            && o.name.as_deref() == Some(name.as_str())
-            && (o.uid.is_none() || uid.is_none() || o.uid.as_deref() == uid)
-    };
-    if let Some(e) = events.iter().rev().find(about_this_pod) {
-        why.push(format!(
-            "event {}: {}",
-            e.reason.clone().unwrap_or_default(),
-            e.message.clone().unwrap_or_default().trim()
-        ));
-    }
-    if why.is_empty() { "not Ready".into() } else { why.join("; ") }
 }
 
 #[cfg(test)]
@@ -209,32 +257,58 @@ mod tests {
         .expect("pod")
     }
 
-    #[test]
-    fn only_the_pods_own_events_explain_it() {
-        let mut p = pod("api", json!({}), false);
-        p.metadata.uid = Some("u-1".into());
-        let event = |kind: &str, uid: &str, reason: &str| -> Event {
-            serde_json::from_value(json!({"metadata": {"name": reason},
-                "involvedObject": {"kind": kind, "name": "api", "uid": uid}, "reason": reason, "message": "m"}))
-            .expect("event")
-        };
-        // A Service of the same name (the usual case) and an older pod of that name are not this pod.
-        let others = [event("Service", "u-1", "ClusterIPNotAllocated"), event("Pod", "u-0", "Killing")];
-        let why = why_not_ready(&p, &others);
-        assert!(!why.contains("event"), "{why}");
-        let why = why_not_ready(&p, &[event("Pod", "u-1", "FailedScheduling"), others[0].clone()]);
-        assert!(why.ends_with("event FailedScheduling: m"), "{why}");
+    fn crashing(name: &str, exit: i32, restarts: i32) -> PodView {
+        serde_json::from_value(json!({"metadata": {"name": name},
+            "spec": {"nodeName": "n1", "containers": [{"name": "app"}]},
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "False"}],
+                "containerStatuses": [{"name": "app", "restartCount": restarts, "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                    "lastState": {"terminated": {"exitCode": exit, "reason": "Error", "message": "FATAL: no config"}}}]}}))
+        .expect("pod")
+    }
+
+    fn fold() -> PodFold {
+        PodFold::new(vec![], Context::default(), vec![], None, "ns", &[])
     }
 
     #[test]
     fn healthy_pods_leave_only_counts_behind() {
-        let mut fold = PodFold::new(vec![], vec![], vec![], None, "ns");
+        let mut fold = fold();
         for i in 0..500 {
             fold.add(pod(&format!("p{i}"), json!({"app": "api"}), i != 7));
         }
         let f = fold.finish();
-        assert_eq!((f.total, f.ready), (500, 499));
-        assert_eq!(f.not_ready, ["pod p7 is not Ready: ReadinessProbeFailed"]);
+        assert_eq!((f.total, f.ready, f.healthy.pods), (500, 499, 499));
+        assert_eq!(f.groups.len(), 1);
+        assert_eq!(f.groups[0].cause.summary, "ReadinessProbeFailed: the pod is not Ready");
+        assert_eq!(f.groups[0].cause.example_pods, ["p7"]);
+    }
+
+    #[test]
+    fn pods_with_one_cause_are_one_group_whatever_their_number() {
+        let mut fold = fold();
+        for i in 0..200 {
+            fold.add(crashing(&format!("api-{i}"), 3, i % 4));
+        }
+        fold.add(crashing("odd-one", 1, 0));
+        let f = fold.finish();
+        assert_eq!(f.groups.len(), 2, "{:?}", f.groups.iter().map(|g| &g.cause.summary).collect::<Vec<_>>());
+        let g = &f.groups[0];
+        assert_eq!((g.place.pods, g.cause.pods, g.cause.restarts), (200, 200, Some(3)));
+        assert_eq!(g.cause.example_pods, ["api-0", "api-1", "api-2"]);
+        assert_eq!(g.place.nodes.get("n1"), Some(&200));
+        assert_eq!(g.place.unsliced, 200);
+        assert_eq!(f.groups[1].cause.exit_code, Some(1));
+    }
+
+    #[test]
+    fn causes_beyond_the_group_limit_are_counted() {
+        let mut fold = fold();
+        for i in 0..(MAX_GROUPS as i32 + 5) {
+            fold.add(crashing(&format!("p{i}"), i, 0));
+        }
+        let f = fold.finish();
+        assert_eq!(f.groups.len(), MAX_GROUPS);
+        assert_eq!(f.overflow.get("CrashLoopBackOff"), Some(&5));
     }
 
     #[test]

@@ -1,23 +1,28 @@
 //! Fetching what a trace needs, in a fixed number of requests whatever the number of pods:
-//! the Service, its EndpointSlices (by label), Warning events, NetworkPolicies, the client pod
-//! for `--from`, the selected pods (one unpaged list by selector, judged as they stream in),
-//! nodes, Ingresses and CoreDNS's configuration. What RBAC hides is reported as not visible
-//! rather than failing the trace.
+//! the Service, its EndpointSlices (by label), Warning events, NetworkPolicies, nodes, the
+//! client pod for `--from`, the selected pods (one unpaged list by selector, judged as they
+//! stream in), Ingresses and CoreDNS's configuration; then at most a few requests per group of
+//! failing pods (the cluster registry for an image, a PersistentVolumeClaim). What RBAC hides
+//! is reported as not visible rather than failing the trace.
 
 use std::net::IpAddr;
 
-use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, PersistentVolumeClaim, Service};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::api::storage::v1::StorageClass;
 use kube::api::{Api, ListParams};
 use kubectl_kit_core::list::{fold_streamed, get_streamed, list_streamed, percent_path, query_pair};
 use kubectl_kit_core::selector::{self, Labels};
 use kubectl_kit_core::{Error, Kube, Result};
 
-use crate::backends::{Nearest, PodFold};
+use crate::backends::{Nearest, PodFacts, PodFold};
+use crate::cause::{Context, Followup, NodeFact};
+use crate::model::Seen;
 use crate::pod::PodView;
+use crate::ports::chosen_ports;
 use crate::slice::SliceView;
 use crate::target::Target;
-use crate::trace::{Seen, World, chosen_ports};
+use crate::trace::World;
 
 /// A forbidden read becomes "not visible"; anything else is an error.
 fn seen<T>(r: std::result::Result<T, kube::Error>) -> Result<Seen<T>> {
@@ -81,9 +86,28 @@ pub fn corefile_domain(corefile: &str) -> Option<String> {
     })
 }
 
-/// Everything about the Service. What the pods are judged against (events, policies, the
-/// `--from` client) is read first, so that the pods can be judged as they arrive.
-pub async fn world(kube: &Kube, svc: Service, t: &Target, from: Option<&str>) -> Result<World> {
+/// How the cluster's registry is asked about images pods cannot pull: `-v` and
+/// `--request-timeout` as for the API server.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RegistryOptions {
+    pub verbosity: u8,
+    pub timeout: Option<std::time::Duration>,
+}
+
+/// Groups whose images are checked against the cluster's registry, at most.
+const CHECKED_IMAGES: usize = 3;
+
+/// Everything about the Service. What the pods are judged against (events, nodes, policies,
+/// the `--from` client, the slices) is read first, so that the pods can be judged as they
+/// arrive; then, once per group of pods with the same cause, what that cause needs asked (the
+/// cluster registry about an image, the PersistentVolumeClaims a pod waits for).
+pub async fn world(
+    kube: &Kube,
+    svc: Service,
+    t: &Target,
+    from: Option<&str>,
+    registry: RegistryOptions,
+) -> Result<World> {
     let client = kube.client.clone();
     let ns = svc.metadata.namespace.clone().unwrap_or_default();
     let name = svc.metadata.name.clone().unwrap_or_default();
@@ -93,10 +117,13 @@ pub async fn world(kube: &Kube, svc: Service, t: &Target, from: Option<&str>) ->
     let mut path = format!("/apis/discovery.k8s.io/v1/namespaces/{}/endpointslices", percent_path(&ns));
     query_pair(&mut path, "labelSelector", &format!("kubernetes.io/service-name={name}"));
     let slices = seen(list_streamed::<SliceView>(&client, &path).await)?;
+    // One list of the namespace's Warning events, whatever the number of pods.
     let events: Api<Event> = Api::namespaced(client.clone(), &ns);
     let events = seen(events.list(&ListParams::default().fields("type=Warning")).await.map(|l| l.items))?;
     let policies: Api<NetworkPolicy> = Api::namespaced(client.clone(), &ns);
     let policies = seen(policies.list(&ListParams::default()).await.map(|l| l.items))?;
+    let nodes: Api<Node> = Api::all(client.clone());
+    let nodes = seen(nodes.list(&ListParams::default()).await.map(|l| l.items))?;
     let from = match from {
         Some(f) => Some(client_pod(&client, f, &ns).await?),
         None => None,
@@ -105,9 +132,21 @@ pub async fn world(kube: &Kube, svc: Service, t: &Target, from: Option<&str>) ->
         Some(s) => {
             // One unpaged list by selector: the request count does not grow with the pods.
             let ports = chosen_ports(&svc, t.port.as_ref()).unwrap_or_default();
-            let fold = PodFold::new(ports, events.unwrap_or_default(), policies.unwrap_or_default(), from, &ns);
+            let node_facts = nodes
+                .as_ref()
+                .map(|ns| {
+                    ns.iter().map(|n| (n.metadata.name.clone().unwrap_or_default(), NodeFact::from_node(n))).collect()
+                })
+                .unwrap_or_default();
+            let ctx = Context::new(&ns, events.unwrap_or_default(), node_facts);
+            let no_slices = vec![];
+            let in_slices = slices.as_ref().unwrap_or(&no_slices);
+            let fold = PodFold::new(ports, ctx, policies.unwrap_or_default(), from, &ns, in_slices);
             let path = pods_path(&ns, Some(&selector::map_to_string(s)));
-            let pods = seen(fold_streamed(&client, &path, fold, PodFold::add).await.map(PodFold::finish))?;
+            let mut pods = seen(fold_streamed(&client, &path, fold, PodFold::add).await.map(PodFold::finish))?;
+            if let Ok(facts) = &mut pods {
+                follow_up(kube, &ns, facts, registry).await;
+            }
             let nearest = match &pods {
                 Ok(p) if p.total == 0 => {
                     let all = pods_path(&ns, None);
@@ -120,8 +159,6 @@ pub async fn world(kube: &Kube, svc: Service, t: &Target, from: Option<&str>) ->
         }
         None => (Ok(Default::default()), vec![]),
     };
-    let nodes: Api<Node> = Api::all(client.clone());
-    let nodes = seen(nodes.list(&ListParams::default()).await.map(|l| l.items))?;
     let ingresses: Api<Ingress> = Api::namespaced(client.clone(), &ns);
     let ingresses = seen(ingresses.list(&ListParams::default()).await.map(|l| l.items))?;
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "kube-system");
@@ -130,6 +167,58 @@ pub async fn world(kube: &Kube, svc: Service, t: &Target, from: Option<&str>) ->
         _ => None,
     };
     Ok(World { service: svc, slices, pods, nearest, nodes, ingresses, cluster_domain, typed_domain: t.domain.clone() })
+}
+
+/// What the groups' causes need asked, once per group: the cluster's registry about an image
+/// (for the first few images), the PersistentVolumeClaims a pod waits for. What cannot be
+/// asked is said in the evidence rather than failing the trace.
+async fn follow_up(kube: &Kube, ns: &str, facts: &mut PodFacts, registry: RegistryOptions) {
+    let mut images = 0;
+    for g in &mut facts.groups {
+        match g.cause.followup.clone() {
+            Followup::Image { image, .. } if images < CHECKED_IMAGES => {
+                images += 1;
+                match kubectl_push_image::probe::probe(kube, &image, registry.verbosity, registry.timeout).await {
+                    Ok(Some(p)) => g.cause.add_registry(p, ns),
+                    Ok(None) => {}
+                    Err(e) => {
+                        g.cause.evidence.push(format!("the cluster's registry could not be checked: {}", e.message))
+                    }
+                }
+            }
+            Followup::Claims(claims) => {
+                let api: Api<PersistentVolumeClaim> = Api::namespaced(kube.client.clone(), ns);
+                let mut found = vec![];
+                for claim in claims.into_iter().take(CHECKED_IMAGES) {
+                    let state = match api.get_opt(&claim).await {
+                        Ok(Some(pvc)) => Some(claim_state(kube, &pvc).await),
+                        Ok(None) => None,
+                        Err(e) => Some(format!("not readable ({e})")),
+                    };
+                    found.push((claim, state));
+                }
+                g.cause.add_claims(found);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The claim's phase and StorageClass (`Pending, storageClassName fast, which does not exist`).
+async fn claim_state(kube: &Kube, pvc: &PersistentVolumeClaim) -> String {
+    let phase = pvc.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_else(|| "Pending".into());
+    match pvc.spec.as_ref().and_then(|s| s.storage_class_name.clone()).filter(|c| !c.is_empty()) {
+        Some(class) => {
+            let classes: Api<StorageClass> = Api::all(kube.client.clone());
+            let exists = match classes.get_opt(&class).await {
+                Ok(Some(_)) => "",
+                Ok(None) => ", which does not exist",
+                Err(_) => "",
+            };
+            format!("{phase}, storageClassName {class}{exists}")
+        }
+        None => format!("{phase}, no storageClassName (the default StorageClass, if any)"),
+    }
 }
 
 /// `--from pod/NAME` (in the Service's namespace `ns`) or `NAMESPACE/pod/NAME`: the client pod

@@ -6,9 +6,12 @@
 //! reason and a fix; the exit status is 1 when a hop fails.
 
 pub mod backends;
+pub mod cause;
 pub mod gather;
+pub mod model;
 pub mod netpol;
 pub mod pod;
+pub mod ports;
 pub mod render;
 pub mod slice;
 pub mod target;
@@ -20,8 +23,8 @@ use kubectl_kit_core::completion::{self, Candidate, Request, Values};
 use kubectl_kit_core::flags::{GlobalFlags, OutputFlags};
 use kubectl_kit_core::{Error, Kube, Result, output};
 
+use crate::model::Status;
 use crate::target::PortSel;
-use crate::trace::Status;
 
 /// Trace how a Service name resolves to pods and say exactly where traffic would fail.
 ///
@@ -91,16 +94,34 @@ pub async fn run(cli: Cli) -> Result<()> {
     }
     let kube = Kube::connect(&cli.global).await?;
     let ns = kube.namespace.clone();
+    let registry = gather::RegistryOptions {
+        verbosity: cli.global.verbosity,
+        timeout: cli.global.request_timeout.filter(|t| !t.is_zero()).or(Some(REGISTRY_TIMEOUT)),
+    };
+    let opts = Opts { target: &target, from: cli.from.as_deref(), format, registry };
     let svc = gather::find_service(&kube, &target, &ns).await?;
-    let mut status = print_trace(&kube, svc.clone(), &target, cli.from.as_deref(), format).await?;
+    let mut status = print_trace(&kube, svc.clone(), &opts).await?;
     if cli.watch {
-        status = watch(&kube, &svc, &target, cli.from.as_deref(), format).await?;
+        status = watch(&kube, svc, &opts).await?;
     }
     if status == Status::Fail {
         // The trace said where and why on stdout; the exit status tells scripts.
         return Err(Error::quiet(1));
     }
     Ok(())
+}
+
+/// How long the cluster's registry may take to answer about an image, unless
+/// `--request-timeout` says otherwise: a registry that does not answer must not hold up the
+/// trace.
+const REGISTRY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// What every trace of one invocation shares.
+struct Opts<'a> {
+    target: &'a target::Target,
+    from: Option<&'a str>,
+    format: Format,
+    registry: gather::RegistryOptions,
 }
 
 /// Completes the Service (its namespace's Services), `--port` (the Service's ports), `--from`
@@ -141,16 +162,10 @@ pub async fn complete(req: Request) -> Result<Values> {
     Ok(Values::Unknown)
 }
 
-async fn print_trace(
-    kube: &Kube,
-    svc: k8s_openapi::api::core::v1::Service,
-    t: &target::Target,
-    from: Option<&str>,
-    format: Format,
-) -> Result<Status> {
-    let world = gather::world(kube, svc, t, from).await?;
-    let trace = trace::diagnose(&world, t.port.as_ref());
-    let text = match format {
+async fn print_trace(kube: &Kube, svc: k8s_openapi::api::core::v1::Service, o: &Opts<'_>) -> Result<Status> {
+    let world = gather::world(kube, svc, o.target, o.from, o.registry).await?;
+    let trace = trace::diagnose(&world, o.target.port.as_ref());
+    let text = match o.format {
         Format::Tree => render::tree(&trace),
         Format::Json => output::to_json(&trace)?,
         Format::Yaml => output::to_yaml(&trace)?,
@@ -162,23 +177,20 @@ async fn print_trace(
 }
 
 /// Re-traces on every change of the Service, its EndpointSlices or its selected pods, through
-/// API server restarts and dropped connections (see [`kubectl_kit_core::list::Resume`]).
-async fn watch(
-    kube: &Kube,
-    svc: &k8s_openapi::api::core::v1::Service,
-    t: &target::Target,
-    from: Option<&str>,
-    format: Format,
-) -> Result<Status> {
+/// API server restarts and dropped connections (see [`kubectl_kit_core::list::Resume`]). The
+/// Service is read again at every trace, and the pods watched are those of its selector as it
+/// is then.
+async fn watch(kube: &Kube, mut svc: k8s_openapi::api::core::v1::Service, o: &Opts<'_>) -> Result<Status> {
     let mut resume = kubectl_kit_core::list::Resume::default();
     let mut reconnected = false;
     loop {
-        match watch_once(kube, svc, t, from, format, reconnected).await {
-            Ok(true) => {
+        match watch_once(kube, &svc, o, reconnected).await {
+            Ok(Some(now)) => {
                 resume.healthy();
                 reconnected = false;
+                svc = now;
             }
-            Ok(false) => reconnected = false,
+            Ok(None) => reconnected = false,
             Err(e) => {
                 resume.after(e, "").await?;
                 // Changes made while the watches were down would be missed: trace once more.
@@ -188,16 +200,15 @@ async fn watch(
     }
 }
 
-/// Watches until the first change and traces again (`true`), or until the server ends the
-/// watches (`false`). After a reconnection, traces once as soon as the watches are open.
+/// Watches until the first change and traces again, returning the Service as traced; or until
+/// the server ends the watches (`None`). After a reconnection, traces once as soon as the
+/// watches are open.
 async fn watch_once(
     kube: &Kube,
     svc: &k8s_openapi::api::core::v1::Service,
-    t: &target::Target,
-    from: Option<&str>,
-    format: Format,
+    o: &Opts<'_>,
     reconnected: bool,
-) -> Result<bool> {
+) -> Result<Option<k8s_openapi::api::core::v1::Service>> {
     use kubectl_kit_core::list::query_pair;
     let ns = svc.metadata.namespace.clone().unwrap_or_default();
     let name = svc.metadata.name.clone().unwrap_or_default();
@@ -228,7 +239,12 @@ async fn watch_once(
     }
     let mut all = futures::stream::select_all(streams);
     if reconnected {
-        retrace(kube, t, &ns, from, format, "reconnected").await?;
+        let now = retrace(kube, &ns, o, "reconnected").await?;
+        let selector = |s: &k8s_openapi::api::core::v1::Service| s.spec.as_ref().and_then(|s| s.selector.clone());
+        if selector(&now) != selector(svc) {
+            // Changed while the watches were down: watch the pods it selects now.
+            return Ok(Some(now));
+        }
     }
     while let Some(line) = all.next().await {
         let line = line.map_err(kubectl_kit_core::list::Resume::broken)?;
@@ -237,23 +253,15 @@ async fn watch_once(
         }
         // Let a burst of events settle before tracing again.
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        retrace(kube, t, &ns, from, format, "changed").await?;
-        return Ok(true);
+        return retrace(kube, &ns, o, "changed").await.map(Some);
     }
-    Ok(false)
+    Ok(None)
 }
 
-/// Prints `--- WHY ---` and the trace of the Service as it is now.
-async fn retrace(
-    kube: &Kube,
-    t: &target::Target,
-    ns: &str,
-    from: Option<&str>,
-    format: Format,
-    why: &str,
-) -> Result<()> {
+/// Prints `--- WHY ---` and the trace of the Service as it is now; returns that Service.
+async fn retrace(kube: &Kube, ns: &str, o: &Opts<'_>, why: &str) -> Result<k8s_openapi::api::core::v1::Service> {
     output::out(&format!("\n--- {why} ---\n"));
-    let svc_now = gather::find_service(kube, t, ns).await?;
-    print_trace(kube, svc_now, t, from, format).await?;
-    Ok(())
+    let svc_now = gather::find_service(kube, o.target, ns).await?;
+    print_trace(kube, svc_now.clone(), o).await?;
+    Ok(svc_now)
 }

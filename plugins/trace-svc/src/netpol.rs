@@ -9,8 +9,9 @@ use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer, Network
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kubectl_kit_core::selector::{self, Labels};
 
+use crate::model::{Hop, Status, Tally, hop};
 use crate::pod::PodView;
-use crate::trace::{Hop, Status, resolve_target};
+use crate::ports::resolve_target;
 
 fn is_ingress(p: &NetworkPolicy) -> bool {
     let spec = p.spec.clone().unwrap_or_default();
@@ -86,8 +87,8 @@ pub struct Isolation {
     ingress: Vec<NetworkPolicy>,
     isolated: usize,
     status: Status,
-    /// Lines per Service port, in pod order.
-    lines: Vec<Vec<String>>,
+    /// Lines per Service port, counted by pods.
+    lines: Vec<Tally>,
 }
 
 impl Isolation {
@@ -103,7 +104,7 @@ impl Isolation {
             return;
         }
         self.isolated += 1;
-        self.lines.resize_with(ports.len(), Vec::new);
+        self.lines.resize_with(ports.len(), Tally::default);
         let pname = pod.metadata.name.clone().unwrap_or_default();
         let names: Vec<String> = selecting.iter().map(|p| p.metadata.name.clone().unwrap_or_default()).collect();
         for (sp, lines) in ports.iter().zip(self.lines.iter_mut()) {
@@ -131,10 +132,13 @@ impl Isolation {
             }
             if !port_open {
                 self.status = Status::Fail;
-                lines.push(format!(
-                    "pod {pname}: NetworkPolicy {} isolates it and no ingress rule allows port {number}/{proto}",
-                    names.join(", ")
-                ));
+                lines.add(
+                    format!(
+                        "NetworkPolicy {} isolates it and no ingress rule allows port {number}/{proto}",
+                        names.join(", ")
+                    ),
+                    &pname,
+                );
             } else if let Some((client, _)) = from {
                 let cn = format!(
                     "{}/{}",
@@ -142,19 +146,19 @@ impl Isolation {
                     client.metadata.name.clone().unwrap_or_default()
                 );
                 if client_allowed {
-                    lines.push(format!("pod {pname}: port {number}/{proto} allowed from {cn} by {}", names.join(", ")));
+                    lines.add(format!("port {number}/{proto} allowed from {cn} by {}", names.join(", ")), &pname);
                 } else {
                     self.status = Status::Fail;
-                    lines.push(format!(
-                        "pod {pname}: port {number}/{proto} open, but not to {cn} (policies {})",
-                        names.join(", ")
-                    ));
+                    lines.add(
+                        format!("port {number}/{proto} open, but not to {cn} (policies {})", names.join(", ")),
+                        &pname,
+                    );
                 }
             } else {
-                lines.push(format!(
-                    "pod {pname}: port {number}/{proto} allowed by {} (for the peers they name)",
-                    names.join(", ")
-                ));
+                lines.add(
+                    format!("port {number}/{proto} allowed by {} (for the peers they name)", names.join(", ")),
+                    &pname,
+                );
             }
         }
     }
@@ -165,8 +169,8 @@ impl Isolation {
             return None;
         }
         let reason = format!("{} of the backend pod(s) are isolated by NetworkPolicies", self.isolated);
-        let details = self.lines.iter().flatten().cloned().collect();
-        let mut h = Hop { hop: "network-policy", status: self.status, reason, fix: None, details };
+        let details = self.lines.iter().flat_map(Tally::lines).collect();
+        let mut h = hop("network-policy", self.status, reason).details(details);
         if self.status == Status::Fail {
             h.fix = Some("add an ingress rule for the port (and the client) to a policy that selects the pods".into());
         }

@@ -1,15 +1,16 @@
 //! The parts of a Pod the trace reads, with the field names and shapes of the API's Pod so that
 //! the trace reads them the same way.
 //!
-//! A pod list is decoded straight into these while it streams in: every other field (env,
-//! volumes, probes, image names, annotations, managed fields) is skipped by the decoder and
-//! never built, so a Service with thousands of pods costs little more than their names, labels,
-//! ports and readiness. The API's own `Pod` type holds every field inline (a few kilobytes per
-//! pod before any of its strings), which is why it is not used here.
+//! A pod list is decoded straight into these while it streams in, one pod at a time, and each
+//! pod is judged and dropped (see [`crate::backends`]): what is read is what the diagnosis needs
+//! (ports, container states, probes, resources, scheduling constraints); every other field
+//! (env, annotations, managed fields, most volumes) is skipped by the decoder and never built.
+//! The API's own `Pod` type holds every field inline (a few kilobytes per pod before any of its
+//! strings), which is why it is not used here.
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::ContainerPort;
+use k8s_openapi::api::core::v1::{ContainerPort, Probe, ResourceRequirements, Toleration};
 use kubectl_kit_core::selector::Labels;
 use serde::Deserialize;
 
@@ -22,13 +23,29 @@ pub struct PodView {
     pub status: Option<PodStatus>,
 }
 
-/// `metadata`: identity and labels.
+/// `metadata`: identity, labels, owner and deletion.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Meta {
     pub name: Option<String>,
     pub namespace: Option<String>,
     pub uid: Option<String>,
     pub labels: Option<PodLabels>,
+    /// Set once the pod is being deleted: when its grace period ends.
+    pub deletion_timestamp: Option<String>,
+    #[serde(default, deserialize_with = "shrunk")]
+    pub finalizers: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "shrunk")]
+    pub owner_references: Option<Vec<OwnerRef>>,
+}
+
+/// An owner: its kind and name.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct OwnerRef {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub name: String,
 }
 
 /// Labels as a sorted list of pairs: a B-tree node per pod would cost more than the labels.
@@ -55,6 +72,11 @@ impl<'de> Deserialize<'de> for PodLabels {
 }
 
 impl PodView {
+    /// The pod's name.
+    pub fn name(&self) -> &str {
+        self.metadata.name.as_deref().unwrap_or_default()
+    }
+
     /// The pod's labels (none when it has none).
     pub fn labels(&self) -> Labels {
         self.metadata.labels.as_ref().map(PodLabels::to_map).unwrap_or_default()
@@ -64,39 +86,97 @@ impl PodView {
     pub fn container_ports(&self) -> impl Iterator<Item = &ContainerPort> {
         self.spec.iter().flat_map(|s| s.containers.iter()).flat_map(|c| c.ports.iter().flatten())
     }
+
+    /// A pod condition by type (only Ready, PodScheduled and Initialized are kept).
+    pub fn condition(&self, type_: &str) -> Option<&Condition> {
+        self.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == type_)
+    }
+
+    /// The pod's Deployment, when a Deployment's ReplicaSet owns it: the ReplicaSet's name
+    /// without the `-HASH` its Deployment gave it (the `pod-template-hash` label).
+    pub fn deployment(&self) -> Option<String> {
+        let hash = self.metadata.labels.as_ref()?.get("pod-template-hash")?;
+        let rs = self.metadata.owner_references.iter().flatten().find(|o| o.kind == "ReplicaSet")?;
+        rs.name.strip_suffix(hash)?.strip_suffix('-').map(str::to_string)
+    }
 }
 
-/// `spec`: where the pod runs and the ports its containers declare.
+/// `spec`: where the pod runs, its containers and what the scheduler and kubelet check.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Spec {
     #[serde(default, deserialize_with = "all_shrunk")]
     pub containers: Vec<Container>,
+    #[serde(default, deserialize_with = "all_shrunk")]
+    pub init_containers: Vec<Container>,
     pub node_name: Option<String>,
+    pub node_selector: Option<BTreeMap<String, String>>,
+    #[serde(default, deserialize_with = "shrunk")]
+    pub tolerations: Option<Vec<Toleration>>,
+    #[serde(default, deserialize_with = "shrunk")]
+    pub readiness_gates: Option<Vec<ReadinessGate>>,
+    #[serde(default, deserialize_with = "claims")]
+    pub volumes: Option<Vec<Volume>>,
+    pub termination_grace_period_seconds: Option<i64>,
 }
 
-/// A container's name and ports.
+/// A container: its name, image, ports, resources and the probes that decide readiness.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Container {
     #[serde(default)]
     pub name: String,
+    pub image: Option<String>,
     #[serde(default, deserialize_with = "shrunk")]
     pub ports: Option<Vec<ContainerPort>>,
+    pub resources: Option<ResourceRequirements>,
+    pub readiness_probe: Option<Probe>,
+    pub startup_probe: Option<Probe>,
+    /// `Always` on an init container makes it a sidecar: it keeps running.
+    pub restart_policy: Option<String>,
 }
 
-/// `status`: phase, address and readiness: the Ready condition and the containers that are not
-/// ready (the rest say nothing about why traffic would not arrive, and a pod keeps four or more
-/// conditions).
+/// `readinessGates[]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadinessGate {
+    #[serde(default)]
+    pub condition_type: String,
+}
+
+/// A volume, kept only when it is a PersistentVolumeClaim.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Volume {
+    pub persistent_volume_claim: Option<ClaimRef>,
+}
+
+/// `persistentVolumeClaim`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimRef {
+    #[serde(default)]
+    pub claim_name: String,
+}
+
+/// `status`: phase, address, the conditions that say why a pod is not serving (Ready,
+/// PodScheduled, Initialized) and the containers that are not ready (the rest say nothing
+/// about why traffic would not arrive, and a pod keeps four or more conditions).
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PodStatus {
     pub phase: Option<String>,
+    /// Why the pod failed as a whole (`Evicted`).
+    pub reason: Option<String>,
+    pub message: Option<String>,
     #[serde(rename = "podIP")]
     pub pod_ip: Option<String>,
-    #[serde(default, deserialize_with = "ready_condition")]
+    #[serde(default, deserialize_with = "telling_conditions")]
     pub conditions: Option<Vec<Condition>>,
     #[serde(default, deserialize_with = "not_ready_containers")]
     pub container_statuses: Option<Vec<ContainerStatus>>,
+    #[serde(default, deserialize_with = "unfinished_init_containers")]
+    pub init_container_statuses: Option<Vec<ContainerStatus>>,
 }
 
 /// A pod condition.
@@ -110,26 +190,53 @@ pub struct Condition {
     pub message: Option<String>,
 }
 
-/// A container's readiness and, when waiting, why.
+/// A container's readiness, restarts and states.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ContainerStatus {
     #[serde(default)]
     pub name: String,
     #[serde(default)]
     pub ready: bool,
+    pub started: Option<bool>,
+    #[serde(default)]
+    pub restart_count: i32,
     pub state: Option<ContainerState>,
+    pub last_state: Option<ContainerState>,
 }
 
-/// `state`: only `waiting` says why a container is not ready.
+/// `state` and `lastState`.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct ContainerState {
     pub waiting: Option<Waiting>,
+    pub running: Option<Running>,
+    pub terminated: Option<Terminated>,
 }
 
 /// `state.waiting`.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct Waiting {
     pub reason: Option<String>,
+    pub message: Option<String>,
+}
+
+/// `state.running`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Running {
+    pub started_at: Option<String>,
+}
+
+/// `state.terminated`: how the container ended.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Terminated {
+    #[serde(default)]
+    pub exit_code: i32,
+    pub signal: Option<i32>,
+    pub reason: Option<String>,
+    pub message: Option<String>,
+    pub finished_at: Option<String>,
 }
 
 /// A list kept at its length: a decoded list grows by doubling, and thousands of pods with a
@@ -142,8 +249,18 @@ pub(crate) fn all_shrunk<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
     Ok(shrunk(d)?.unwrap_or_default())
 }
 
-fn ready_condition<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<Condition>>, D::Error> {
-    kept(d, |c: &Condition| c.type_ == "Ready")
+fn telling_conditions<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<Condition>>, D::Error> {
+    kept(d, |c: &Condition| matches!(c.type_.as_str(), "Ready" | "PodScheduled" | "Initialized"))
+}
+
+fn unfinished_init_containers<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Vec<ContainerStatus>>, D::Error> {
+    kept(d, |c: &ContainerStatus| c.state.as_ref().and_then(|s| s.terminated.as_ref()).is_none_or(|t| t.exit_code != 0))
+}
+
+fn claims<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<Volume>>, D::Error> {
+    kept(d, |v: &Volume| v.persistent_volume_claim.is_some())
 }
 
 fn not_ready_containers<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<ContainerStatus>>, D::Error> {
@@ -193,10 +310,10 @@ mod tests {
         assert_eq!(spec.containers[0].ports.as_ref().map(|p| p[0].container_port), Some(8080));
         let status = p.status.as_ref().expect("status");
         assert_eq!(status.pod_ip.as_deref(), Some("10.0.0.1"));
-        assert_eq!(status.conditions.as_ref().map(|c| c[0].reason.clone()), Some(Some("ContainersNotReady".into())));
+        assert_eq!(p.condition("Ready").and_then(|c| c.reason.clone()).as_deref(), Some("ContainersNotReady"));
         let waiting = status.container_statuses.as_ref().and_then(|c| c[0].state.clone()).and_then(|s| s.waiting);
         assert_eq!(waiting.and_then(|w| w.reason).as_deref(), Some("CrashLoopBackOff"));
-        assert_eq!(status.conditions.as_ref().map(Vec::len), Some(1), "only Ready is kept");
+        assert_eq!(status.conditions.as_ref().map(Vec::len), Some(2), "only PodScheduled and Ready are kept");
         assert!(decode(r#"{"items":null}"#).is_empty());
     }
 }

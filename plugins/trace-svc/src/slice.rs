@@ -22,9 +22,10 @@ pub struct SliceView {
     pub endpoints: Vec<Endpoint>,
 }
 
-/// `metadata`: the labels say who manages the slice.
+/// `metadata`: its name, and the labels that say who manages the slice.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct SliceMeta {
+    pub name: Option<String>,
     pub labels: Option<BTreeMap<String, String>>,
 }
 

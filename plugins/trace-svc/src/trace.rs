@@ -1,68 +1,21 @@
 //! The diagnosis: from the objects around a Service to a list of hops, each ok, warn or fail
-//! with a reason and a fix. Pure functions over the fetched objects and the facts folded from
-//! the pods as they streamed in (see [`crate::backends`]), so every rule is unit-tested.
+//! with a reason and a fix. One function per hop, in path order; pure functions over the
+//! fetched objects and the facts folded from the pods as they streamed in (see
+//! [`crate::backends`]), so every rule is unit-tested.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::slice::SliceView;
-use k8s_openapi::api::core::v1::{Node, Service, ServicePort};
+use k8s_openapi::api::core::v1::{Node, Service, ServicePort, ServiceSpec};
 use k8s_openapi::api::networking::v1::Ingress;
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kubectl_kit_core::selector::{self, Labels};
-use serde::Serialize;
 
-use crate::backends::{PodFacts, PortFacts};
-use crate::pod::PodView;
+use crate::backends::{Placement, PodFacts, PortFacts};
+use crate::cause::NodeFact;
+use crate::model::pods_named;
+use crate::model::{Hop, Seen, Status, TopoGroup, TopoNode, TopoSlice, Topology, Trace, hop};
+use crate::ports::{chosen_ports, port_label, target_label};
+use crate::slice::SliceView;
 use crate::target::PortSel;
-
-/// Hop outcome. Ordered: ok < warn < fail.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// Nothing wrong.
-    #[default]
-    Ok,
-    /// Worth knowing; traffic still flows.
-    Warn,
-    /// Traffic would fail here.
-    Fail,
-}
-
-/// One step of the path.
-#[derive(Debug, Clone, Serialize)]
-pub struct Hop {
-    /// Stable identifier: dns, service, ports, selector, pods, endpoints, nodes, traffic-policy,
-    /// network-policy, ingress.
-    pub hop: &'static str,
-    /// ok, warn or fail.
-    pub status: Status,
-    /// One line saying what was found.
-    pub reason: String,
-    /// What to do about a warn or fail.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<String>,
-    /// Supporting lines (per port, per pod, per address).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub details: Vec<String>,
-}
-
-fn hop(hop: &'static str, status: Status, reason: impl Into<String>) -> Hop {
-    Hop { hop, status, reason: reason.into(), fix: None, details: vec![] }
-}
-
-impl Hop {
-    fn fix(mut self, f: impl Into<String>) -> Self {
-        self.fix = Some(f.into());
-        self
-    }
-    fn details(mut self, d: Vec<String>) -> Self {
-        self.details = d;
-        self
-    }
-}
-
-/// Something the user may not list: the hop is reported as not visible.
-pub type Seen<T> = Result<T, String>;
 
 /// Everything fetched about one Service.
 #[derive(Debug)]
@@ -82,81 +35,31 @@ pub struct World {
     pub typed_domain: Option<String>,
 }
 
-/// The whole trace.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Trace {
-    /// Schema version of this document.
-    pub api_version: &'static str,
-    /// `namespace/name` of the Service.
-    pub service: String,
-    /// Service type.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// The one-line answer.
-    pub verdict: String,
-    /// The worst hop status.
-    pub status: Status,
-    /// The hops, in path order.
-    pub hops: Vec<Hop>,
+/// The Service's identity and the parts of its spec every hop reads.
+struct Svc<'a> {
+    name: String,
+    ns: String,
+    spec: &'a ServiceSpec,
+    kind: String,
+    cluster_ip: String,
+    headless: bool,
+    selector: Option<Labels>,
 }
 
-fn port_label(p: &ServicePort) -> String {
-    let proto = p.protocol.clone().unwrap_or_else(|| "TCP".into());
-    match &p.name {
-        Some(n) if !n.is_empty() => format!("{}/{proto} ({n})", p.port),
-        _ => format!("{}/{proto}", p.port),
-    }
-}
-
-fn target_label(t: &Option<IntOrString>, p: &ServicePort) -> String {
-    match t {
-        Some(IntOrString::String(s)) => s.clone(),
-        Some(IntOrString::Int(i)) => i.to_string(),
-        None => p.port.to_string(),
-    }
-}
-
-/// Which container port a Service port reaches on a pod: `Ok(port)`, or why none.
-pub fn resolve_target(sp: &ServicePort, pod: &PodView) -> Result<i32, String> {
-    let proto = sp.protocol.clone().unwrap_or_else(|| "TCP".into());
-    match &sp.target_port {
-        Some(IntOrString::String(name)) => {
-            match pod.container_ports().find(|p| p.name.as_deref() == Some(name.as_str())) {
-                // The endpoint controller matches name and protocol together.
-                Some(p) if p.protocol.clone().unwrap_or_else(|| "TCP".into()) == proto => Ok(p.container_port),
-                Some(p) => Err(format!(
-                    "port {name} is {} on the container but {proto} on the Service",
-                    p.protocol.clone().unwrap_or_else(|| "TCP".into())
-                )),
-                None => Err(format!("no container port is named {name:?}")),
-            }
+impl<'a> Svc<'a> {
+    fn new(svc: &'a Service, empty: &'a ServiceSpec) -> Self {
+        let spec = svc.spec.as_ref().unwrap_or(empty);
+        let cluster_ip = spec.cluster_ip.clone().unwrap_or_default();
+        Svc {
+            name: svc.metadata.name.clone().unwrap_or_default(),
+            ns: svc.metadata.namespace.clone().unwrap_or_default(),
+            spec,
+            kind: spec.type_.clone().unwrap_or_else(|| "ClusterIP".into()),
+            headless: cluster_ip == "None",
+            cluster_ip,
+            selector: spec.selector.clone().filter(|s| !s.is_empty()),
         }
-        Some(IntOrString::Int(n)) => Ok(*n),
-        None => Ok(sp.port),
     }
-}
-
-/// The ports the trace looks at: all, or the one chosen.
-pub fn chosen_ports(svc: &Service, sel: Option<&PortSel>) -> Result<Vec<ServicePort>, String> {
-    let ports = svc.spec.as_ref().and_then(|s| s.ports.clone()).unwrap_or_default();
-    let Some(sel) = sel else { return Ok(ports) };
-    let found: Vec<ServicePort> = ports
-        .iter()
-        .filter(|p| match sel {
-            PortSel::Number(n) => p.port == *n,
-            PortSel::Name(n) => p.name.as_deref() == Some(n.as_str()),
-        })
-        .cloned()
-        .collect();
-    if found.is_empty() {
-        let have: Vec<String> = ports.iter().map(port_label).collect();
-        return Err(format!(
-            "the Service has no port {sel} (it has {})",
-            if have.is_empty() { "none".into() } else { have.join(", ") }
-        ));
-    }
-    Ok(found)
 }
 
 /// One address of an EndpointSlice, for one Service port.
@@ -218,33 +121,168 @@ fn node_zone(n: &Node) -> String {
     n.metadata.labels.as_ref().and_then(|l| l.get("topology.kubernetes.io/zone").cloned()).unwrap_or_else(|| "-".into())
 }
 
-/// Runs every rule.
+/// Runs every rule, hop by hop in path order.
 pub fn diagnose(w: &World, port_sel: Option<&PortSel>) -> Trace {
-    let svc = &w.service;
-    let ns = svc.metadata.namespace.clone().unwrap_or_default();
-    let name = svc.metadata.name.clone().unwrap_or_default();
-    let spec = svc.spec.clone().unwrap_or_default();
-    let kind = spec.type_.clone().unwrap_or_else(|| "ClusterIP".into());
-    let cluster_ip = spec.cluster_ip.clone().unwrap_or_default();
-    let headless = cluster_ip == "None";
-    let selector: Option<Labels> = spec.selector.clone().filter(|s| !s.is_empty());
-    let mut hops = vec![];
+    let empty = ServiceSpec::default();
+    let s = Svc::new(&w.service, &empty);
+    let mut hops = vec![dns_hop(&s, w)];
+    let ports = chosen_ports(&w.service, port_sel);
+    hops.push(service_hop(&s, w, &ports));
+    if s.kind == "ExternalName" {
+        return finish(&s, hops, "ExternalName".into(), Topology::default());
+    }
+    let ports = match ports {
+        Ok(p) => p,
+        Err(e) => {
+            hops.push(hop("ports", Status::Fail, e).fix("pass --port with one of the Service's ports"));
+            return finish(&s, hops, String::new(), Topology::default());
+        }
+    };
+    let no_pods = PodFacts::default();
+    let pods = selector_hops(&s, w, &mut hops).unwrap_or(&no_pods);
+    hops.push(ports_hop(pods, &ports));
+    let reach = match endpoints_hop(&s, w, pods, &ports) {
+        Some((h, reach)) => {
+            hops.push(h);
+            reach
+        }
+        None => None,
+    };
+    hops.extend(nodes_hop(w, pods));
+    hops.extend(traffic_policy_hop(&s, w));
+    hops.extend(pods.isolation.hop());
+    hops.extend(ingress_hop(&s, w));
+    let verdict = verdict(&s, w, port_sel, &ports, reach);
+    let topology = topology(w, pods, &ports, &hops);
+    finish(&s, hops, verdict, topology)
+}
 
-    // DNS
-    // The domain is never assumed: without CoreDNS's configuration the name stops at `.svc`.
+/// Service → ports → EndpointSlices → groups of pods → nodes, for the pictures.
+fn topology(w: &World, pods: &PodFacts, ports: &[ServicePort], hops: &[Hop]) -> Topology {
+    let ports_status = hops.iter().find(|h| h.hop == "ports").map(|h| h.status).unwrap_or_default();
+    let mut t = Topology {
+        ports: ports.iter().map(|p| (format!("{} → {}", port_label(p), target_label(p)), ports_status)).collect(),
+        ..Default::default()
+    };
+    for sl in w.slices.as_ref().map(Vec::as_slice).unwrap_or_default() {
+        let mut ts =
+            TopoSlice { name: sl.metadata.name.clone().unwrap_or_else(|| "(unnamed)".into()), ..Default::default() };
+        for e in &sl.endpoints {
+            let c = e.conditions.unwrap_or_default();
+            let n = e.addresses.len().max(1);
+            if c.terminating.unwrap_or(false) {
+                ts.terminating += n;
+            } else if c.ready.unwrap_or(true) {
+                ts.ready += n;
+            } else {
+                ts.not_ready += n;
+            }
+        }
+        let names: Vec<String> = sl.ports.iter().flatten().map(|p| p.name.clone().unwrap_or_default()).collect();
+        ts.ports = ports
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| names.contains(&p.name.clone().unwrap_or_default()))
+            .map(|(i, _)| i)
+            .collect();
+        ts.status = if ts.ready == 0 {
+            Status::Fail
+        } else if ts.not_ready + ts.terminating > 0 {
+            Status::Warn
+        } else {
+            Status::Ok
+        };
+        t.slices.push(ts);
+    }
+    let node_status: BTreeMap<String, NodeFact> = w
+        .nodes
+        .as_ref()
+        .map(|ns| ns.iter().map(|n| (n.metadata.name.clone().unwrap_or_default(), NodeFact::from_node(n))).collect())
+        .unwrap_or_default();
+    let mut node_index: BTreeMap<String, usize> = BTreeMap::new();
+    let mut place = |label: String, detail: String, status: Status, p: &Placement, t: &mut Topology| {
+        let mut g = TopoGroup {
+            label,
+            detail,
+            status,
+            slices: p.slices.iter().map(|(i, n)| (*i, *n)).collect(),
+            unsliced: p.unsliced,
+            ..Default::default()
+        };
+        for (node, n) in &p.nodes {
+            // Past 12 nodes the picture would stop being readable: the rest are one box.
+            let idx = match node_index.get(node) {
+                Some(i) => *i,
+                None if t.nodes.len() < 12 => {
+                    let f = node_status.get(node).cloned().unwrap_or_default();
+                    let state = if f.why.is_empty() || f.ready == Some(true) {
+                        f.state().to_string()
+                    } else {
+                        format!("{} ({})", f.state(), f.why.split(':').next().unwrap_or_default())
+                    };
+                    let status = if f.ready == Some(true) { Status::Ok } else { Status::Fail };
+                    t.nodes.push(TopoNode { name: node.clone(), state, status });
+                    node_index.insert(node.clone(), t.nodes.len() - 1);
+                    t.nodes.len() - 1
+                }
+                None => {
+                    if t.nodes.len() == 12 {
+                        t.nodes.push(TopoNode { name: "more nodes".into(), state: String::new(), status: Status::Ok });
+                    }
+                    12
+                }
+            };
+            match g.nodes.iter_mut().find(|(i, _)| *i == idx) {
+                Some(e) => e.1 += n,
+                None => g.nodes.push((idx, *n)),
+            }
+        }
+        t.groups.push(g);
+    };
+    if pods.healthy.pods > 0 {
+        place(format!("{} Ready", pods_count(pods.healthy.pods)), String::new(), Status::Ok, &pods.healthy, &mut t);
+    }
+    for g in &pods.groups {
+        let c = &g.cause;
+        let detail = match (&c.container, c.exit_code, &c.image, &c.node) {
+            (Some(ct), Some(code), _, _) => format!("{ct} exited {code}"),
+            (Some(ct), None, Some(img), _) => format!("{ct}: {img}"),
+            (_, _, _, Some(n)) => format!("node {n}"),
+            (Some(ct), None, None, None) => ct.clone(),
+            _ => String::new(),
+        };
+        let status = if c.cause == "Terminating" { Status::Warn } else { Status::Fail };
+        place(format!("{}: {}", pods_count(g.place.pods), c.cause), detail, status, &g.place, &mut t);
+    }
+    if !pods.overflow.is_empty() {
+        let n: usize = pods.overflow.values().sum();
+        t.groups.push(TopoGroup {
+            label: format!("{}: other causes", pods_count(n)),
+            status: Status::Fail,
+            unsliced: n,
+            ..Default::default()
+        });
+    }
+    t
+}
+
+/// DNS: the name a client resolves and what it answers. The domain is never assumed: without
+/// CoreDNS's configuration the name stops at `.svc`.
+fn dns_hop(s: &Svc, w: &World) -> Hop {
+    let (name, ns) = (&s.name, &s.ns);
     let domain = w.typed_domain.clone().or_else(|| w.cluster_domain.clone());
     let fqdn = match &domain {
         Some(d) => format!("{name}.{ns}.svc.{d}"),
         None => format!("{name}.{ns}.svc"),
     };
-    let answer = if kind == "ExternalName" {
-        format!("CNAME {}", spec.external_name.clone().unwrap_or_default())
-    } else if headless {
+    let answer = if s.kind == "ExternalName" {
+        format!("CNAME {}", s.spec.external_name.clone().unwrap_or_default())
+    } else if s.headless {
         "the ready pod IPs (headless)".into()
     } else {
-        cluster_ip.clone()
+        s.cluster_ip.clone()
     };
-    let dns = match (&w.typed_domain, &w.cluster_domain) {
+    match (&w.typed_domain, &w.cluster_domain) {
         (Some(t), Some(c)) if t != c => hop("dns", Status::Fail, format!("{fqdn}: the cluster domain is {c}, not {t}"))
             .fix(format!("use {name}.{ns}.svc.{c} (or just {name}.{ns})")),
         (Some(t), None) => hop("dns", Status::Warn, format!("{fqdn} → {answer}"))
@@ -252,14 +290,15 @@ pub fn diagnose(w: &World, port_sel: Option<&PortSel>) -> Trace {
         (None, None) => hop("dns", Status::Ok, format!("{fqdn} → {answer}"))
             .details(vec!["the cluster domain could not be read (no CoreDNS configuration visible); NAME.NAMESPACE works whatever it is".into()]),
         _ => hop("dns", Status::Ok, format!("{fqdn} → {answer}")),
-    };
-    hops.push(dns);
+    }
+}
 
-    // Service type
-    let ports = chosen_ports(svc, port_sel);
-    let svc_hop = match kind.as_str() {
+/// The Service's type, its selector and node ports.
+fn service_hop(s: &Svc, w: &World, ports: &Result<Vec<ServicePort>, String>) -> Hop {
+    let (kind, cluster_ip) = (&s.kind, &s.cluster_ip);
+    let h = match kind.as_str() {
         "ExternalName" => {
-            let target = spec.external_name.clone().unwrap_or_default();
+            let target = s.spec.external_name.clone().unwrap_or_default();
             if target.parse::<std::net::IpAddr>().is_ok() {
                 hop(
                     "service",
@@ -276,7 +315,8 @@ pub fn diagnose(w: &World, port_sel: Option<&PortSel>) -> Trace {
             }
         }
         "LoadBalancer" => {
-            let ingress = svc
+            let ingress = w
+                .service
                 .status
                 .as_ref()
                 .and_then(|s| s.load_balancer.as_ref())
@@ -291,237 +331,313 @@ pub fn diagnose(w: &World, port_sel: Option<&PortSel>) -> Trace {
                 hop("service", Status::Ok, format!("LoadBalancer {cluster_ip}, external {}", addrs.join(",")))
             }
         }
-        _ if headless => hop(
+        _ if s.headless => hop(
             "service",
             Status::Ok,
             "headless (clusterIP None): DNS returns pod IPs and clients connect to the target ports directly",
         ),
         _ => hop("service", Status::Ok, format!("{kind} {cluster_ip}")),
     };
-    let mut svc_details = vec![];
-    match &selector {
-        Some(s) => svc_details.push(format!("selector {}", selector::map_to_string(s))),
+    let mut details = vec![];
+    match &s.selector {
+        Some(sel) => details.push(format!("selector {}", selector::map_to_string(sel))),
         None if kind != "ExternalName" => {
-            svc_details.push("no selector: endpoints are managed by hand (EndpointSlices or Endpoints)".into())
+            details.push("no selector: endpoints are managed by hand (EndpointSlices or Endpoints)".into())
         }
         None => {}
     }
     if matches!(kind.as_str(), "NodePort" | "LoadBalancer")
-        && let (Ok(nodes), Ok(ps)) = (&w.nodes, &ports)
+        && let (Ok(nodes), Ok(ps)) = (&w.nodes, ports)
     {
         let ips: Vec<String> = nodes.iter().filter(|n| node_ready(n)).filter_map(node_ip).collect();
         for p in ps {
             if let Some(np) = p.node_port {
-                svc_details.push(format!(
+                details.push(format!(
                     "node port {np} answers on {}",
                     ips.iter().map(|i| format!("{i}:{np}")).collect::<Vec<_>>().join(", ")
                 ));
             }
         }
     }
-    hops.push(svc_hop.details(svc_details));
-    if kind == "ExternalName" {
-        return finish(name, ns, kind, hops, "ExternalName".into());
-    }
+    h.details(details)
+}
 
-    let ports = match ports {
+/// The selector hop and, when it selects pods, the pods hop. Returns the selected pods' facts
+/// (`None` for a selector-less Service or pods that are not visible).
+fn selector_hops<'w>(s: &Svc, w: &'w World, hops: &mut Vec<Hop>) -> Option<&'w PodFacts> {
+    let sel = s.selector.as_ref()?;
+    let pods = match &w.pods {
         Ok(p) => p,
         Err(e) => {
-            hops.push(hop("ports", Status::Fail, e).fix("pass --port with one of the Service's ports"));
-            return finish(name, ns, kind, hops, String::new());
-        }
-    };
-
-    // Selector and pods
-    let no_pods = PodFacts::default();
-    let pods = match (&selector, &w.pods) {
-        (None, _) => &no_pods,
-        (Some(_), Ok(p)) => p,
-        (Some(_), Err(e)) => {
             hops.push(hop("selector", Status::Warn, format!("pods are not visible: {e}")));
-            &no_pods
+            return None;
         }
     };
-    if let (Some(sel), Ok(_)) = (&selector, &w.pods) {
-        if pods.total == 0 {
-            let mut h = hop(
-                "selector",
-                Status::Fail,
-                format!("selector {} matches no pod in {ns}", selector::map_to_string(sel)),
-            )
-            .fix("make the Service selector and the pod template labels agree");
-            if let Some(near) = w.nearest.first() {
-                h.reason = format!("{}; nearest: {near}", h.reason);
-                h = h.details(w.nearest.clone());
-            }
-            hops.push(h);
-        } else {
-            hops.push(hop(
-                "selector",
-                Status::Ok,
-                format!("selector {} matches {} pod(s)", selector::map_to_string(sel), pods.total),
-            ));
-            let publish = spec.publish_not_ready_addresses.unwrap_or(false);
-            let status = if pods.ready == 0 && !publish {
-                Status::Fail
-            } else if pods.not_ready.is_empty() {
-                Status::Ok
-            } else {
-                Status::Warn
-            };
-            let mut h = hop("pods", status, format!("{} of {} pod(s) Ready", pods.ready, pods.total))
-                .details(pods.not_ready.clone());
-            if publish {
-                h.details.push("publishNotReadyAddresses: not-ready pods get traffic too".into());
-            }
-            if status != Status::Ok {
-                h = h.fix("see why the pods are not Ready: kubectl describe pod NAME");
-            }
-            hops.push(h);
+    if pods.total == 0 {
+        let mut h = hop(
+            "selector",
+            Status::Fail,
+            format!("selector {} matches no pod in {}", selector::map_to_string(sel), s.ns),
+        )
+        .fix("make the Service selector and the pod template labels agree");
+        if let Some(near) = w.nearest.first() {
+            h.reason = format!("{}; nearest: {near}", h.reason);
+            h = h.details(w.nearest.clone());
         }
+        hops.push(h);
+        return Some(pods);
     }
+    hops.push(hop(
+        "selector",
+        Status::Ok,
+        format!("selector {} matches {} pod(s)", selector::map_to_string(sel), pods.total),
+    ));
+    hops.push(pods_hop(s, pods));
+    Some(pods)
+}
 
-    // Ports, per pod
-    let mut port_details = vec![];
-    let mut port_status = Status::Ok;
+/// `1 pod`, `3 pods`.
+fn pods_count(n: usize) -> String {
+    if n == 1 { "1 pod".into() } else { format!("{n} pods") }
+}
+
+/// The selected pods' readiness, and for those that do not serve, why: one entry per cause
+/// with its evidence and next command.
+fn pods_hop(s: &Svc, pods: &PodFacts) -> Hop {
+    let publish = s.spec.publish_not_ready_addresses.unwrap_or(false);
+    let status = if pods.ready == 0 && !publish {
+        Status::Fail
+    } else if pods.groups.is_empty() && pods.overflow.is_empty() {
+        Status::Ok
+    } else {
+        Status::Warn
+    };
+    let mut reason = format!("{} of {} pod(s) Ready", pods.ready, pods.total);
+    if pods.terminating > 0 {
+        reason.push_str(&format!(", {} terminating", pods.terminating));
+    }
+    let mut details = vec![];
+    for g in &pods.groups {
+        let c = &g.cause;
+        details.push(format!("{}: {}", pods_count(g.place.pods), c.summary));
+        for e in &c.evidence {
+            details.push(format!("  {e}"));
+        }
+        if let Some(r) = c.restarts.filter(|r| *r > 0) {
+            details.push(format!("  restarts: {}{r}", if g.place.pods > 1 { "up to " } else { "" }));
+        }
+        details.push(format!("  {}", pods_named(g.place.pods, &c.example_pods)));
+        details.push(format!("  next: {}", c.command));
+    }
+    if !pods.overflow.is_empty() {
+        let n: usize = pods.overflow.values().sum();
+        let by: Vec<String> = pods.overflow.iter().map(|(c, k)| format!("{c} ×{k}")).collect();
+        details.push(format!("{} more with other causes: {}", pods_count(n), by.join(", ")));
+    }
+    let mut h = hop("pods", status, reason).details(details);
+    if publish {
+        h.details.push("publishNotReadyAddresses: not-ready pods get traffic too".into());
+    }
+    h.causes = pods.groups.iter().map(|g| g.cause.clone()).collect();
+    if let Some(g) = pods.groups.first() {
+        h = h.fix(g.cause.command.clone());
+    }
+    h
+}
+
+/// Each Service port through its targetPort to the container ports, on the selected pods.
+fn ports_hop(pods: &PodFacts, ports: &[ServicePort]) -> Hop {
+    let mut details = vec![];
+    let mut status = Status::Ok;
     let no_facts = PortFacts::default();
     for (i, sp) in ports.iter().enumerate() {
-        let tl = target_label(&sp.target_port, sp);
+        let tl = target_label(sp);
         if pods.total == 0 {
-            port_details.push(format!("{} → targetPort {tl}", port_label(sp)));
+            details.push(format!("{} → targetPort {tl}", port_label(sp)));
             continue;
         }
         let pf = pods.ports.get(i).unwrap_or(&no_facts);
-        port_details.push(format!(
-            "{} → targetPort {tl} → container port {} on {} of {} pod(s)",
-            port_label(sp),
-            pf.numbers.iter().map(String::as_str).collect::<Vec<_>>().join("/"),
-            pf.resolved,
-            pods.total
-        ));
-        if pf.undeclared > 0 {
-            port_details.push(format!(
-                "{} pod(s) do not declare container port {tl} (informational: undeclared ports still receive traffic)",
-                pf.undeclared
-            ));
-        }
+        let numbers = pf.numbers.iter().map(String::as_str).collect::<Vec<_>>().join("/");
+        let declared = pf.resolved - pf.undeclared;
+        // A named targetPort resolves only where a container declares it; a number reaches the
+        // pod whether or not a container declares it, so say which pods declare it.
+        details.push(if pf.undeclared == 0 {
+            format!("{} → targetPort {tl} → container port {numbers} on {} of {} pod(s)", port_label(sp), pf.resolved, pods.total)
+        } else if declared == 0 {
+            format!(
+                "{} → targetPort {tl}: no container declares port {numbers} on any of the {} pod(s) (informational: undeclared ports still receive traffic)",
+                port_label(sp),
+                pf.resolved
+            )
+        } else {
+            format!(
+                "{} → targetPort {tl} → container port {numbers} on {} of {} pod(s), declared on {declared} (informational: undeclared ports still receive traffic)",
+                port_label(sp),
+                pf.resolved,
+                pods.total
+            )
+        });
         if !pf.unresolved.is_empty() {
             // kubernetes/kubernetes#109627: a named targetPort missing on a pod drops it from the slice.
-            port_status = port_status.max(if pf.resolved == 0 { Status::Fail } else { Status::Warn });
-            for b in &pf.unresolved {
-                port_details.push(format!("{b} — dropped from this port's endpoints"));
+            status = status.max(if pf.resolved == 0 { Status::Fail } else { Status::Warn });
+            for b in pf.unresolved.lines() {
+                details.push(format!("{b} — dropped from this port's endpoints"));
             }
         }
     }
-    let mut ports_hop = hop("ports", port_status, format!("{} port(s)", ports.len())).details(port_details);
-    if port_status != Status::Ok {
-        ports_hop =
-            ports_hop.fix("name the container port as the Service's targetPort says (same protocol), or use a number");
-        ports_hop.reason = "a named targetPort does not resolve on every pod".into();
+    let mut h = hop("ports", status, format!("{} port(s)", ports.len())).details(details);
+    if status != Status::Ok {
+        h = h.fix("name the container port as the Service's targetPort says (same protocol), or use a number");
+        h.reason = "a named targetPort does not resolve on every pod".into();
     }
-    hops.push(ports_hop);
+    h
+}
 
-    // Endpoints
+/// The EndpointSlices: every address per port and its state. Also returns how many selected
+/// pods the first port reaches (`(reached, selected)`), for the verdict.
+fn endpoints_hop(s: &Svc, w: &World, pods: &PodFacts, ports: &[ServicePort]) -> Option<(Hop, Option<(usize, usize)>)> {
+    let slices = match &w.slices {
+        Err(e) => return Some((hop("endpoints", Status::Warn, format!("EndpointSlices are not visible: {e}")), None)),
+        Ok(slices) => slices,
+    };
     let mut reach: Option<(usize, usize)> = None;
-    match &w.slices {
-        Err(e) => hops.push(hop("endpoints", Status::Warn, format!("EndpointSlices are not visible: {e}"))),
-        Ok(slices) => {
-            let mut details = vec![];
-            let mut status = Status::Ok;
-            let mut total_ready = 0;
-            for sp in &ports {
-                let addrs = slice_addresses(slices, sp);
-                let ready: Vec<&Addr> = addrs.iter().filter(|a| a.ready).collect();
-                total_ready += ready.len();
-                details.push(format!("{}: {} ready of {} address(es)", port_label(sp), ready.len(), addrs.len()));
-                for a in &addrs {
-                    let state = if a.terminating {
-                        "terminating"
-                    } else if a.ready {
-                        "ready"
-                    } else if a.serving {
-                        "serving"
-                    } else {
-                        "not ready"
-                    };
-                    let who = a.pod.clone().map(|p| format!(" pod {p}")).unwrap_or_default();
-                    let on = a.node.clone().map(|n| format!(" on {n}")).unwrap_or_default();
-                    details.push(format!("  {}:{} {state}{who}{on}", a.ip, a.port));
-                }
-                if ready.is_empty() {
-                    status = Status::Fail;
-                }
-                if reach.is_none() {
-                    let reached: BTreeSet<&String> = ready.iter().filter_map(|a| a.pod.as_ref()).collect();
-                    reach = Some((reached.len(), pods.total));
-                }
-            }
-            let mirrored = slices.iter().any(|s| {
-                s.metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get("endpointslice.kubernetes.io/managed-by"))
-                    .is_some_and(|m| m.contains("mirroring"))
-            });
-            if mirrored {
-                details.push("mirrored from an Endpoints object by the EndpointSlice mirroring controller".into());
-            }
-            let reason = if slices.is_empty() {
-                "no EndpointSlice carries kubernetes.io/service-name=".to_string() + &name
-            } else {
-                format!("{} EndpointSlice(s), {total_ready} ready address(es)", slices.len())
-            };
-            let mut h = hop("endpoints", status, reason).details(details);
-            if status == Status::Fail {
-                h = h.fix(if selector.is_none() {
-                    format!("create an EndpointSlice labelled kubernetes.io/service-name={name} with the backend addresses and a port named like the Service port")
-                } else {
-                    "no pod is a ready endpoint: fix the selector, the ports or the pods' readiness above".into()
-                });
-            }
-            hops.push(h);
+    let mut details = vec![];
+    let mut status = Status::Ok;
+    let mut total_ready = 0;
+    for sp in ports {
+        let addrs = slice_addresses(slices, sp);
+        let ready: Vec<&Addr> = addrs.iter().filter(|a| a.ready).collect();
+        total_ready += ready.len();
+        details.push(format!("{}: {} ready of {} address(es)", port_label(sp), ready.len(), addrs.len()));
+        details.extend(address_lines(&addrs));
+        if ready.is_empty() {
+            status = Status::Fail;
+        }
+        if reach.is_none() {
+            let reached: BTreeSet<&String> = ready.iter().filter_map(|a| a.pod.as_ref()).collect();
+            reach = Some((reached.len(), pods.total));
         }
     }
+    let mirrored = slices.iter().any(|s| {
+        s.metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("endpointslice.kubernetes.io/managed-by"))
+            .is_some_and(|m| m.contains("mirroring"))
+    });
+    if mirrored {
+        details.push("mirrored from an Endpoints object by the EndpointSlice mirroring controller".into());
+    }
+    let reason = if slices.is_empty() {
+        "no EndpointSlice carries kubernetes.io/service-name=".to_string() + &s.name
+    } else {
+        format!("{} EndpointSlice(s), {total_ready} ready address(es)", slices.len())
+    };
+    let mut h = hop("endpoints", status, reason).details(details);
+    if status == Status::Fail {
+        h = h.fix(if s.selector.is_none() {
+            format!("create an EndpointSlice labelled kubernetes.io/service-name={} with the backend addresses and a port named like the Service port", s.name)
+        } else {
+            "no pod is a ready endpoint: fix the selector, the ports or the pods' readiness above".into()
+        });
+    }
+    Some((h, reach))
+}
 
-    // Nodes behind the endpoints
-    if let (Ok(nodes), Ok(slices)) = (&w.nodes, &w.slices) {
-        let used: BTreeSet<String> =
-            slices.iter().flat_map(|s| s.endpoints.iter()).filter_map(|e| e.node_name.clone()).collect();
-        if !used.is_empty() {
-            let mut details = vec![];
-            let mut not_ready = 0;
-            for n in nodes.iter().filter(|n| n.metadata.name.as_ref().is_some_and(|m| used.contains(m))) {
-                let r = node_ready(n);
-                if !r {
-                    not_ready += 1;
-                }
-                details.push(format!(
-                    "{} {} zone {} {}",
-                    n.metadata.name.clone().unwrap_or_default(),
-                    if r { "Ready" } else { "NotReady" },
-                    node_zone(n),
-                    node_ip(n).unwrap_or_default()
-                ));
+/// An endpoint's state as the EndpointSlice says it.
+fn address_state(a: &Addr) -> &'static str {
+    match (a.terminating, a.ready, a.serving) {
+        (true, _, true) => "terminating, serving",
+        (true, _, false) => "terminating, not serving",
+        (false, true, _) => "ready",
+        (false, false, true) => "serving",
+        (false, false, false) => "not ready",
+    }
+}
+
+/// At most this many addresses are listed one per line; beyond, they are counted by state.
+const LISTED_ADDRESSES: usize = 10;
+
+/// The addresses of one port: each on its line when there are few, else counted by state with
+/// the first few that are not ready.
+fn address_lines(addrs: &[Addr]) -> Vec<String> {
+    let line = |a: &Addr| {
+        let who = a.pod.clone().map(|p| format!(" pod {p}")).unwrap_or_default();
+        let on = a.node.clone().map(|n| format!(" on {n}")).unwrap_or_default();
+        format!("  {}:{} {}{who}{on}", a.ip, a.port, address_state(a))
+    };
+    if addrs.len() <= LISTED_ADDRESSES {
+        return addrs.iter().map(line).collect();
+    }
+    let mut by_state: BTreeMap<&str, usize> = BTreeMap::new();
+    for a in addrs {
+        *by_state.entry(address_state(a)).or_default() += 1;
+    }
+    let mut out =
+        vec![format!("  {}", by_state.iter().map(|(s, n)| format!("{n} {s}")).collect::<Vec<_>>().join(", "))];
+    let not_ready: Vec<&Addr> = addrs.iter().filter(|a| !a.ready).collect();
+    out.extend(not_ready.iter().take(3).map(|a| line(a)));
+    if not_ready.len() > 3 {
+        out.push(format!("  … and {} more not ready", not_ready.len() - 3));
+    }
+    out
+}
+
+/// The nodes the endpoints and the selected pods are on, and whether they are Ready.
+fn nodes_hop(w: &World, pods: &PodFacts) -> Option<Hop> {
+    let (Ok(nodes), Ok(slices)) = (&w.nodes, &w.slices) else { return None };
+    let mut used: BTreeSet<String> =
+        slices.iter().flat_map(|s| s.endpoints.iter()).filter_map(|e| e.node_name.clone()).collect();
+    used.extend(pods.healthy.nodes.keys().cloned());
+    used.extend(pods.groups.iter().flat_map(|g| g.place.nodes.keys().cloned()));
+    if used.is_empty() {
+        return None;
+    }
+    let mut details = vec![];
+    let mut not_ready = vec![];
+    let listed: Vec<&Node> =
+        nodes.iter().filter(|n| n.metadata.name.as_ref().is_some_and(|m| used.contains(m))).collect();
+    for n in &listed {
+        let f = NodeFact::from_node(n);
+        let name = n.metadata.name.clone().unwrap_or_default();
+        let mut line = format!("{name} {} zone {}", f.state(), node_zone(n));
+        if let Some(ip) = node_ip(n) {
+            line.push_str(&format!(" {ip}"));
+        }
+        if f.ready != Some(true) {
+            if !f.why.is_empty() {
+                line.push_str(&format!(" — {}", f.why));
             }
-            let status = if not_ready == 0 {
-                Status::Ok
-            } else if not_ready == used.len() {
-                Status::Fail
-            } else {
-                Status::Warn
-            };
-            let mut h = hop("nodes", status, format!("{} node(s), {} Ready", used.len(), used.len() - not_ready))
-                .details(details);
-            if status != Status::Ok {
-                h = h.fix("pods on NotReady nodes stop receiving traffic once their endpoints turn not ready");
-            }
-            hops.push(h);
+            not_ready.push(name);
+        }
+        if listed.len() <= 10 || f.ready != Some(true) {
+            details.push(line);
         }
     }
+    if listed.len() > 10 {
+        details.push(format!("{} more node(s) Ready", listed.len() - not_ready.len()));
+    }
+    let status = if not_ready.is_empty() {
+        Status::Ok
+    } else if not_ready.len() == used.len() {
+        Status::Fail
+    } else {
+        Status::Warn
+    };
+    let mut h = hop("nodes", status, format!("{} node(s), {} Ready", used.len(), used.len() - not_ready.len()))
+        .details(details);
+    if let Some(first) = not_ready.first() {
+        h.details.push("pods on a node that is not Ready stop receiving traffic once the node lifecycle controller marks them not Ready".into());
+        h = h.fix(format!("kubectl describe node {first}"));
+    }
+    Some(h)
+}
 
-    // Traffic policies
+/// Traffic policies, session affinity and load-balancer source ranges.
+fn traffic_policy_hop(s: &Svc, w: &World) -> Option<Hop> {
+    let spec = s.spec;
     let mut tp = vec![];
-    let mut tp_status = Status::Ok;
+    let mut status = Status::Ok;
     if let Ok(slices) = &w.slices {
         let local_nodes: BTreeSet<String> = slices
             .iter()
@@ -533,14 +649,14 @@ pub fn diagnose(w: &World, port_sel: Option<&PortSel>) -> Trace {
             w.nodes.as_ref().map(|ns| ns.iter().filter_map(|n| n.metadata.name.clone()).collect()).unwrap_or_default();
         let without: Vec<&String> = all_nodes.iter().filter(|n| !local_nodes.contains(*n)).collect();
         if spec.external_traffic_policy.as_deref() == Some("Local")
-            && matches!(kind.as_str(), "NodePort" | "LoadBalancer")
+            && matches!(s.kind.as_str(), "NodePort" | "LoadBalancer")
         {
             tp.push(format!(
                 "externalTrafficPolicy Local: only nodes with a local ready endpoint answer: {}",
                 local_nodes.iter().cloned().collect::<Vec<_>>().join(", ")
             ));
             if !without.is_empty() {
-                tp_status = Status::Warn;
+                status = Status::Warn;
                 tp.push(format!(
                     "node ports on {} drop the traffic",
                     without.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
@@ -550,7 +666,7 @@ pub fn diagnose(w: &World, port_sel: Option<&PortSel>) -> Trace {
         if spec.internal_traffic_policy.as_deref() == Some("Local") {
             tp.push(format!("internalTrafficPolicy Local: clients on nodes without a ready endpoint get no answer (nodes with one: {})", local_nodes.iter().cloned().collect::<Vec<_>>().join(", ")));
             if !without.is_empty() {
-                tp_status = Status::Warn;
+                status = Status::Warn;
             }
         }
     }
@@ -566,92 +682,101 @@ pub fn diagnose(w: &World, port_sel: Option<&PortSel>) -> Trace {
     if let Some(r) = spec.load_balancer_source_ranges.as_ref().filter(|r| !r.is_empty()) {
         tp.push(format!("loadBalancerSourceRanges: only {} may reach the load balancer", r.join(", ")));
     }
-    if !tp.is_empty() {
-        let mut h = hop("traffic-policy", tp_status, tp[0].clone()).details(tp[1..].to_vec());
-        if tp_status != Status::Ok {
-            h = h.fix("spread the pods over the nodes (or use policy Cluster) so that every node has a local endpoint");
+    if tp.is_empty() {
+        return None;
+    }
+    let mut h = hop("traffic-policy", status, tp[0].clone()).details(tp[1..].to_vec());
+    if status != Status::Ok {
+        h = h.fix("spread the pods over the nodes (or use policy Cluster) so that every node has a local endpoint");
+    }
+    Some(h)
+}
+
+/// The Ingress routes to this Service, and whether their backend ports exist.
+fn ingress_hop(s: &Svc, w: &World) -> Option<Hop> {
+    let ings = w.ingresses.as_ref().ok()?;
+    let name = &s.name;
+    let mut details = vec![];
+    let mut status = Status::Ok;
+    let svc_ports = s.spec.ports.clone().unwrap_or_default();
+    for ing in ings {
+        let iname = ing.metadata.name.clone().unwrap_or_default();
+        let ispec = ing.spec.clone().unwrap_or_default();
+        let mut backends = vec![];
+        if let Some(b) = ispec.default_backend.as_ref().and_then(|b| b.service.clone()) {
+            backends.push(("(default)".to_string(), b));
         }
-        hops.push(h);
-    }
-
-    // NetworkPolicies
-    if let Some(h) = pods.isolation.hop() {
-        hops.push(h);
-    }
-
-    // Ingresses
-    if let Ok(ings) = &w.ingresses {
-        let mut details = vec![];
-        let mut status = Status::Ok;
-        let svc_ports = spec.ports.clone().unwrap_or_default();
-        for ing in ings {
-            let iname = ing.metadata.name.clone().unwrap_or_default();
-            let ispec = ing.spec.clone().unwrap_or_default();
-            let mut backends = vec![];
-            if let Some(b) = ispec.default_backend.as_ref().and_then(|b| b.service.clone()) {
-                backends.push(("(default)".to_string(), b));
-            }
-            for r in ispec.rules.iter().flatten() {
-                for p in r.http.iter().flat_map(|h| h.paths.iter()) {
-                    if let Some(b) = p.backend.service.clone() {
-                        backends.push((
-                            format!(
-                                "{}{}",
-                                r.host.clone().unwrap_or_else(|| "*".into()),
-                                p.path.clone().unwrap_or_else(|| "/".into())
-                            ),
-                            b,
-                        ));
-                    }
-                }
-            }
-            for (path, b) in backends.into_iter().filter(|(_, b)| b.name == name) {
-                let port = b.port.clone().unwrap_or_default();
-                let exists = svc_ports.iter().any(|p| {
-                    port.number.is_some_and(|n| n == p.port)
-                        || port.name.as_ref().is_some_and(|n| p.name.as_ref() == Some(n))
-                });
-                let want = port.number.map(|n| n.to_string()).or(port.name.clone()).unwrap_or_default();
-                if exists {
-                    details.push(format!("ingress {iname}: {path} → {name}:{want}"));
-                } else {
-                    status = Status::Fail;
-                    details
-                        .push(format!("ingress {iname}: {path} → {name}:{want}, but the Service has no port {want}"));
+        for r in ispec.rules.iter().flatten() {
+            for p in r.http.iter().flat_map(|h| h.paths.iter()) {
+                if let Some(b) = p.backend.service.clone() {
+                    backends.push((
+                        format!(
+                            "{}{}",
+                            r.host.clone().unwrap_or_else(|| "*".into()),
+                            p.path.clone().unwrap_or_else(|| "/".into())
+                        ),
+                        b,
+                    ));
                 }
             }
         }
-        if !details.is_empty() {
-            let mut h =
-                hop("ingress", status, format!("{} Ingress route(s) to this Service", details.len())).details(details);
-            if status == Status::Fail {
-                h = h.fix("make the Ingress backend port match a Service port by number or name");
+        for (path, b) in backends.into_iter().filter(|(_, b)| &b.name == name) {
+            let port = b.port.clone().unwrap_or_default();
+            let exists = svc_ports.iter().any(|p| {
+                port.number.is_some_and(|n| n == p.port)
+                    || port.name.as_ref().is_some_and(|n| p.name.as_ref() == Some(n))
+            });
+            let want = port.number.map(|n| n.to_string()).or(port.name.clone()).unwrap_or_default();
+            if exists {
+                details.push(format!("ingress {iname}: {path} → {name}:{want}"));
+            } else {
+                status = Status::Fail;
+                details.push(format!("ingress {iname}: {path} → {name}:{want}, but the Service has no port {want}"));
             }
-            hops.push(h);
         }
     }
+    if details.is_empty() {
+        return None;
+    }
+    let mut h = hop("ingress", status, format!("{} Ingress route(s) to this Service", details.len())).details(details);
+    if status == Status::Fail {
+        h = h.fix("make the Ingress backend port match a Service port by number or name");
+    }
+    Some(h)
+}
 
-    let scope = match (port_sel, ports.as_slice()) {
-        (Some(s), _) => format!("{name}:{s}"),
+/// The one-line answer before the worst hop is added to it.
+fn verdict(
+    s: &Svc,
+    w: &World,
+    port_sel: Option<&PortSel>,
+    ports: &[ServicePort],
+    reach: Option<(usize, usize)>,
+) -> String {
+    let name = &s.name;
+    let scope = match (port_sel, ports) {
+        (Some(p), _) => format!("{name}:{p}"),
         (None, [one]) => format!("{name}:{}", one.port),
         _ => name.clone(),
     };
-    let verdict = match (reach, selector.is_some()) {
+    match (reach, s.selector.is_some()) {
         (Some((r, n)), true) => format!("traffic to {scope} would reach {r} of {n} pod(s)"),
         (_, false) => {
             let ready = w
                 .slices
                 .as_ref()
-                .map(|s| ports.iter().map(|p| slice_addresses(s, p).iter().filter(|a| a.ready).count()).sum::<usize>())
+                .map(|sl| {
+                    ports.iter().map(|p| slice_addresses(sl, p).iter().filter(|a| a.ready).count()).sum::<usize>()
+                })
                 .unwrap_or(0);
             format!("traffic to {scope} would reach {ready} hand-managed endpoint(s)")
         }
         _ => format!("traffic to {scope}"),
-    };
-    finish(name, ns, kind, hops, verdict)
+    }
 }
 
-fn finish(name: String, ns: String, kind: String, hops: Vec<Hop>, verdict: String) -> Trace {
+fn finish(s: &Svc, hops: Vec<Hop>, verdict: String, topology: Topology) -> Trace {
+    let (name, ns, kind) = (s.name.clone(), s.ns.clone(), s.kind.clone());
     let status = hops.iter().map(|h| h.status).max().unwrap_or(Status::Ok);
     let worst =
         hops.iter().find(|h| h.status == Status::Fail).or_else(|| hops.iter().find(|h| h.status == Status::Warn));
@@ -669,23 +794,34 @@ fn finish(name: String, ns: String, kind: String, hops: Vec<Hop>, verdict: Strin
             None => verdict,
         }
     };
-    Trace { api_version: "kubectl-kit.trace-svc/v1", service: format!("{ns}/{name}"), kind, verdict, status, hops }
+    Trace {
+        api_version: "kubectl-kit.trace-svc/v1",
+        service: format!("{ns}/{name}"),
+        kind,
+        verdict,
+        status,
+        hops,
+        topology,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pod::PodView;
     use serde_json::json;
 
     fn world(svc: serde_json::Value, pods: serde_json::Value, slices: serde_json::Value) -> World {
         let service: Service = serde_json::from_value(svc).expect("service");
         let ports = chosen_ports(&service, None).expect("ports");
-        let mut fold = crate::backends::PodFold::new(ports, vec![], vec![], None, "ns");
+        let slices: Vec<SliceView> = serde_json::from_value(slices).expect("slices");
+        let ctx = crate::cause::Context::new("ns", vec![], Default::default());
+        let mut fold = crate::backends::PodFold::new(ports, ctx, vec![], None, "ns", &slices);
         let pods: Vec<PodView> = serde_json::from_value(pods).expect("pods");
         pods.into_iter().for_each(|p| fold.add(p));
         World {
             service,
-            slices: Ok(serde_json::from_value(slices).expect("slices")),
+            slices: Ok(slices),
             pods: Ok(fold.finish()),
             nearest: vec![],
             nodes: Ok(vec![]),
@@ -733,8 +869,60 @@ mod tests {
             t.verdict
         );
         let p = t.hops.iter().find(|h| h.hop == "pods").expect("pods hop");
-        assert!(p.details[0].contains("pod b is not Ready: ReadinessProbeFailed"), "{:?}", p.details);
+        assert_eq!(
+            p.details,
+            ["1 pod: ReadinessProbeFailed: the pod is not Ready", "  pod b", "  next: kubectl describe pod b -n ns"]
+        );
+        assert_eq!(p.causes.len(), 1);
         assert_eq!(t.status, Status::Warn);
+        // The picture: the slice leads to one Ready pod and one that is not.
+        let g = &t.topology.groups;
+        assert_eq!((g[0].label.as_str(), g[0].slices.as_slice()), ("1 pod Ready", &[(0, 1)][..]));
+        assert_eq!((g[1].label.as_str(), g[1].status), ("1 pod: ReadinessProbeFailed", Status::Fail));
+        assert_eq!((t.topology.slices[0].ready, t.topology.slices[0].not_ready), (1, 1));
+    }
+
+    #[test]
+    fn a_numeric_target_port_says_once_which_pods_declare_it() {
+        let undeclared = |name: &str| {
+            json!({"metadata": {"name": name, "labels": {"app": "api"}},
+            "spec": {"containers": [{"name": "c", "ports": [{"name": "http", "containerPort": 80}]}]},
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}})
+        };
+        let t = diagnose(
+            &world(svc(json!({"app": "api"}), json!(8081)), json!([undeclared("a"), undeclared("b")]), json!([])),
+            None,
+        );
+        let ports = t.hops.iter().find(|h| h.hop == "ports").expect("ports hop");
+        assert_eq!(
+            ports.details,
+            [
+                "80/TCP (http) → targetPort 8081: no container declares port 8081 on any of the 2 pod(s) (informational: undeclared ports still receive traffic)"
+            ]
+        );
+        let t = diagnose(
+            &world(svc(json!({"app": "api"}), json!(80)), json!([undeclared("a"), undeclared("b")]), json!([])),
+            None,
+        );
+        let ports = t.hops.iter().find(|h| h.hop == "ports").expect("ports hop");
+        assert_eq!(ports.details, ["80/TCP (http) → targetPort 80 → container port 80 on 2 of 2 pod(s)"]);
+    }
+
+    #[test]
+    fn many_endpoints_are_counted_not_listed() {
+        let endpoints: Vec<serde_json::Value> = (0..300)
+            .map(|i| {
+                json!({"addresses": [format!("10.0.{}.{}", i / 250, i % 250)], "conditions": {"ready": i % 100 != 0},
+                            "targetRef": {"kind": "Pod", "name": format!("p{i}")}, "nodeName": "n1"})
+            })
+            .collect();
+        let slices =
+            json!([{"metadata": {"name": "s"}, "ports": [{"name": "http", "port": 80}], "endpoints": endpoints}]);
+        let t = diagnose(&world(svc(json!({"app": "api"}), json!("http")), json!([]), slices), None);
+        let e = t.hops.iter().find(|h| h.hop == "endpoints").expect("endpoints hop");
+        assert_eq!(e.details[0], "80/TCP (http): 297 ready of 300 address(es)");
+        assert_eq!(e.details[1], "  3 not ready, 297 ready");
+        assert_eq!(e.details.len(), 5, "{:?}", e.details);
     }
 
     #[test]
@@ -756,5 +944,6 @@ mod tests {
         }
         assert!(crate::render::dot(&t).starts_with("digraph trace {"));
         assert!(crate::render::mermaid(&t).starts_with("flowchart LR"));
+        assert!(!crate::render::mermaid(&t).contains("evil\u{1b}"));
     }
 }

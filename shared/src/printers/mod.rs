@@ -5,6 +5,5 @@
 //! - [`tabwriter`]: the table layout (Go's tabwriter with kubectl's settings).
 
 pub mod columns;
-pub mod quantity;
 pub mod sorting;
 pub mod tabwriter;

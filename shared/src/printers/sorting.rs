@@ -11,8 +11,8 @@ use std::cmp::Ordering;
 use serde_json::Value;
 
 use super::columns::{SpecError, relaxed};
-use super::quantity::Quantity;
 use crate::jsonpath::{Template, Val, text};
+use crate::quantity::Quantity;
 
 /// A compiled `--sort-by` field.
 #[derive(Debug, Clone)]

@@ -1,6 +1,7 @@
 //! Kubernetes quantities (`100m`, `1.5Gi`, `2e3`) as apimachinery's `resource.ParseQuantity`
-//! reads them and `Quantity.Cmp` orders them, for `--sort-by`: kubectl sorts two strings by
-//! value when both parse as quantities.
+//! reads them and `Quantity.Cmp` orders them: for cols' `--sort-by` (kubectl sorts two strings
+//! by value when both parse as quantities) and for trace-svc's resource arithmetic (requests
+//! summed and set against what nodes can allocate).
 //!
 //! The value is kept exactly (a decimal with an exponent), rounded up to the nano as
 //! apimachinery rounds, binary-suffixed values capped at 2^63-1 as it caps them.
@@ -118,6 +119,11 @@ fn interpret(suffix: &str) -> Option<(u32, i64, bool)> {
     None
 }
 
+/// A quantity in its base unit (cores, bytes…) as a float; `None` when it is not one.
+pub fn value(s: &str) -> Option<f64> {
+    Quantity::parse(s).map(|q| q.to_f64())
+}
+
 impl Quantity {
     /// `resource.ParseQuantity`, or `None` where it returns an error.
     pub fn parse(s: &str) -> Option<Self> {
@@ -146,6 +152,17 @@ impl Quantity {
             q.neg = false;
         }
         Some(q)
+    }
+
+    /// The value as a float, for arithmetic where the last digits do not matter (sums of
+    /// requests against allocatable); order with `Ord`, which is exact.
+    pub fn to_f64(&self) -> f64 {
+        if self.digits.is_empty() {
+            return 0.0;
+        }
+        let digits: String = self.digits.iter().map(|d| char::from(b'0' + d)).collect();
+        let sign = if self.neg { "-" } else { "" };
+        format!("{sign}{digits}e{}", self.exp).parse().unwrap_or(f64::NAN)
     }
 
     fn zero() -> Self {
@@ -261,6 +278,19 @@ fn add_one(digits: &mut Vec<u8>) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn values_as_floats() {
+        assert_eq!(super::value("500m"), Some(0.5));
+        assert_eq!(super::value("1k"), Some(1000.0));
+        assert_eq!(super::value("128Mi"), Some(134_217_728.0));
+        assert_eq!(super::value("1e3"), Some(1000.0));
+        assert_eq!(super::value("-1.5Gi"), Some(-1_610_612_736.0));
+        assert_eq!(super::value("0"), Some(0.0));
+        for bad in ["", "x", "1x", "1e", " 2 "] {
+            assert_eq!(super::value(bad), None, "{bad}");
+        }
+    }
+
     use super::*;
 
     fn q(s: &str) -> Quantity {

@@ -1,0 +1,200 @@
+//! What a trace is made of: hops with a status, a reason, a fix and details, and the whole
+//! trace with its verdict. Every other module builds or prints these; none of them is needed to
+//! read this one.
+
+use serde::Serialize;
+
+use crate::cause::Cause;
+
+/// Pod names kept as examples of a count.
+pub const EXAMPLES: usize = 3;
+
+/// Hop outcome. Ordered: ok < warn < fail.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Nothing wrong.
+    #[default]
+    Ok,
+    /// Worth knowing; traffic still flows.
+    Warn,
+    /// Traffic would fail here.
+    Fail,
+}
+
+/// One step of the path.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hop {
+    /// Stable identifier: dns, service, ports, selector, pods, endpoints, nodes, traffic-policy,
+    /// network-policy, ingress.
+    pub hop: &'static str,
+    /// ok, warn or fail.
+    pub status: Status,
+    /// One line saying what was found.
+    pub reason: String,
+    /// What to do about a warn or fail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    /// Supporting lines (per port, per cause, per address).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
+    /// For the pods hop: why pods do not serve, one entry per group of pods with the same cause.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub causes: Vec<Cause>,
+}
+
+/// A hop with no fix and no details yet.
+pub fn hop(hop: &'static str, status: Status, reason: impl Into<String>) -> Hop {
+    Hop { hop, status, reason: reason.into(), fix: None, details: vec![], causes: vec![] }
+}
+
+impl Hop {
+    /// Sets what to do about it.
+    pub fn fix(mut self, f: impl Into<String>) -> Self {
+        self.fix = Some(f.into());
+        self
+    }
+
+    /// Sets the supporting lines.
+    pub fn details(mut self, d: Vec<String>) -> Self {
+        self.details = d;
+        self
+    }
+}
+
+/// Something the user may not list: the hop is reported as not visible.
+pub type Seen<T> = Result<T, String>;
+
+/// The whole trace.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Trace {
+    /// Schema version of this document.
+    pub api_version: &'static str,
+    /// `namespace/name` of the Service.
+    pub service: String,
+    /// Service type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The one-line answer.
+    pub verdict: String,
+    /// The worst hop status.
+    pub status: Status,
+    /// The hops, in path order.
+    pub hops: Vec<Hop>,
+    /// The Service's backends as a graph, for the pictures.
+    #[serde(skip)]
+    pub topology: Topology,
+}
+
+/// Service → ports → EndpointSlices → groups of pods → nodes: what `-o dot` and `-o mermaid`
+/// draw. Pods appear as groups (the Ready ones, then one per cause), never one box per pod.
+#[derive(Debug, Clone, Default)]
+pub struct Topology {
+    /// The Service's ports traced: label and status.
+    pub ports: Vec<(String, Status)>,
+    /// The EndpointSlices.
+    pub slices: Vec<TopoSlice>,
+    /// The groups of selected pods.
+    pub groups: Vec<TopoGroup>,
+    /// The nodes the pods and endpoints are on.
+    pub nodes: Vec<TopoNode>,
+}
+
+/// One EndpointSlice: its endpoints by state, and which ports it serves.
+#[derive(Debug, Clone, Default)]
+pub struct TopoSlice {
+    pub name: String,
+    pub ready: usize,
+    pub not_ready: usize,
+    pub terminating: usize,
+    /// Indexes into [`Topology::ports`].
+    pub ports: Vec<usize>,
+    pub status: Status,
+}
+
+/// A group of pods: the Ready ones, or those with one cause.
+#[derive(Debug, Clone, Default)]
+pub struct TopoGroup {
+    /// `12 pods Ready`, `3 pods: CrashLoopBackOff`, …
+    pub label: String,
+    /// A second line: the container and exit, the image, the node…
+    pub detail: String,
+    pub status: Status,
+    /// (slice index, pods in it).
+    pub slices: Vec<(usize, usize)>,
+    /// Pods in no slice.
+    pub unsliced: usize,
+    /// (node index, pods on it).
+    pub nodes: Vec<(usize, usize)>,
+}
+
+/// A node: its name and Ready state.
+#[derive(Debug, Clone, Default)]
+pub struct TopoNode {
+    pub name: String,
+    /// `Ready`, `NotReady (reason)`, `Unknown (…)`, or `N more nodes`.
+    pub state: String,
+    pub status: Status,
+}
+
+/// Reasons that would repeat once per pod, each with its count and the first pod names.
+#[derive(Debug, Default, Clone)]
+pub struct Tally(Vec<(String, usize, Vec<String>)>);
+
+impl Tally {
+    /// Counts `reason` for `pod`.
+    pub fn add(&mut self, reason: String, pod: &str) {
+        let i = match self.0.iter().position(|(r, _, _)| *r == reason) {
+            Some(i) => i,
+            None if self.0.len() < 20 => {
+                self.0.push((reason, 0, vec![]));
+                self.0.len() - 1
+            }
+            // Beyond 20 distinct reasons: counted with the last.
+            None => self.0.len() - 1,
+        };
+        let entry = &mut self.0[i];
+        entry.1 += 1;
+        if entry.2.len() < EXAMPLES {
+            entry.2.push(pod.to_string());
+        }
+    }
+
+    /// Nothing counted.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `pod a: REASON`, or `3 pods (a, b, c): REASON`, or `250 pods (a, b, c, …): REASON`.
+    pub fn lines(&self) -> Vec<String> {
+        self.0.iter().map(|(reason, n, names)| format!("{}: {reason}", pods_named(*n, names))).collect()
+    }
+}
+
+/// `pod a`, `2 pods (a, b)`, `40 pods (a, b, c, …)`.
+pub fn pods_named(n: usize, names: &[String]) -> String {
+    match (n, names) {
+        (1, [one]) => format!("pod {one}"),
+        _ => {
+            let more = if n > names.len() { ", …" } else { "" };
+            format!("{n} pods ({}{more})", names.join(", "))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tallies_name_a_few_pods_and_count_the_rest() {
+        let mut t = Tally::default();
+        t.add("no port".into(), "a");
+        assert_eq!(t.lines(), ["pod a: no port"]);
+        for p in ["b", "c", "d"] {
+            t.add("no port".into(), p);
+        }
+        assert_eq!(t.lines(), ["4 pods (a, b, c, …): no port"]);
+    }
+}
