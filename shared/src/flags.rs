@@ -88,13 +88,92 @@ pub struct AllNamespaces {
     pub all_namespaces: bool,
 }
 
-/// `-o/--output` and `--no-headers`.
-#[derive(Debug, Clone, Default, Args)]
-pub struct OutputFlags {
-    /// Output format: json, yaml, name or wide (plugins list what else they support)
-    #[arg(short = 'o', long = "output", value_name = "FORMAT")]
+/// The `-o` values one command accepts: each plugin declares them once, and `--help`, shell
+/// completion and the usage error for anything else all list exactly those.
+pub trait Formats: Sized + Clone + Send + Sync + 'static {
+    /// The format names; a name ending in `=` takes an argument (`jsonpath=TEMPLATE`).
+    const NAMES: &'static [&'static str];
+
+    /// The format for `name` (without its `=`) and its argument, if it took one; `None` only
+    /// for a name not in [`Formats::NAMES`]. The empty name is the command's default.
+    fn pick(name: &str, arg: Option<&str>) -> Option<Self>;
+}
+
+/// `-o/--output`, with the formats `F` declares.
+#[derive(Debug, Clone, Args)]
+pub struct OutputFlags<F: Formats> {
+    /// Output format
+    #[arg(short = 'o', long = "output", value_name = "FORMAT", value_parser = FormatNames(F::NAMES))]
     pub output: Option<String>,
 
+    #[arg(skip)]
+    formats: std::marker::PhantomData<F>,
+}
+
+impl<F: Formats> Default for OutputFlags<F> {
+    fn default() -> Self {
+        OutputFlags { output: None, formats: std::marker::PhantomData }
+    }
+}
+
+impl<F: Formats> OutputFlags<F> {
+    /// `-o` as given.
+    pub fn with(output: Option<String>) -> Self {
+        OutputFlags { output, formats: std::marker::PhantomData }
+    }
+
+    /// The format asked for; kubectl's usage error, listing the command's formats, for any
+    /// other.
+    pub fn format(&self) -> crate::Result<F> {
+        let value = self.output.as_deref().unwrap_or("");
+        let picked = if value.is_empty() {
+            F::pick("", None)
+        } else {
+            F::NAMES.iter().find_map(|n| match n.strip_suffix('=') {
+                // A bare `jsonpath` is the format without its argument: the plugin says what
+                // is missing, as kubectl does.
+                Some(name) if value == name => F::pick(name, None),
+                Some(name) => value.strip_prefix(n).and_then(|arg| F::pick(name, Some(arg))),
+                None if value == *n => F::pick(n, None),
+                None => None,
+            })
+        };
+        picked.ok_or_else(|| {
+            let mut names: Vec<&str> = F::NAMES.iter().map(|n| n.trim_end_matches('=')).collect();
+            names.sort_unstable();
+            crate::Error::usage(format!(
+                "unable to match a printer suitable for the output format \"{value}\", allowed formats are: {}",
+                names.join(",")
+            ))
+        })
+    }
+}
+
+/// Reads `-o` as text (checked by [`OutputFlags::format`], with kubectl's message) and tells
+/// clap the names, for `--help` and completion.
+#[derive(Clone)]
+struct FormatNames(&'static [&'static str]);
+
+impl clap::builder::TypedValueParser for FormatNames {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(self.0.iter().map(|n| clap::builder::PossibleValue::new(n.trim_end_matches('=')))))
+    }
+}
+
+/// `--no-headers`, for commands that print tables.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct NoHeaders {
     /// Don't print headers in table output
     #[arg(long)]
     pub no_headers: bool,
@@ -140,6 +219,54 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::{Formats, OutputFlags};
+
+    /// Formats with and without an argument, as cols has them.
+    #[derive(Debug, Clone, PartialEq)]
+    enum Shape {
+        Table,
+        Json,
+        Template(Option<String>),
+        TemplateFile(Option<String>),
+    }
+
+    impl Formats for Shape {
+        const NAMES: &'static [&'static str] = &["json", "template=", "template-file="];
+
+        fn pick(name: &str, arg: Option<&str>) -> Option<Self> {
+            let arg = arg.map(str::to_string);
+            Some(match name {
+                "" => Shape::Table,
+                "json" => Shape::Json,
+                "template" => Shape::Template(arg),
+                "template-file" => Shape::TemplateFile(arg),
+                _ => return None,
+            })
+        }
+    }
+
+    #[test]
+    fn formats_with_an_argument() {
+        let pick = |o: &str| OutputFlags::<Shape>::with(Some(o.into())).format().map_err(|e| e.to_string());
+        assert_eq!(pick("json"), Ok(Shape::Json));
+        assert_eq!(pick("template={.a}"), Ok(Shape::Template(Some("{.a}".into()))));
+        assert_eq!(pick("template=a=b"), Ok(Shape::Template(Some("a=b".into()))));
+        assert_eq!(pick("template="), Ok(Shape::Template(Some(String::new()))));
+        // Bare: the command says what is missing.
+        assert_eq!(pick("template"), Ok(Shape::Template(None)));
+        assert_eq!(pick("template-file=x"), Ok(Shape::TemplateFile(Some("x".into()))));
+        assert_eq!(OutputFlags::<Shape>::default().format().ok(), Some(Shape::Table));
+        for bad in ["jsonx", "json=", "templates", "Template=x", "=x"] {
+            assert_eq!(
+                pick(bad),
+                Err(format!(
+                    "error: unable to match a printer suitable for the output format \"{bad}\", allowed formats are: json,template,template-file"
+                )),
+                "{bad}"
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -53,7 +53,7 @@ pub fn tabwrite(lines: &[Vec<String>]) -> String {
     crate::printers::tabwriter::tabwrite(lines)
 }
 
-/// The output formats every plugin understands (plugins may accept more).
+/// `-o` for a listing as `kubectl get` prints one: a table (wide or not), JSON, YAML or names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Format {
     /// The default human table.
@@ -68,18 +68,50 @@ pub enum Format {
     Name,
 }
 
-impl Format {
-    /// Parses `-o` for commands that support exactly the common formats.
-    pub fn parse(value: Option<&str>) -> crate::Result<Self> {
-        match value.unwrap_or("") {
-            "" => Ok(Format::Table),
-            "wide" => Ok(Format::Wide),
-            "json" => Ok(Format::Json),
-            "yaml" => Ok(Format::Yaml),
-            "name" => Ok(Format::Name),
-            other => Err(crate::Error::usage(format!(
-                "unable to match a printer suitable for the output format \"{other}\", allowed formats are: json,name,wide,yaml"
-            ))),
+impl crate::flags::Formats for Format {
+    const NAMES: &'static [&'static str] = &["json", "name", "wide", "yaml"];
+
+    fn pick(name: &str, _: Option<&str>) -> Option<Self> {
+        Some(match name {
+            "" => Format::Table,
+            "wide" => Format::Wide,
+            "json" => Format::Json,
+            "yaml" => Format::Yaml,
+            "name" => Format::Name,
+            _ => return None,
+        })
+    }
+}
+
+/// `-o` for a report: its table (`wide` is the same table, accepted out of habit), or the data
+/// behind it as JSON or YAML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Report {
+    Table,
+    Json,
+    Yaml,
+}
+
+impl crate::flags::Formats for Report {
+    const NAMES: &'static [&'static str] = &["json", "wide", "yaml"];
+
+    fn pick(name: &str, _: Option<&str>) -> Option<Self> {
+        Some(match name {
+            "" | "wide" => Report::Table,
+            "json" => Report::Json,
+            "yaml" => Report::Yaml,
+            _ => return None,
+        })
+    }
+}
+
+impl Report {
+    /// The JSON or YAML text of `value`; `None` for the table, which the command prints itself.
+    pub fn data(self, value: &impl serde::Serialize) -> crate::Result<Option<String>> {
+        match self {
+            Report::Table => Ok(None),
+            Report::Json => to_json(value).map(Some),
+            Report::Yaml => to_yaml(value).map(Some),
         }
     }
 }
@@ -215,9 +247,22 @@ mod tests {
     }
 
     #[test]
-    fn format_rejects_unknown() {
-        assert_eq!(Format::parse(Some("json")).ok(), Some(Format::Json));
-        let e = Format::parse(Some("xml")).err();
-        assert_eq!(e.map(|e| e.exit_code()), Some(2));
+    fn formats_are_checked_against_the_commands_list() {
+        use crate::flags::OutputFlags;
+        let flags = |o: &str| OutputFlags::<Format>::with(Some(o.to_string()));
+        assert_eq!(flags("json").format().ok(), Some(Format::Json));
+        assert_eq!(OutputFlags::<Format>::default().format().ok(), Some(Format::Table));
+        let e = flags("xml").format().err().map(|e| (e.exit_code(), e.to_string()));
+        assert_eq!(
+            e,
+            Some((
+                2,
+                "error: unable to match a printer suitable for the output format \"xml\", allowed formats are: json,name,wide,yaml".into()
+            ))
+        );
+        // A report has no `name` form.
+        let e = OutputFlags::<Report>::with(Some("name".into())).format().err().map(|e| e.to_string());
+        assert!(e.is_some_and(|e| e.ends_with("allowed formats are: json,wide,yaml")));
+        assert_eq!(OutputFlags::<Report>::with(Some("wide".into())).format().ok(), Some(Report::Table));
     }
 }

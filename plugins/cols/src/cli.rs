@@ -1,7 +1,8 @@
 //! The command line, as clap reads it: plain data, checked by [`crate::plan`].
 
 use clap::{ArgAction, Parser, Subcommand};
-use kubectl_kit_core::flags::{AllNamespaces, GlobalFlags, OutputFlags};
+use kubectl_kit_core::flags::{AllNamespaces, Formats, GlobalFlags, NoHeaders, OutputFlags};
+use kubectl_kit_core::output::Report;
 
 /// Print Kubernetes objects with named column presets, or with kubectl's custom-columns and
 /// JSONPath (same bytes as kubectl, a fraction of the time and memory).
@@ -71,10 +72,68 @@ pub struct Cli {
     pub all: AllNamespaces,
 
     #[command(flatten)]
-    pub output: OutputFlags,
+    pub output: OutputFlags<Output>,
+
+    #[command(flatten)]
+    pub headers: NoHeaders,
 
     #[command(flatten)]
     pub global: GlobalFlags,
+}
+
+/// cols' `-o` values: kubectl get's, less the Go templates, plus csv and markdown.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// The default view, or the presets' columns.
+    Default,
+    Wide,
+    Json,
+    Yaml,
+    Csv,
+    Markdown,
+    Name,
+    /// `custom-columns=SPEC`; `None` for a bare `custom-columns`.
+    CustomColumns(Option<String>),
+    CustomColumnsFile(Option<String>),
+    JsonPath(Option<String>),
+    JsonPathFile(Option<String>),
+    JsonPathAsJson(Option<String>),
+}
+
+impl Formats for Output {
+    const NAMES: &'static [&'static str] = &[
+        "csv",
+        "custom-columns=",
+        "custom-columns-file=",
+        "json",
+        "jsonpath=",
+        "jsonpath-as-json=",
+        "jsonpath-file=",
+        "markdown",
+        "md",
+        "name",
+        "wide",
+        "yaml",
+    ];
+
+    fn pick(name: &str, arg: Option<&str>) -> Option<Self> {
+        let arg = arg.map(str::to_string);
+        Some(match name {
+            "" => Output::Default,
+            "wide" => Output::Wide,
+            "json" => Output::Json,
+            "yaml" => Output::Yaml,
+            "csv" => Output::Csv,
+            "markdown" | "md" => Output::Markdown,
+            "name" => Output::Name,
+            "custom-columns" => Output::CustomColumns(arg),
+            "custom-columns-file" => Output::CustomColumnsFile(arg),
+            "jsonpath" => Output::JsonPath(arg),
+            "jsonpath-file" => Output::JsonPathFile(arg),
+            "jsonpath-as-json" => Output::JsonPathAsJson(arg),
+            _ => return None,
+        })
+    }
 }
 
 /// Subcommands.
@@ -85,7 +144,9 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<PresetsAction>,
         #[command(flatten)]
-        output: OutputFlags,
+        output: OutputFlags<Report>,
+        #[command(flatten)]
+        headers: NoHeaders,
     },
 }
 

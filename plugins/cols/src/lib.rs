@@ -29,8 +29,8 @@ mod watch;
 
 use kubectl_kit_core::completion::{self, Candidate, Request, Values};
 use kubectl_kit_core::discovery::Catalog;
-use kubectl_kit_core::flags::OutputFlags;
-use kubectl_kit_core::output::{self, Table};
+use kubectl_kit_core::flags::NoHeaders;
+use kubectl_kit_core::output::{self, Report, Table};
 use kubectl_kit_core::printers::columns::Column;
 use kubectl_kit_core::printers::sorting::SortField;
 use kubectl_kit_core::projection::Projection;
@@ -45,8 +45,8 @@ use spec::Spec;
 
 /// Runs the plugin.
 pub async fn run(cli: Cli) -> Result<()> {
-    if let Some(Command::Presets { action, output }) = &cli.command {
-        return presets_command(action.as_ref(), output);
+    if let Some(Command::Presets { action, output, headers }) = &cli.command {
+        return presets_command(action.as_ref(), output.format()?, *headers);
     }
     let plan = Plan::new(&cli)?;
     if let Source::Files { local: true, .. } = &plan.source {
@@ -256,7 +256,7 @@ async fn default_view(kube: &Kube, plan: &Plan, targets: &Targets, wide: bool, a
     }
 }
 
-fn presets_command(action: Option<&PresetsAction>, out: &OutputFlags) -> Result<()> {
+fn presets_command(action: Option<&PresetsAction>, format: Report, headers: NoHeaders) -> Result<()> {
     let path = presets::config_path();
     if let Some(PresetsAction::Add { name, resource, spec }) = action {
         spec::parse(spec).map_err(|e| Error::usage(format!("invalid spec {spec:?}: {e}")))?;
@@ -266,34 +266,24 @@ fn presets_command(action: Option<&PresetsAction>, out: &OutputFlags) -> Result<
     }
     let mut all = presets::load_user(&path)?;
     all.extend(presets::builtins());
-    match out.output.as_deref().unwrap_or("") {
-        "json" | "yaml" => {
-            let v: Vec<Value> = all
-                .iter()
-                .map(|p| serde_json::json!({"name": p.name, "resources": p.resources, "spec": p.spec, "source": if p.user { "user" } else { "built-in" }}))
-                .collect();
-            output::out(&if out.output.as_deref() == Some("json") {
-                output::to_json(&v)?
-            } else {
-                output::to_yaml(&v)?
-            });
-        }
-        "" | "wide" => {
-            let mut t = Table::new(["PRESET", "RESOURCES", "SOURCE", "COLUMNS"]);
-            for p in &all {
-                t.push([
-                    p.name.clone(),
-                    p.resources.join(","),
-                    if p.user { "user".into() } else { "built-in".into() },
-                    p.spec.clone(),
-                ]);
-            }
-            output::out(&t.render(!out.no_headers));
-        }
-        other => {
-            return Err(Error::usage(format!("unsupported output format {other:?} for presets: use json or yaml")));
-        }
+    let v: Vec<Value> = all
+        .iter()
+        .map(|p| serde_json::json!({"name": p.name, "resources": p.resources, "spec": p.spec, "source": if p.user { "user" } else { "built-in" }}))
+        .collect();
+    if let Some(text) = format.data(&v)? {
+        output::out(&text);
+        return Ok(());
     }
+    let mut t = Table::new(["PRESET", "RESOURCES", "SOURCE", "COLUMNS"]);
+    for p in &all {
+        t.push([
+            p.name.clone(),
+            p.resources.join(","),
+            if p.user { "user".into() } else { "built-in".into() },
+            p.spec.clone(),
+        ]);
+    }
+    output::out(&t.render(!headers.no_headers));
     Ok(())
 }
 
@@ -334,10 +324,6 @@ pub async fn complete(req: Request) -> Result<Values> {
             let mut words = vec![Candidate::described("*", "every resource")];
             words.extend(completion::resource_words(&catalog_for_completion(&req).await?));
             Ok(Values::Candidates(words))
-        }
-        (_, "output", true) => {
-            let formats = ["json", "yaml", "csv", "markdown", "wide"];
-            Ok(Values::Candidates(formats.into_iter().map(Candidate::new).collect()))
         }
         (_, "filenames", true) => Ok(Values::Files),
         _ => Ok(Values::Unknown),

@@ -9,7 +9,7 @@ use kubectl_kit_core::printers::columns::{self, SpecError};
 use kubectl_kit_core::printers::sorting::SortField;
 use kubectl_kit_core::{Error, Result};
 
-use crate::cli::Cli;
+use crate::cli::{Cli, Output};
 use crate::presets::{self, Preset};
 use crate::spec::{self, Spec};
 
@@ -158,7 +158,7 @@ impl Plan {
             object_sort,
             object_sort_error,
             watch: cli.watch,
-            no_headers: cli.output.no_headers,
+            no_headers: cli.headers.no_headers,
             presets,
         })
     }
@@ -201,31 +201,8 @@ fn spec_error(e: SpecError) -> Error {
 }
 
 fn view(cli: &Cli) -> Result<View> {
-    let out = cli.output.output.as_deref().unwrap_or("");
-    if let Some(spec) = out.strip_prefix("custom-columns=") {
-        let columns = columns::parse_spec(spec).map_err(spec_error)?.into_iter().map(Spec::Plain).collect();
-        return Ok(View::CustomColumns { columns, headers: !cli.output.no_headers });
-    }
-    if let Some(file) = out.strip_prefix("custom-columns-file=") {
-        let text =
-            std::fs::read_to_string(file).map_err(|e| Error::usage(format!("error reading template {file}, {e}")))?;
-        let columns = columns::parse_file(&text).map_err(|e| Error::usage(e.0))?.into_iter().map(Spec::Plain).collect();
-        // kubectl ignores --no-headers for custom-columns-file.
-        return Ok(View::CustomColumns { columns, headers: true });
-    }
-    if out == "custom-columns" || out == "custom-columns-file" {
-        return Err(Error::usage("custom-columns format specified but no custom columns given"));
-    }
-    for kind in ["jsonpath=", "jsonpath-file=", "jsonpath-as-json="] {
-        let Some(arg) = out.strip_prefix(kind) else { continue };
-        if arg.is_empty() {
-            return Err(Error::usage("template format specified but no template given"));
-        }
-        let text = if kind == "jsonpath-file=" {
-            std::fs::read_to_string(arg).map_err(|e| Error::usage(format!("error reading --template {arg}, {e}")))?
-        } else {
-            arg.to_string()
-        };
+    let out = cli.output.format()?;
+    let template = |text: String, as_json: bool| -> Result<View> {
         let template = Template::parse(&text).map_err(|e| {
             let err = Error::usage(format!("error parsing jsonpath {text}, {e}"));
             match columns::point_at(&text) {
@@ -234,29 +211,48 @@ fn view(cli: &Cli) -> Result<View> {
             }
         })?;
         let template = template.allow_missing_keys(cli.allow_missing_template_keys);
-        return Ok(View::JsonPath { template, as_json: kind == "jsonpath-as-json=" });
-    }
-    if out == "name" {
-        return Ok(View::Name);
-    }
-    if matches!(out, "jsonpath" | "jsonpath-file" | "jsonpath-as-json") {
-        return Err(Error::usage("template format specified but no template given"));
-    }
+        Ok(View::JsonPath { template, as_json })
+    };
+    let no_template = || Error::usage("template format specified but no template given");
+    let wide = out == Output::Wide;
     let format = match out {
-        "" | "wide" => DataFormat::Text,
-        "json" => DataFormat::Json,
-        "yaml" => DataFormat::Yaml,
-        "csv" => DataFormat::Csv,
-        "markdown" | "md" => DataFormat::Markdown,
-        other => {
-            return Err(Error::usage(format!(
-                "unable to match a printer suitable for the output format \"{other}\", allowed formats are: csv,custom-columns,custom-columns-file,json,jsonpath,jsonpath-as-json,jsonpath-file,markdown,name,wide,yaml"
-            )));
+        Output::CustomColumns(Some(spec)) => {
+            let columns = columns::parse_spec(&spec).map_err(spec_error)?.into_iter().map(Spec::Plain).collect();
+            return Ok(View::CustomColumns { columns, headers: !cli.headers.no_headers });
         }
+        Output::CustomColumnsFile(Some(file)) => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| Error::usage(format!("error reading template {file}, {e}")))?;
+            let columns =
+                columns::parse_file(&text).map_err(|e| Error::usage(e.0))?.into_iter().map(Spec::Plain).collect();
+            // kubectl ignores --no-headers for custom-columns-file.
+            return Ok(View::CustomColumns { columns, headers: true });
+        }
+        Output::CustomColumns(None) | Output::CustomColumnsFile(None) => {
+            return Err(Error::usage("custom-columns format specified but no custom columns given"));
+        }
+        Output::JsonPath(Some(t)) | Output::JsonPathAsJson(Some(t)) if t.is_empty() => return Err(no_template()),
+        Output::JsonPathFile(Some(f)) if f.is_empty() => return Err(no_template()),
+        Output::JsonPath(None) | Output::JsonPathFile(None) | Output::JsonPathAsJson(None) => {
+            return Err(no_template());
+        }
+        Output::JsonPath(Some(t)) => return template(t, false),
+        Output::JsonPathAsJson(Some(t)) => return template(t, true),
+        Output::JsonPathFile(Some(file)) => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| Error::usage(format!("error reading --template {file}, {e}")))?;
+            return template(text, false);
+        }
+        Output::Name => return Ok(View::Name),
+        Output::Default | Output::Wide => DataFormat::Text,
+        Output::Json => DataFormat::Json,
+        Output::Yaml => DataFormat::Yaml,
+        Output::Csv => DataFormat::Csv,
+        Output::Markdown => DataFormat::Markdown,
     };
     let mut added = vec![];
     for a in &cli.add {
         added.extend(spec::parse(a).map_err(|e| Error::usage(format!("--add {a:?}: {e}")))?);
     }
-    Ok(View::Columns { format, wide: out == "wide", added })
+    Ok(View::Columns { format, wide, added })
 }

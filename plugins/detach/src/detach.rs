@@ -67,21 +67,19 @@ struct Report {
     pods: Vec<PodReport>,
 }
 
-/// Parses `-o`: false for the table, true for json or yaml (printed by [`print_data`]).
-pub fn wants_data(o: &OutputFlags) -> Result<bool> {
-    match o.output.as_deref().unwrap_or("") {
-        "" | "wide" => Ok(false),
-        "json" | "yaml" => Ok(true),
-        other => Err(Error::usage(format!(
-            "unable to match a printer suitable for the output format \"{other}\", allowed formats are: json,yaml"
-        ))),
-    }
+/// `-o` of every detach command: the command's table, or its report as JSON or YAML.
+pub type Output = OutputFlags<output::Report>;
+
+/// Checks `-o`: false for the table, true for json or yaml (printed by [`print_data`]).
+pub fn wants_data(o: &Output) -> Result<bool> {
+    Ok(o.format()? != output::Report::Table)
 }
 
 /// Prints a serializable document as `-o json` or `-o yaml` asked.
-pub fn print_data(o: &OutputFlags, value: &impl Serialize) -> Result<()> {
-    let text = if o.output.as_deref() == Some("yaml") { output::to_yaml(value)? } else { output::to_json(value)? };
-    output::out(&text);
+pub fn print_data(o: &Output, value: &impl Serialize) -> Result<()> {
+    if let Some(text) = o.format()?.data(value)? {
+        output::out(&text);
+    }
     Ok(())
 }
 
@@ -162,7 +160,7 @@ fn plan_pod(pod: &Pod, owner: Option<&Owner>, n: &Neighbourhood, from: From) -> 
 }
 
 /// `kubectl detach pod …`.
-pub async fn run(words: &[String], args: DetachArgs, out: &OutputFlags, global: &GlobalFlags) -> Result<()> {
+pub async fn run(words: &[String], args: DetachArgs, out: &Output, global: &GlobalFlags) -> Result<()> {
     let data = wants_data(out)?;
     let selection = target::parse(words, args.selector.as_deref()).map_err(Error::usage)?;
     let kube = Kube::connect(global).await?;

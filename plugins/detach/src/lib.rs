@@ -17,7 +17,9 @@ pub mod target;
 use clap::{Args, Parser, Subcommand};
 use kubectl_kit_core::Result;
 use kubectl_kit_core::completion::{self, Candidate, Request, Values};
-use kubectl_kit_core::flags::{AllNamespaces, DryRunFlag, GlobalFlags, OutputFlags};
+use kubectl_kit_core::flags::{AllNamespaces, DryRunFlag, GlobalFlags, NoHeaders};
+
+use crate::detach::Output;
 
 use crate::plan::From;
 
@@ -47,7 +49,7 @@ pub struct Cli {
     pub detach: DetachArgs,
 
     #[command(flatten)]
-    pub output: OutputFlags,
+    pub output: Output,
 
     #[command(flatten)]
     pub global: GlobalFlags,
@@ -103,7 +105,9 @@ pub struct ListArgs {
     #[command(flatten)]
     pub all: AllNamespaces,
     #[command(flatten)]
-    pub output: OutputFlags,
+    pub output: Output,
+    #[command(flatten)]
+    pub headers: NoHeaders,
 }
 
 /// `kubectl detach reattach`.
@@ -126,7 +130,7 @@ pub struct ReattachArgs {
     pub dry_run: DryRunFlag,
 
     #[command(flatten)]
-    pub output: OutputFlags,
+    pub output: Output,
 }
 
 /// `kubectl detach cleanup`.
@@ -143,7 +147,7 @@ pub struct CleanupArgs {
     pub dry_run: DryRunFlag,
 
     #[command(flatten)]
-    pub output: OutputFlags,
+    pub output: Output,
 }
 
 /// Runs the plugin.
@@ -181,9 +185,6 @@ pub async fn complete(req: Request) -> Result<Values> {
     }
     if flag("dry_run") {
         return Ok(Values::Candidates(["none", "client", "server"].into_iter().map(Candidate::new).collect()));
-    }
-    if flag("output") {
-        return Ok(Values::Candidates(["json", "yaml"].into_iter().map(Candidate::new).collect()));
     }
     Ok(Values::Unknown)
 }

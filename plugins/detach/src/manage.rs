@@ -107,7 +107,7 @@ pub async fn list(a: ListArgs, global: &GlobalFlags) -> Result<()> {
         }
         t.push(row);
     }
-    output::out(&t.render(!a.output.no_headers));
+    output::out(&t.render(!a.headers.no_headers));
     Ok(())
 }
 

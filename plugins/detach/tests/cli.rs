@@ -22,7 +22,7 @@ fn help_and_usage_errors() {
         (vec!["pod", "a", "-l", "app=x"], "name cannot be provided when a selector is specified"),
         (vec!["pod"], "no name or label selector"),
         (vec!["pod", "pods/a"], "resource/name form"),
-        (vec!["pod", "a", "-o", "wide-ish"], "allowed formats are: json,yaml"),
+        (vec!["pod", "a", "-o", "wide-ish"], "allowed formats are: json,wide,yaml"),
         (vec!["pod", "a", "--from=everything"], "invalid value 'everything'"),
         (vec!["pod", "a", "--dry-run=maybe"], "invalid value 'maybe'"),
         (vec!["cleanup", "--older-than", "soon"], "invalid value 'soon'"),

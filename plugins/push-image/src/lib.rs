@@ -29,8 +29,8 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use kubectl_kit_core::completion::{self, Candidate, Request, Values};
-use kubectl_kit_core::flags::GlobalFlags;
-use kubectl_kit_core::output::{self, Format};
+use kubectl_kit_core::flags::{Formats, GlobalFlags, OutputFlags};
+use kubectl_kit_core::output;
 use kubectl_kit_core::{Error, Kube, Result};
 
 use crate::image::Platform;
@@ -104,12 +104,32 @@ pub struct Cli {
     #[arg(long, value_name = "CLI")]
     pub engine: Option<String>,
 
-    /// Output format: json or yaml (default: the reference, one line per image)
-    #[arg(short = 'o', long = "output", value_name = "FORMAT")]
-    pub output: Option<String>,
+    #[command(flatten)]
+    pub output: OutputFlags<Format>,
 
     #[command(flatten)]
     pub global: GlobalFlags,
+}
+
+/// push-image's `-o` values: by default the reference, one line per image.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Format {
+    Lines,
+    Json,
+    Yaml,
+}
+
+impl Formats for Format {
+    const NAMES: &'static [&'static str] = &["json", "yaml"];
+
+    fn pick(name: &str, _: Option<&str>) -> Option<Self> {
+        Some(match name {
+            "" => Format::Lines,
+            "json" => Format::Json,
+            "yaml" => Format::Yaml,
+            _ => return None,
+        })
+    }
 }
 
 /// The validated command line.
@@ -132,13 +152,7 @@ fn plan(cli: &Cli) -> Result<Plan> {
         Some(cli.platforms.iter().map(|p| Platform::parse(p)).collect::<Result<Vec<_>>>()?)
     };
     let set_image = cli.set_image.as_deref().map(setimage::parse).transpose()?;
-    let format = match cli.output.as_deref() {
-        None => None,
-        Some(o) => match Format::parse(Some(o))? {
-            f @ (Format::Json | Format::Yaml) => Some(f),
-            _ => return Err(Error::usage(format!("unsupported output format {o:?}: push-image prints json or yaml"))),
-        },
-    };
+    let format = Some(cli.output.format()?).filter(|f| *f != Format::Lines);
     if let Some(r) = &cli.registry {
         reference::check_host(r).map_err(|m| Error::usage(format!("--registry: {m}")))?;
     }
@@ -417,7 +431,7 @@ fn save_known(path: &std::path::Path, known: &HashMap<String, String>) {
 }
 
 /// Completes `--set-image` with the namespace's Deployments, and the values of `--platform`,
-/// `--compress`, `--engine` and `-o`.
+/// `--compress` and `--engine`; `-o` from its formats.
 pub async fn complete(req: Request) -> Result<Values> {
     if !req.flag {
         return Ok(Values::Unknown);
@@ -426,7 +440,6 @@ pub async fn complete(req: Request) -> Result<Values> {
         "compress" => vec!["auto", "none", "gzip", "zstd"],
         "platforms" => vec!["all", "linux/amd64", "linux/arm64", "linux/arm/v7", "linux/s390x", "linux/ppc64le"],
         "engine" => source::ENGINES.to_vec(),
-        "output" => vec!["json", "yaml"],
         "set_image" => {
             let kube = req.kube().await?;
             let path = format!("/apis/apps/v1/namespaces/{}/deployments", kube.namespace);

@@ -50,7 +50,7 @@ fn help_and_usage_errors() {
     for (args, want) in [
         (vec!["x.tar", "App:1"], "invalid image name \"App:1\""),
         (vec!["x.tar", "--platform", "linux"], "invalid platform \"linux\""),
-        (vec!["x.tar", "-o", "wide"], "push-image prints json or yaml"),
+        (vec!["x.tar", "-o", "wide"], "allowed formats are: json,yaml"),
         (vec!["x.tar", "--registry", "https://r.example"], "--registry: registry \"https://r.example\" has a scheme"),
         (vec!["x.tar", "--set-image", "pod/web"], "expected deployment/NAME[=CONTAINER]"),
         (vec!["x.tar", "--compress", "brotli"], "invalid value 'brotli'"),

@@ -13,7 +13,7 @@
 use clap::{Args, Parser, Subcommand};
 use kubectl_kit_core::completion::{self, Candidate, Request, Values};
 use kubectl_kit_core::discovery::{self, Catalog, Conflict, Resolution, Resource};
-use kubectl_kit_core::flags::{GlobalFlags, OutputFlags};
+use kubectl_kit_core::flags::{GlobalFlags, NoHeaders, OutputFlags};
 use kubectl_kit_core::output::{self, Format, Table};
 use kubectl_kit_core::{Error, Kube, Result};
 
@@ -41,7 +41,10 @@ pub struct Cli {
     pub filters: Filters,
 
     #[command(flatten)]
-    pub output: OutputFlags,
+    pub output: OutputFlags<Format>,
+
+    #[command(flatten)]
+    pub headers: NoHeaders,
 
     #[command(flatten)]
     pub global: GlobalFlags,
@@ -55,12 +58,16 @@ pub enum Command {
         /// The word to resolve, as you would type it after `kubectl get`
         word: String,
         #[command(flatten)]
-        output: OutputFlags,
+        output: OutputFlags<Format>,
+        #[command(flatten)]
+        headers: NoHeaders,
     },
     /// List every short name claimed by more than one resource, or equal to another's name
     Conflicts {
         #[command(flatten)]
-        output: OutputFlags,
+        output: OutputFlags<Format>,
+        #[command(flatten)]
+        headers: NoHeaders,
     },
 }
 
@@ -91,17 +98,20 @@ pub struct Filters {
 /// Runs the plugin.
 pub async fn run(cli: Cli) -> Result<()> {
     // Plan before touching the cluster: the output format is a usage error if wrong.
-    let out_flags = match &cli.command {
-        Some(Command::Why { output, .. }) | Some(Command::Conflicts { output }) => merge_output(output, &cli.output),
-        None => cli.output.clone(),
+    // A subcommand's -o and --no-headers win over those given before it.
+    let (format, no_headers) = match &cli.command {
+        Some(Command::Why { output, headers, .. }) | Some(Command::Conflicts { output, headers }) => (
+            OutputFlags::<Format>::with(output.output.clone().or_else(|| cli.output.output.clone())).format()?,
+            headers.no_headers || cli.headers.no_headers,
+        ),
+        None => (cli.output.format()?, cli.headers.no_headers),
     };
-    let format = Format::parse(out_flags.output.as_deref())?;
     let catalog = load(&cli.global).await?;
     let text = match &cli.command {
         Some(Command::Why { word, .. }) => why(&catalog, word, &format)?,
-        Some(Command::Conflicts { .. }) => conflicts(&catalog, &format, out_flags.no_headers)?,
-        None if cli.words.is_empty() => list(&catalog, &cli.filters, &format, out_flags.no_headers)?,
-        None => lookup(&catalog, &cli.words, &format, out_flags.no_headers)?,
+        Some(Command::Conflicts { .. }) => conflicts(&catalog, &format, no_headers)?,
+        None if cli.words.is_empty() => list(&catalog, &cli.filters, &format, no_headers)?,
+        None => lookup(&catalog, &cli.words, &format, no_headers)?,
     };
     output::out(&text);
     Ok(())
@@ -119,18 +129,7 @@ pub async fn complete(req: Request) -> Result<Values> {
             let groups = catalog.groups.iter().filter(|g| !g.name.is_empty()).map(|g| Candidate::new(g.name.clone()));
             Ok(Values::Candidates(groups.collect()))
         }
-        (_, "output", true) => {
-            let formats = ["json", "yaml", "name", "wide"];
-            Ok(Values::Candidates(formats.into_iter().map(Candidate::new).collect()))
-        }
         _ => Ok(Values::Unknown),
-    }
-}
-
-fn merge_output(sub: &OutputFlags, top: &OutputFlags) -> OutputFlags {
-    OutputFlags {
-        output: sub.output.clone().or_else(|| top.output.clone()),
-        no_headers: sub.no_headers || top.no_headers,
     }
 }
 

@@ -20,7 +20,7 @@ pub mod trace;
 use clap::Parser;
 use futures::StreamExt;
 use kubectl_kit_core::completion::{self, Candidate, Request, Values};
-use kubectl_kit_core::flags::{GlobalFlags, OutputFlags};
+use kubectl_kit_core::flags::{Formats, GlobalFlags, OutputFlags};
 use kubectl_kit_core::{Error, Kube, Result, output};
 
 use crate::model::Status;
@@ -55,14 +55,15 @@ pub struct Cli {
     pub watch: bool,
 
     #[command(flatten)]
-    pub output: OutputFlags,
+    pub output: OutputFlags<Format>,
 
     #[command(flatten)]
     pub global: GlobalFlags,
 }
 
+/// trace-svc's `-o` values: the tree by default (`wide` is the same tree, accepted out of habit).
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Format {
+pub enum Format {
     Tree,
     Json,
     Yaml,
@@ -70,20 +71,24 @@ enum Format {
     Mermaid,
 }
 
+impl Formats for Format {
+    const NAMES: &'static [&'static str] = &["dot", "json", "mermaid", "wide", "yaml"];
+
+    fn pick(name: &str, _: Option<&str>) -> Option<Self> {
+        Some(match name {
+            "" | "wide" => Format::Tree,
+            "json" => Format::Json,
+            "yaml" => Format::Yaml,
+            "dot" => Format::Dot,
+            "mermaid" => Format::Mermaid,
+            _ => return None,
+        })
+    }
+}
+
 /// Runs the plugin.
 pub async fn run(cli: Cli) -> Result<()> {
-    let format = match cli.output.output.as_deref().unwrap_or("") {
-        "" | "wide" => Format::Tree,
-        "json" => Format::Json,
-        "yaml" => Format::Yaml,
-        "dot" => Format::Dot,
-        "mermaid" => Format::Mermaid,
-        other => {
-            return Err(Error::usage(format!(
-                "unable to match a printer suitable for the output format \"{other}\", allowed formats are: dot,json,mermaid,yaml"
-            )));
-        }
-    };
+    let format = cli.output.format()?;
     let mut target =
         target::parse(&cli.target).map_err(|e| Error::usage(format!("invalid target {:?}: {e}", cli.target)))?;
     if let Some(p) = &cli.port {
@@ -125,7 +130,7 @@ struct Opts<'a> {
 }
 
 /// Completes the Service (its namespace's Services), `--port` (the Service's ports), `--from`
-/// (`pod/NAME`) and `-o`.
+/// (`pod/NAME`); `-o` from its formats.
 pub async fn complete(req: Request) -> Result<Values> {
     let flag = |id: &str| req.flag && req.command.is_empty() && req.arg == id;
     if req.is_positional("target") {
@@ -154,10 +159,6 @@ pub async fn complete(req: Request) -> Result<Values> {
             ports.push(Candidate::described(p.port.to_string(), about));
         }
         return Ok(Values::Candidates(ports));
-    }
-    if flag("output") {
-        let formats = ["json", "yaml", "dot", "mermaid"];
-        return Ok(Values::Candidates(formats.into_iter().map(Candidate::new).collect()));
     }
     Ok(Values::Unknown)
 }

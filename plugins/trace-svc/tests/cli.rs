@@ -16,7 +16,7 @@ fn help_and_usage_errors() {
     for (args, want) in [
         (vec!["a.b.c"], "not a Service name"),
         (vec!["x:70000"], "out of range"),
-        (vec!["x", "-o", "xml"], "allowed formats are: dot,json,mermaid,yaml"),
+        (vec!["x", "-o", "xml"], "allowed formats are: dot,json,mermaid,wide,yaml"),
     ] {
         let out = trace().args(&args).output().expect("runs");
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -59,7 +59,7 @@ fn completion_without_a_cluster_offers_nothing_and_stays_silent() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), ":4\n");
     assert_eq!(String::from_utf8_lossy(&out.stderr), "", "kubectl shows the completer's stderr at the prompt");
     let out = completer(dir.path()).args(["x", "-o", ""]).output().expect("runs");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "json\nyaml\ndot\nmermaid\n:4\n");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "dot\njson\nmermaid\nwide\nyaml\n:4\n");
     let out = completer(dir.path()).args(["x", "--fr"]).output().expect("runs");
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("--from\tEvaluate NetworkPolicies"));
 }
