@@ -3,8 +3,8 @@
 //! `target/dist`, and a private `KREW_ROOT` per test with a `PATH` that holds nothing but krew's
 //! bin directory and git.
 //!
-//! Missing pieces skip the test with one line, unless `KUBECTL_KIT_REQUIRE_CLUSTER=1` (set by
-//! `cargo xtask test`, which builds both first), where they are a failure.
+//! The tests that need them are `#[ignore]`d; `cargo xtask test` builds both and runs them, and
+//! a missing piece fails the test that asked for it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -24,32 +24,20 @@ pub struct Release {
     pub plugins: Vec<String>,
 }
 
-/// The release and krew, or `None` (after one line on stderr) when they are missing and not
-/// required.
-#[allow(clippy::print_stderr)] // the one-line skip notice is the point
-pub fn release(test: &str) -> Option<Release> {
-    match find_release() {
-        Ok(r) => Some(r),
-        Err(why) if std::env::var("KUBECTL_KIT_REQUIRE_CLUSTER").is_ok_and(|v| v == "1") => {
-            panic!("krew tests are required (KUBECTL_KIT_REQUIRE_CLUSTER=1) but {why}")
-        }
-        Err(why) => {
-            eprintln!(
-                "skipping krew test {test}: {why} (run `cargo xtask test`, or `cargo xtask cluster up` and `cargo xtask dist`)"
-            );
-            None
-        }
-    }
+/// The release and krew; a test that asks for them fails, naming what is missing, without them.
+pub fn release(test: &str) -> Release {
+    find_release().unwrap_or_else(|why| {
+        panic!(
+            "krew test {test} needs the release and krew, but {why} (run `cargo xtask test`, or `cargo xtask cluster up` and `cargo xtask dist --all-targets`)"
+        )
+    })
 }
 
-/// Gets the release or returns from the test.
+/// Gets the release, or fails the test.
 #[macro_export]
 macro_rules! require_release {
     ($name:expr) => {
-        match $crate::krew::release($name) {
-            Some(r) => r,
-            None => return,
-        }
+        $crate::krew::release($name)
     };
 }
 

@@ -32,6 +32,7 @@ fn xtask(bin: &Path, path: &Path, dir: &Path) -> Command {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn cluster_up_works_without_docker_registry_and_skopeo() {
     // A cluster test: it relies on the Go builds the first cluster made (cached, keyed by the
     // wrapper modules), so that it starts in seconds.

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use kubectl_kit_tests::{require_cluster, stderr, stdout};
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn presets_print_what_kubectl_custom_columns_prints() {
     let c = require_cluster!("cols presets");
     let ns = c.namespace("cols");
@@ -49,6 +50,7 @@ fn presets_print_what_kubectl_custom_columns_prints() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn add_appends_columns_to_kubectls_default_view() {
     let c = require_cluster!("cols add");
     let ns = c.namespace("cols-add");
@@ -77,6 +79,7 @@ fn add_appends_columns_to_kubectls_default_view() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn lists_are_one_request_per_page_and_errors_read_like_kubectl() {
     let c = require_cluster!("cols pages");
     let ns = c.namespace("cols-pages");
@@ -126,6 +129,7 @@ fn lists_are_one_request_per_page_and_errors_read_like_kubectl() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn watch_prints_a_row_for_each_change() {
     let c = require_cluster!("cols watch");
     let ns = c.namespace("cols-watch");
@@ -169,6 +173,7 @@ fn watch_prints_a_row_for_each_change() {
 /// `kubectl cols pods -w` (kubectl's default view) and `kubectl get pods -w` side by side, on
 /// the same changes: the same lines, ages aside.
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn the_default_view_watches_as_kubectl_watches() {
     let c = require_cluster!("cols default-view watch");
     let ns = c.namespace("cols-watch-table");
@@ -240,6 +245,7 @@ fn the_default_view_watches_as_kubectl_watches() {
 /// Usage errors are found before any request: exit 2 and no request line at -v=6, against a
 /// real cluster.
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn usage_errors_never_touch_the_cluster() {
     let c = require_cluster!("cols usage errors");
     let cache = tempfile::tempdir().expect("tempdir");

@@ -75,6 +75,7 @@ fn words(s: &str) -> Vec<&str> {
 }
 
 #[test]
+#[ignore = "needs Go and client-go in the module cache (cargo xtask test runs it)"]
 fn client_gos_jsonpath_suite_evaluates_as_client_go_does() {
     let cases = upstream::cases();
     let mut evals: Vec<(String, Value, bool, bool)> = vec![];
@@ -196,6 +197,7 @@ fn s(parts: &[&str]) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn kubectls_own_cases_print_the_same_through_cols_as_through_kubectl() {
     let c = require_cluster!("kubectls_own_cases_print_the_same_through_cols_as_through_kubectl");
     c.apply("default", CRD);

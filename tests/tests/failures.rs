@@ -232,6 +232,7 @@ fn pictures_render(c: &Cluster, ns: &str, svc: &str) {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn a_crash_loop_names_the_exit_the_message_and_the_previous_logs() {
     let c = require_cluster!("failures crash loop");
     let ns = c.namespace("fail-crash");
@@ -281,6 +282,7 @@ fn a_crash_loop_names_the_exit_the_message_and_the_previous_logs() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn an_oom_kill_shows_the_memory_limit_and_request() {
     let c = require_cluster!("failures oom");
     let ns = c.namespace("fail-oom");
@@ -310,6 +312,7 @@ fn an_oom_kill_shows_the_memory_limit_and_request() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn a_container_that_exits_zero_is_completed_and_restarted() {
     let c = require_cluster!("failures completed");
     let ns = c.namespace("fail-done");
@@ -351,6 +354,7 @@ fn push(c: &Cluster, name: &str) {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn image_pulls_are_checked_against_the_clusters_registry() {
     let c = require_cluster!("failures image pull");
     let ns = c.namespace("fail-pull");
@@ -408,6 +412,7 @@ fn image_pulls_are_checked_against_the_clusters_registry() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn an_invalid_image_name_is_said_so() {
     let c = require_cluster!("failures invalid image");
     let ns = c.namespace("fail-name");
@@ -434,6 +439,7 @@ fn an_invalid_image_name_is_said_so() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn failing_probes_are_named_with_their_target_and_events() {
     let c = require_cluster!("failures probes");
     let ns = c.namespace("fail-probe");
@@ -488,6 +494,7 @@ fn failing_probes_are_named_with_their_target_and_events() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn a_readiness_gate_nobody_sets() {
     let c = require_cluster!("failures readiness gate");
     let ns = c.namespace("fail-gate");
@@ -518,6 +525,7 @@ fn a_readiness_gate_nobody_sets() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn init_containers_that_fail_or_never_finish() {
     let c = require_cluster!("failures init");
     let ns = c.namespace("fail-init");
@@ -575,6 +583,7 @@ fn init_containers_that_fail_or_never_finish() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn a_missing_config_map_key_is_named() {
     let c = require_cluster!("failures config");
     let ns = c.namespace("fail-config");
@@ -606,6 +615,7 @@ fn a_missing_config_map_key_is_named() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn unschedulable_pods_carry_the_schedulers_message() {
     let c = require_cluster!("failures scheduling");
     let _nodes = nodes_read();
@@ -704,6 +714,7 @@ impl Drop for TestNode<'_> {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn a_taint_nobody_tolerates() {
     let c = require_cluster!("failures taint");
     let _nodes = nodes_write();
@@ -740,6 +751,7 @@ fn a_taint_nobody_tolerates() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn evicted_pods_are_counted_and_explained() {
     let c = require_cluster!("failures evicted");
     let ns = c.namespace("fail-evict");
@@ -768,6 +780,7 @@ fn evicted_pods_are_counted_and_explained() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn terminating_pods_keep_serving_until_their_grace_period_ends() {
     let c = require_cluster!("failures terminating");
     let ns = c.namespace("fail-term");
@@ -811,6 +824,7 @@ fn terminating_pods_keep_serving_until_their_grace_period_ends() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn nodes_that_fail_take_their_pods_out_of_service() {
     let c = require_cluster!("failures nodes");
     let _nodes = nodes_write();
@@ -873,6 +887,7 @@ fn nodes_that_fail_take_their_pods_out_of_service() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn two_hundred_crash_looping_pods_are_one_group_within_the_request_budget() {
     let c = require_cluster!("failures 200 pods");
     let ns = c.namespace("fail-200");
@@ -914,6 +929,7 @@ fn two_hundred_crash_looping_pods_are_one_group_within_the_request_budget() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn cols_health_matches_kubectl_where_they_overlap() {
     let c = require_cluster!("failures cols health");
     let ns = c.namespace("fail-cols");
@@ -955,6 +971,7 @@ fn cols_health_matches_kubectl_where_they_overlap() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn detach_on_a_crash_looping_pod_warns_the_replacement_will_crash_too() {
     let c = require_cluster!("failures detach");
     let ns = c.namespace("fail-detach");

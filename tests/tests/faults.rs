@@ -44,6 +44,7 @@ fn run_pod(c: &Cluster, ns: &str, name: &str) {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn watches_resume_after_an_api_server_restart() {
     let c = require_cluster!("watches_resume_after_an_api_server_restart");
     let _turn = TURNS.lock().unwrap_or_else(|p| p.into_inner());
@@ -88,6 +89,7 @@ fn labels(c: &Cluster, ns: &str, pod: &str) -> Value {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn a_patch_cut_off_by_a_restart_is_whole_or_absent() {
     let c = require_cluster!("a_patch_cut_off_by_a_restart_is_whole_or_absent");
     let _turn = TURNS.lock().unwrap_or_else(|p| p.into_inner());
@@ -133,6 +135,7 @@ fn a_patch_cut_off_by_a_restart_is_whole_or_absent() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn a_list_cut_off_by_a_restart_is_whole_or_an_error() {
     let c = require_cluster!("a_list_cut_off_by_a_restart_is_whole_or_an_error");
     let _turn = TURNS.lock().unwrap_or_else(|p| p.into_inner());
@@ -192,6 +195,7 @@ impl Drop for Apf<'_> {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn throttling_by_api_priority_and_fairness_is_waited_out_with_a_message() {
     let c = require_cluster!("throttling_by_api_priority_and_fairness_is_waited_out_with_a_message");
     let _turn = TURNS.lock().unwrap_or_else(|p| p.into_inner());

@@ -108,6 +108,7 @@ fn blob_digests(report: &Value) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn every_source_format_round_trips_through_crane() {
     let c = require_cluster!("every_source_format_round_trips_through_crane");
     let (host, pull) = c.registry_hosts();
@@ -190,6 +191,7 @@ fn every_source_format_round_trips_through_crane() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn warm_push_sends_no_blob_bytes_and_other_repositories_mount() {
     let c = require_cluster!("warm_push_sends_no_blob_bytes_and_other_repositories_mount");
     let (host, _) = c.registry_hosts();
@@ -232,6 +234,7 @@ fn warm_push_sends_no_blob_bytes_and_other_repositories_mount() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn set_image_rolls_the_deployment_to_the_digest() {
     let c = require_cluster!("set_image_rolls_the_deployment_to_the_digest");
     let ns = c.namespace("push-set-image");
@@ -285,6 +288,7 @@ fn set_image_rolls_the_deployment_to_the_digest() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn multi_platform_sources_push_the_nodes_platform_and_say_what_was_skipped() {
     let c = require_cluster!("multi_platform_sources_push_the_nodes_platform_and_say_what_was_skipped");
     let (host, _) = c.registry_hosts();
@@ -311,6 +315,7 @@ fn multi_platform_sources_push_the_nodes_platform_and_say_what_was_skipped() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn multi_image_tarballs_push_all_or_the_one_picked() {
     let c = require_cluster!("multi_image_tarballs_push_all_or_the_one_picked");
     let (host, _) = c.registry_hosts();
@@ -340,6 +345,7 @@ fn multi_image_tarballs_push_all_or_the_one_picked() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn corrupt_sources_are_refused_before_anything_is_tagged() {
     let c = require_cluster!("corrupt_sources_are_refused_before_anything_is_tagged");
     let (host, _) = c.registry_hosts();
@@ -377,6 +383,7 @@ fn corrupt_sources_are_refused_before_anything_is_tagged() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn a_registry_that_dies_mid_push_leaves_no_tag() {
     let c = require_cluster!("a_registry_that_dies_mid_push_leaves_no_tag");
     let mut registry = Registry::start();
@@ -417,6 +424,7 @@ fn a_registry_that_dies_mid_push_leaves_no_tag() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn port_forward_pushes_through_the_api_server() {
     let c = require_cluster!("port_forward_pushes_through_the_api_server");
     let (host, pull) = c.registry_hosts();
@@ -486,6 +494,7 @@ fn port_forward_pushes_through_the_api_server() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn compressed_pushes_decompress_to_the_source_layers() {
     let c = require_cluster!("compressed_pushes_decompress_to_the_source_layers");
     let (host, _) = c.registry_hosts();
@@ -530,6 +539,7 @@ fn compressed_pushes_decompress_to_the_source_layers() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn a_registry_answering_500_gets_bounded_retries_and_no_tag() {
     let c = require_cluster!("a_registry_answering_500_gets_bounded_retries_and_no_tag");
     let registry = Registry::start();
@@ -617,6 +627,7 @@ impl Planted {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn registry_credentials_are_used_and_never_printed() {
     let c = require_cluster!("registry_credentials_are_used_and_never_printed");
     let password = format!("planted-pw-{}", seed());
@@ -684,6 +695,7 @@ fn registry_credentials_are_used_and_never_printed() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn bearer_tokens_from_a_token_service_are_used_and_never_printed() {
     let c = require_cluster!("bearer_tokens_from_a_token_service_are_used_and_never_printed");
     let p = Planted::new("bearer", Registry::start_with_token_service);
@@ -720,6 +732,7 @@ fn bearer_tokens_from_a_token_service_are_used_and_never_printed() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn credentials_stay_with_the_registry_when_it_redirects_to_another_host() {
     let c = require_cluster!("credentials_stay_with_the_registry_when_it_redirects_to_another_host");
     let p = Planted::new("redirect", |user, password| {
@@ -753,6 +766,7 @@ fn credentials_stay_with_the_registry_when_it_redirects_to_another_host() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn an_upload_location_on_another_host_is_refused_and_nothing_is_tagged() {
     let c = require_cluster!("an_upload_location_on_another_host_is_refused_and_nothing_is_tagged");
     let p = Planted::new("upload", |user, password| {
@@ -798,6 +812,7 @@ fn non_loopback_address() -> String {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn a_registry_with_its_own_ca_is_trusted_through_ca_file_and_certs_d() {
     let c = require_cluster!("a_registry_with_its_own_ca_is_trusted_through_ca_file_and_certs_d");
     let work = tempfile::tempdir().expect("tempdir");
@@ -846,6 +861,7 @@ fn a_registry_with_its_own_ca_is_trusted_through_ca_file_and_certs_d() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn pushes_go_through_the_proxy_the_environment_names_and_loopback_never_does() {
     use kubectl_kit_tests::proxy::Proxy;
     let c = require_cluster!("pushes_go_through_the_proxy_the_environment_names_and_loopback_never_does");
@@ -909,6 +925,7 @@ fn pushes_go_through_the_proxy_the_environment_names_and_loopback_never_does() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn localhost_names_reach_a_loopback_registry_without_dns() {
     let c = require_cluster!("localhost_names_reach_a_loopback_registry_without_dns");
     let work = tempfile::tempdir().expect("tempdir");

@@ -6,6 +6,7 @@ use std::time::Duration;
 use kubectl_kit_tests::require_cluster;
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn deployment_becomes_available_with_ready_endpoints_on_kwok_nodes() {
     let c = require_cluster!("smoke");
     let ns = c.namespace("smoke");
@@ -57,6 +58,7 @@ fn deployment_becomes_available_with_ready_endpoints_on_kwok_nodes() {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn nodes_are_labelled_with_zones_and_registry_is_advertised() {
     let c = require_cluster!("smoke-nodes");
     let zones =

@@ -14,6 +14,7 @@ fn clean(text: &str) -> bool {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn hostile_server_text_is_escaped_in_tables_and_exact_in_json() {
     let c = require_cluster!("terminal safety");
     let ns = c.namespace("hostile");
@@ -108,6 +109,7 @@ impl Drop for Restore<'_> {
 }
 
 #[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
 fn a_hostile_registry_configmap_is_refused_and_never_printed_raw() {
     let c = require_cluster!("terminal safety: registry ConfigMap");
     let work = tempfile::tempdir().expect("tempdir");

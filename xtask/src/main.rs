@@ -3,7 +3,7 @@
 //! - `cluster up|down|status|restart NAME`: a real local control plane (etcd, kube-apiserver,
 //!   kube-controller-manager, kube-scheduler, kwok nodes) and an OCI registry on 127.0.0.1.
 //! - `demo`: the suite at work on that cluster.
-//! - `test`: cluster up, every test with cluster tests required, cluster down.
+//! - `test`: cluster up, every test (the cluster tests included), cluster down.
 //! - `bench`: the suite against its peers, as ratios.
 //! - `fuzz`: the parsers' fuzz targets.
 //! - `dist`: release archives for every platform, SHA256SUMS, krew manifests and a local krew
@@ -36,7 +36,7 @@ commands:
   cluster status   what runs where
   cluster restart NAME  stop one component and start it again (fault tests)
   demo             build the plugins, start the cluster, apply the demo apps, tour the plugins
-  test             cluster up, cargo test --workspace with cluster tests required, cluster down
+  test             cluster up, cargo test --workspace with the cluster tests included, cluster down
   bench [FILTER] [--large]   benchmarks against kubectl and other peers, printed as ratios
   fuzz [--seconds N] [TARGET...]   run the parsers' fuzz targets (default 60 s each)
   dist [--all-targets | --target TRIPLE...] [--base-url URL] [--no-build]

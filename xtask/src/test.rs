@@ -1,15 +1,21 @@
 //! `cargo xtask test`: the README's test command, run verbatim by CI.
 //!
 //! Starts the cluster (building it the first time), makes the release for every platform that
-//! the krew and platform tests install and run (`cargo xtask dist --all-targets`), runs `cargo test --workspace` with cluster tests
-//! required (`KUBECTL_KIT_REQUIRE_CLUSTER=1`), and stops the cluster again even when the tests
-//! fail, unless it was already running before. The exit status is the tests'.
+//! the krew and platform tests install and run (`cargo xtask dist --all-targets`), runs
+//! `cargo test --workspace` with the cluster tests (`#[ignore]`d for a plain `cargo test`)
+//! included, and stops the cluster again even when the tests fail, unless it was already
+//! running before. The exit status is the tests'.
 
 use std::process::{Command, ExitCode};
 
 use crate::{cluster, dist, gobuild, paths, util};
 
 pub fn run(extra: &[&str]) -> ExitCode {
+    // `cargo xtask test -p X -- FILTER`: cargo's arguments, then the test harness's.
+    let (cargo_args, test_args) = match extra.iter().position(|a| *a == "--") {
+        Some(i) => (&extra[..i], &extra[i + 1..]),
+        None => (extra, &[][..]),
+    };
     let started_here = match cluster::ensure_up() {
         Ok((_, started)) => started,
         Err(e) => {
@@ -31,8 +37,9 @@ pub fn run(extra: &[&str]) -> ExitCode {
         Ok(()) => Command::new(&cargo)
             .current_dir(paths::root())
             .args(["test", "--workspace"])
-            .args(extra)
-            .env("KUBECTL_KIT_REQUIRE_CLUSTER", "1")
+            .args(cargo_args)
+            .args(["--", "--include-ignored"])
+            .args(test_args)
             .env("KUBECTL_KIT_TEST_KUBECONFIG", paths::kubeconfig())
             .env("KUBECTL_KIT_TEST_KUBECTL", paths::kubectl())
             .status()
