@@ -55,7 +55,7 @@ pub(crate) async fn targets(kube: &Kube, plan: &Plan, explicit_namespace: bool) 
             let catalog = Catalog::load(kube).await?;
             let mut expanded = vec![];
             for word in resources {
-                match expand_category(&catalog, word) {
+                match catalog.expand_category(word) {
                     Some(words) => expanded.extend(words),
                     None => expanded.push(word.clone()),
                 }
@@ -142,19 +142,6 @@ pub(crate) async fn targets(kube: &Kube, plan: &Plan, explicit_namespace: bool) 
             Ok(Targets { groups, single, preset_columns })
         }
     }
-}
-
-/// kubectl's category expansion (`all` → pods, services, …), which comes before resource
-/// names: every (group, resource) that lists the category, in discovery order.
-fn expand_category(catalog: &Catalog, word: &str) -> Option<Vec<String>> {
-    let mut out: Vec<String> = vec![];
-    for r in catalog.all().filter(|r| r.categories.iter().any(|c| c == word)) {
-        let w = if r.group.is_empty() { r.name.clone() } else { format!("{}.{}", r.name, r.group) };
-        if !out.contains(&w) {
-            out.push(w);
-        }
-    }
-    (!out.is_empty()).then_some(out)
 }
 
 /// The resource an object of a manifest is, by its `apiVersion` and `kind`.

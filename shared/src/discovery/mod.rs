@@ -354,4 +354,35 @@ mod tests {
         assert_eq!(c.resolve("po").expect("po").winner.categories, vec!["all"]);
         assert!(Catalog::from_documents("{", apis).is_err());
     }
+
+    #[test]
+    fn categories_expand_to_every_resource_listing_them_once() {
+        let mut c = catalog();
+        let mut tagged = |group: &str, name: &str, cats: &[&str]| {
+            for r in c
+                .groups
+                .iter_mut()
+                .filter(|g| g.name == group)
+                .flat_map(|g| g.versions.iter_mut())
+                .flat_map(|v| v.1.iter_mut())
+            {
+                if r.name == name {
+                    r.categories = cats.iter().map(|s| (*s).to_string()).collect();
+                }
+            }
+        };
+        tagged("", "pods", &["all"]);
+        tagged("", "services", &["all"]);
+        tagged("apps", "deployments", &["all"]);
+        // Listed by both of its versions: named once.
+        tagged("autoscaling", "horizontalpodautoscalers", &["all"]);
+        tagged("networking.istio.io", "virtualservices", &["istio-io", "networking-istio-io"]);
+        assert_eq!(
+            c.expand_category("all").expect("all"),
+            ["pods", "services", "deployments.apps", "horizontalpodautoscalers.autoscaling"]
+        );
+        assert_eq!(c.expand_category("istio-io").expect("istio-io"), ["virtualservices.networking.istio.io"]);
+        assert_eq!(c.expand_category("pods"), None, "a resource name is not a category");
+        assert_eq!(c.expand_category("nothing"), None);
+    }
 }

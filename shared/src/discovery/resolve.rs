@@ -12,6 +12,20 @@ struct Gvr {
 }
 
 impl Catalog {
+    /// kubectl's category expansion (`all` → pods, services, …), which comes before resource
+    /// names: every resource that lists the category, as `RESOURCE[.GROUP]`, in discovery order
+    /// (each group's versions, preferred first), once each; `None` when no resource lists it.
+    pub fn expand_category(&self, word: &str) -> Option<Vec<String>> {
+        let mut out: Vec<String> = vec![];
+        for r in self.all().filter(|r| r.categories.iter().any(|c| c == word)) {
+            let w = if r.group.is_empty() { r.name.clone() } else { format!("{}.{}", r.name, r.group) };
+            if !out.contains(&w) {
+                out.push(w);
+            }
+        }
+        (!out.is_empty()).then_some(out)
+    }
+
     /// Resolves a resource word the way `kubectl get WORD` does.
     pub fn resolve(&self, word: &str) -> Result<Resolution> {
         let (full, gr) = parse_resource_arg(word);
