@@ -1,6 +1,7 @@
 //! Listing objects page by page (`limit`/`continue`), decoding each item through a
-//! [`Projection`] and handing it to the caller at once, so that only one page is ever in memory
-//! and nothing is throttled on the client side.
+//! [`Projection`] and handing it to the caller a page at a time, so that at most two pages are
+//! ever in memory (the one being decoded and the next, already on its way) and nothing is
+//! throttled on the client side.
 
 use std::fmt;
 
@@ -125,6 +126,11 @@ pub use crate::percent::{path_segment as percent_path, query_pair};
 
 /// Lists `resource` (in `namespace`, or across all namespaces with `None`), calling `each` with
 /// every projected item in server order. Returns the list's resourceVersion and count.
+///
+/// The next page is requested while this one is decoded (on a blocking thread): the API server
+/// writes `metadata.continue` before the items, so its token is read from the start of the
+/// page, and checked against the decoded one before the prefetched page is used. The listing
+/// then costs about what fetching the pages costs, rather than that plus all the decoding.
 pub async fn for_each(
     kube: &Kube,
     resource: &Resource,
@@ -133,29 +139,62 @@ pub async fn for_each(
     projection: &Projection,
     mut each: impl FnMut(Value) -> Result<()>,
 ) -> Result<ListMeta> {
+    let fetch = |cont: Option<String>| async move {
+        kube.get_raw(&opts.page_path(resource, namespace, cont.as_deref()), "application/json").await
+    };
     let mut meta = ListMeta::default();
-    let mut cont: Option<String> = None;
+    let mut body = fetch(None).await?;
     loop {
-        let path = opts.page_path(resource, namespace, cont.as_deref());
-        let body = kube.get_raw(&path, "application/json").await?;
-        let mut page = PageMeta::default();
-        let mut failure: Option<Error> = None;
-        let mut de = serde_json::Deserializer::from_str(&body);
-        let walk = ListWalk { item: Project(projection), each: &mut each, meta: &mut page, failure: &mut failure };
-        let decoded = walk.deserialize(&mut de);
-        if let Some(f) = failure {
-            return Err(f);
+        let guess = continue_token(&body);
+        let own = projection.clone();
+        let decode = tokio::task::spawn_blocking(move || decode_page(&body, &own));
+        let next = async {
+            match &guess {
+                Some(c) => Some(fetch(Some(c.clone())).await),
+                None => None,
+            }
+        };
+        let (decoded, next) = tokio::join!(decode, next);
+        let (items, page) = decoded
+            .map_err(|e| Error::runtime(format!("could not decode the list of {}", resource.name)).caused_by(e))?
+            .map_err(|e| {
+                Error::corrupt(format!("could not decode the list of {}", resource.name)).caused_by_error(e)
+            })?;
+        for item in items {
+            each(item)?;
         }
-        decoded.map_err(|e| {
-            Error::corrupt(format!("could not decode the list of {}", resource.name)).caused_by_error(e)
-        })?;
         meta.count += page.count;
         meta.resource_version = page.resource_version;
-        match page.cont.filter(|c| !c.is_empty()) {
-            Some(c) => cont = Some(c),
-            None => return Ok(meta),
-        }
+        body = match (page.cont.filter(|c| !c.is_empty()), guess, next) {
+            (None, _, _) => return Ok(meta),
+            (Some(cont), Some(guess), Some(next)) if cont == guess => next?,
+            (Some(cont), _, _) => fetch(Some(cont)).await?,
+        };
     }
+}
+
+/// `metadata.continue` as the API server writes it, before `items`; `None` when the start of
+/// the page does not have it plainly (the decoded page says for sure).
+fn continue_token(body: &str) -> Option<String> {
+    let head = &body[..body.find("\"items\"")?];
+    let rest = &head[head.find("\"continue\":\"")? + "\"continue\":\"".len()..];
+    let token = &rest[..rest.find('"')?];
+    (!token.is_empty() && !token.contains('\\')).then(|| token.to_string())
+}
+
+/// One page's projected items and its metadata.
+fn decode_page(body: &str, projection: &Projection) -> serde_json::Result<(Vec<Value>, PageMeta)> {
+    let mut items = vec![];
+    let mut page = PageMeta::default();
+    let mut failure: Option<std::convert::Infallible> = None;
+    let mut keep = |item| {
+        items.push(item);
+        Ok(())
+    };
+    let mut de = serde_json::Deserializer::from_str(body);
+    ListWalk { item: Project(projection), each: &mut keep, meta: &mut page, failure: &mut failure }
+        .deserialize(&mut de)?;
+    Ok((items, page))
 }
 
 /// Fetches one object by name, projected.
@@ -457,5 +496,31 @@ mod tests {
             .expect("decodes");
         assert_eq!(names, ["a", "b"]);
         assert_eq!((meta.cont.as_deref(), meta.resource_version.as_str(), meta.count), (Some("abc"), "42", 2));
+    }
+
+    #[test]
+    fn a_page_is_decoded_whole_and_its_continue_token_read_from_its_start() {
+        let body = r#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"42","continue":"eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ"},"items":[{"metadata":{"name":"a","uid":"1"}},{"metadata":{"name":"b"}}]}"#;
+        assert_eq!(continue_token(body).as_deref(), Some("eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ"));
+        let projection = Projection::from_paths(&[vec!["metadata".into(), "name".into()]]);
+        let (items, page) = decode_page(body, &projection).expect("decodes");
+        assert_eq!(
+            items,
+            [serde_json::json!({"metadata": {"name": "a"}}), serde_json::json!({"metadata": {"name": "b"}})]
+        );
+        assert_eq!(page.cont, continue_token(body));
+        assert_eq!((page.resource_version.as_str(), page.count), ("42", 2));
+        // The last page, a token only inside an item, one written after the items, an escaped
+        // one: no guess (the decoded page decides).
+        for body in [
+            r#"{"metadata":{"resourceVersion":"42"},"items":[]}"#,
+            r#"{"metadata":{},"items":[{"metadata":{"annotations":{"x":"\"continue\":\"no\""}}}]}"#,
+            r#"{"items":[],"metadata":{"continue":"late"}}"#,
+            r#"{"metadata":{"continue":"a\u0062c"},"items":[]}"#,
+            r#"{"metadata":{"continue":""},"items":[]}"#,
+        ] {
+            assert_eq!(continue_token(body), None, "{body}");
+        }
+        assert!(decode_page(r#"{"metadata":{"continue":"late"}, "items":[}"#, &projection).is_err());
     }
 }
