@@ -1,7 +1,8 @@
 //! kubectl-kit-core: the library every kubectl-kit plugin stands on.
 //!
 //! One module per concern, each written once and used by every plugin:
-//! - [`flags`]: kubectl's global flags and output flags, as clap structs to flatten.
+//! - [`flags`]: kubectl's global flags, and `-o` with the formats each plugin declares, as clap
+//!   structs to flatten.
 //! - [`client`]: kubeconfig exactly as kubectl reads it, and a client with bounded retries and
 //!   kubectl's `-v=6` request log.
 //! - [`certs`]: the kubeconfig's TLS material, checked before connecting.
@@ -10,8 +11,8 @@
 //! - [`projection`]: decoding only the fields a command reads.
 //! - [`selector`]: label selectors, evaluated and printed.
 //! - [`jsonpath`]: kubectl's JSONPath dialect (a model of client-go's).
-//! - [`printers`]: `kubectl get`'s printers: custom-columns, `--sort-by`, quantities, the
-//!   tabwriter layout.
+//! - [`printers`]: `kubectl get`'s printers: custom-columns, `--sort-by`, the tabwriter layout.
+//! - [`quantity`]: resource quantities, parsed and ordered exactly as apimachinery does.
 //! - [`manifests`]: `-f` files, directories and standard input, as kubectl reads them.
 //! - [`output`]: kubectl-style tables, json/yaml, broken pipes.
 //! - [`terminal`]: escaping of untrusted text for the terminal.
