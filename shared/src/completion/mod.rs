@@ -6,7 +6,7 @@
 //! Cobra `ShellCompDirective`. It passes the executable's stderr to the terminal and ignores its
 //! output when it exits non-zero.
 //!
-//! Every plugin binary is also its own completion executable: [`crate::run`] sees an argv[0]
+//! Every plugin binary is also its own completion executable: [`crate::run`] sees an `argv[0]`
 //! that starts with `kubectl_complete-` and answers here instead of running the plugin.
 //! - Flags and subcommands are completed from the clap [`Command`], so they never drift from
 //!   the help.

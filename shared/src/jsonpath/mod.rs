@@ -1,7 +1,7 @@
 //! kubectl's JSONPath dialect: a model of client-go's `util/jsonpath` (v0.35), which
 //! `kubectl get -o jsonpath`, `-o custom-columns` and `--sort-by` evaluate.
 //!
-//! - [`parse`](self::parse): the template grammar, node for node and error for error.
+//! - `parse`: the template grammar, node for node and error for error.
 //! - `eval`: the evaluation, with client-go's `range`/`end` state machine and its quirks.
 //! - [`text`]: how Go prints values (`fmt.Sprint`, `encoding/json`).
 //!

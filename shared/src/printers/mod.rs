@@ -1,7 +1,7 @@
 //! What `kubectl get` does with objects before and while printing them, byte for byte:
 //! - [`columns`]: `-o custom-columns` and `custom-columns-file` (spec parsing, cells).
 //! - [`sorting`]: `--sort-by` (kubectl's comparison and Go's sort order).
-//! - [`quantity`]: resource quantities, as `--sort-by` compares them.
+//! - [`crate::quantity`]: resource quantities, as `--sort-by` compares them.
 //! - [`tabwriter`]: the table layout (Go's tabwriter with kubectl's settings).
 
 pub mod columns;
