@@ -94,7 +94,7 @@ fn linux_arm64_binaries_run_under_qemu_against_the_cluster() {
     let n = ns.name.as_str();
 
     // The files really are for the other CPU: 64-bit ELF, machine EM_AARCH64 (183).
-    let elf = std::fs::read(dir.path().join("linux/arm64/kubectl-cols")).expect("read");
+    let elf = std::fs::read(unpack(&release, "cols", "linux", "arm64", dir.path())).expect("read");
     assert_eq!((&elf[..4], elf[4], u16::from_le_bytes([elf[18], elf[19]])), (&b"\x7fELF"[..], 2, 183));
 
     let (arm, native) = both("cols", &["pods", "-n", n]);
