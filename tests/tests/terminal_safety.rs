@@ -22,6 +22,15 @@ fn hostile_server_text_is_escaped_in_tables_and_exact_in_json() {
         {"apiVersion": "v1", "kind": "Pod",
          "metadata": {"name": "stuck", "labels": {"app": "stuck"}, "annotations": {"note": HOSTILE}},
          "spec": {"nodeSelector": {"kit.example.com/no-such-node": "true"}, "containers": [{"name": "c", "image": "x"}]}},
+        // A crash loop (kwok's stage; its YAML patches refuse control characters, so the
+        // hostile text cannot be the termination message) whose latest BackOff event, written
+        // by anyone who may create events, is hostile: trace-svc shows it as evidence.
+        {"apiVersion": "v1", "kind": "Pod",
+         "metadata": {"name": "crashy", "labels": {"app": "stuck"}, "annotations": {"kit.example.com/fail": "crashloop"}},
+         "spec": {"containers": [{"name": "c", "image": "x"}]}},
+        {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "crashy.zz-hostile"},
+         "involvedObject": {"kind": "Pod", "name": "crashy", "namespace": ns.name},
+         "reason": "BackOff", "message": HOSTILE, "type": "Warning"},
         {"apiVersion": "v1", "kind": "Pod",
          "metadata": {"name": "planted", "labels": {"kubectl-kit/detached": "true"},
                       "annotations": {"kubectl-kit/detached-by": HOSTILE, "kubectl-kit/detached-from": HOSTILE,
@@ -68,14 +77,26 @@ fn hostile_server_text_is_escaped_in_tables_and_exact_in_json() {
         "jsonpath output stays kubectl's"
     );
 
+    // The crash's evidence carries the event's message exactly in JSON, once the container
+    // has exited (the stage runs it for a second) and backs off.
+    let crash_evidence = || {
+        let out =
+            c.plugin("trace_svc", cache.path()).args(["-n", &ns.name, "stuck", "-o", "json"]).output().expect("runs");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        let pods = v["hops"].as_array().and_then(|h| h.iter().find(|h| h["hop"] == "pods")).cloned();
+        let causes = pods.and_then(|p| p["causes"].as_array().cloned()).unwrap_or_default();
+        let crash = causes.iter().find(|c| c["cause"].as_str().is_some_and(|c| c.contains("CrashLoopBackOff")))?;
+        crash["evidence"]
+            .as_array()?
+            .iter()
+            .find_map(|e| e.as_str()?.strip_prefix("event BackOff ×1: ").map(str::to_string))
+    };
+    c.wait_for("the crash loop's BackOff event", Duration::from_secs(90), || crash_evidence().is_some());
+    assert_eq!(crash_evidence().as_deref(), Some(HOSTILE), "JSON keeps the exact text");
     let out = c.plugin("trace_svc", cache.path()).args(["-n", &ns.name, "stuck"]).output().expect("runs");
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("Hostile"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("bell"), "{}", stdout(&out));
     assert!(clean(&stdout(&out)), "trace printed raw controls: {:?}", stdout(&out));
-    let out = c.plugin("trace_svc", cache.path()).args(["-n", &ns.name, "stuck", "-o", "json"]).output().expect("runs");
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let pods = v["hops"].as_array().and_then(|h| h.iter().find(|h| h["hop"] == "pods")).cloned().unwrap_or_default();
-    assert!(pods["details"][0].as_str().unwrap_or_default().contains(HOSTILE), "JSON keeps the exact text: {pods}");
 
     let out = c.plugin("detach", cache.path()).args(["-n", &ns.name, "list"]).output().expect("runs");
     assert!(out.status.success(), "{}", stderr(&out));
