@@ -211,6 +211,12 @@ impl Error {
         }
     }
 
+    /// The message and its causes on one line (`message: cause: cause`), redacted, not yet
+    /// escaped: for a report that carries an error as one field.
+    pub fn one_line(&self) -> String {
+        std::iter::once(self.message.clone()).chain(self.causes()).collect::<Vec<_>>().join(": ")
+    }
+
     /// The cause lines as they are printed (redacted, not yet escaped), outermost first.
     pub fn causes(&self) -> Vec<String> {
         let mut lines: Vec<String> = vec![];
@@ -547,6 +553,14 @@ fn redact_value_after(text: &str, key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_line_joins_message_and_causes() {
+        let e =
+            Error::runtime("registry r:5000 refused the request").caused_by("UNAUTHORIZED").caused_by("token expired");
+        assert_eq!(e.one_line(), "registry r:5000 refused the request: UNAUTHORIZED: token expired");
+        assert_eq!(Error::runtime("alone").one_line(), "alone");
+    }
 
     #[test]
     fn exit_codes_follow_kubectl() {

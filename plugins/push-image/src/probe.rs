@@ -130,14 +130,7 @@ pub async fn probe(kube: &Kube, image: &str, verbosity: u8, timeout: Option<Dura
 
 /// The manifest, else the repository's tags, from the registry at `host`.
 async fn ask(host: &str, repository: &str, reference: &str, verbosity: u8, timeout: Option<Duration>) -> Found {
-    let failed = |e: kubectl_kit_core::Error| {
-        let mut text = e.message.clone();
-        for c in e.causes() {
-            text.push_str(": ");
-            text.push_str(&c);
-        }
-        Found::Failed(text)
-    };
+    let failed = |e: kubectl_kit_core::Error| Found::Failed(e.one_line());
     let credential = match crate::auth::docker_config_path() {
         Some(p) => match crate::auth::lookup(&p, host) {
             Ok(c) => c,

@@ -61,6 +61,17 @@ struct Box_ {
     shape: Shape,
 }
 
+impl Box_ {
+    /// A box of the path: its mark and title, then its detail when there is one.
+    fn marked(id: String, status: Status, title: &str, detail: &str) -> Self {
+        let mut lines = vec![format!("{} {title}", mark(status))];
+        if !detail.is_empty() {
+            lines.push(detail.to_string());
+        }
+        Box_ { id, lines, status: Some(status), shape: Shape::Box }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum Shape {
     Box,
@@ -127,17 +138,8 @@ fn picture(t: &Trace) -> Picture {
         });
         p.edges.push(Edge { from: id, to: "service".into(), label: String::new(), status: h.status, dashed: true });
     }
-    let ports: Vec<Box_> = topo
-        .ports
-        .iter()
-        .enumerate()
-        .map(|(i, (label, s))| Box_ {
-            id: format!("port{i}"),
-            lines: vec![format!("{} {label}", mark(*s))],
-            status: Some(*s),
-            shape: Shape::Box,
-        })
-        .collect();
+    let ports: Vec<Box_> =
+        topo.ports.iter().enumerate().map(|(i, (label, s))| Box_::marked(format!("port{i}"), *s, label, "")).collect();
     for b in &ports {
         p.edges.push(Edge {
             from: "service".into(),
@@ -162,12 +164,7 @@ fn picture(t: &Trace) -> Picture {
             if s.terminating > 0 {
                 counts.push(format!("{} terminating", s.terminating));
             }
-            Box_ {
-                id: format!("slice{i}"),
-                lines: vec![format!("{} {}", mark(s.status), s.name), counts.join(", ")],
-                status: Some(s.status),
-                shape: Shape::Box,
-            }
+            Box_::marked(format!("slice{i}"), s.status, &s.name, &counts.join(", "))
         })
         .collect();
     for (i, s) in topo.slices.iter().enumerate() {
@@ -204,13 +201,7 @@ fn picture(t: &Trace) -> Picture {
         .groups
         .iter()
         .enumerate()
-        .map(|(i, g)| {
-            let mut lines = vec![format!("{} {}", mark(g.status), g.label)];
-            if !g.detail.is_empty() {
-                lines.push(g.detail.clone());
-            }
-            Box_ { id: format!("pods{i}"), lines, status: Some(g.status), shape: Shape::Box }
-        })
+        .map(|(i, g)| Box_::marked(format!("pods{i}"), g.status, &g.label, &g.detail))
         .collect();
     for (i, g) in topo.groups.iter().enumerate() {
         for (slice, n) in &g.slices {
@@ -250,13 +241,7 @@ fn picture(t: &Trace) -> Picture {
         .nodes
         .iter()
         .enumerate()
-        .map(|(i, n)| {
-            let mut lines = vec![format!("{} {}", mark(n.status), n.name)];
-            if !n.state.is_empty() {
-                lines.push(n.state.clone());
-            }
-            Box_ { id: format!("node{i}"), lines, status: Some(n.status), shape: Shape::Box }
-        })
+        .map(|(i, n)| Box_::marked(format!("node{i}"), n.status, &n.name, &n.state))
         .collect();
     if !nodes.is_empty() {
         p.groups.push(("nodes".into(), "nodes".into(), nodes));
