@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use kubectl_push_image::{image, store::Store};
+use kubectl_kit_registry::{image, store::Store};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

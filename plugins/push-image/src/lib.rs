@@ -6,23 +6,28 @@
 //! Blobs the registry has are skipped, blobs it has elsewhere are mounted, the rest upload in
 //! parallel, streamed and verified; the manifest goes last, so a failed push never leaves a tag
 //! pointing at missing blobs.
+//!
+//! This crate is the command; the images and the registry are [`kubectl_kit_registry`]'s
+//! (references, credentials, TLS trust, digests, OCI types, sources read in place, the
+//! distribution client, KEP-1755 discovery). Here, in the order a run uses them:
+//! - [`Cli`], then `plan`: the command line, checked before anything is read or sent.
+//! - [`source`]: SOURCE → a store of files: a directory, a tarball (gzip decompressed first), or
+//!   an image exported from a local Docker or Podman store.
+//! - [`portforward`]: `--port-forward`, a loopback listener forwarding through the API server to
+//!   the in-cluster registry.
+//! - [`setimage`]: `--set-image deployment/NAME[=CONTAINER]`, checked before the push, applied
+//!   after it.
+//! - [`compress`]: `--compress`, layers compressed to temporary files before their upload.
+//! - [`push`]: one push: blobs (checked, mounted or uploaded, several at once), manifests last.
+//! - [`progress`]: the progress bar on a terminal's stderr.
+//! - [`run`] prints the references; [`complete`] completes flag values.
 
-pub mod auth;
-pub mod digest;
-pub mod discover;
-pub mod image;
-pub mod oci;
+pub mod compress;
 pub mod portforward;
-pub mod probe;
 pub mod progress;
 pub mod push;
-pub mod reference;
-pub mod registry;
 pub mod setimage;
 pub mod source;
-pub mod store;
-pub mod stream;
-pub mod trust;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -32,9 +37,10 @@ use kubectl_kit_core::completion::{self, Candidate, Request, Values};
 use kubectl_kit_core::flags::{Formats, GlobalFlags, OutputFlags};
 use kubectl_kit_core::output;
 use kubectl_kit_core::{Error, Kube, Result};
+use kubectl_kit_registry::image::Platform;
+use kubectl_kit_registry::{auth, discover, image, reference, registry};
 
-use crate::image::Platform;
-use crate::stream::Compress;
+use crate::compress::Compress;
 
 /// Push a local image into the cluster's registry and print the reference to use, pinned by
 /// digest.

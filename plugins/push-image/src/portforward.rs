@@ -12,7 +12,7 @@ use kube::api::ListParams;
 
 use kubectl_kit_core::{Error, Kube, Result, output};
 
-use crate::discover::Hosting;
+use kubectl_kit_registry::discover::Hosting;
 
 /// A running forward.
 pub struct Forward {
@@ -45,7 +45,7 @@ pub fn service_of(
         return Ok((ns, name, None));
     }
     if let Some(h) = hosting.and_then(|h| h.host_from_cluster_network.as_deref()) {
-        let (host, port) = crate::reference::split_host(h);
+        let (host, port) = kubectl_kit_registry::reference::split_host(h);
         let mut labels = host.split('.');
         if let (Some(name), Some(ns)) = (labels.next(), labels.next())
             && labels.next() == Some("svc")

@@ -13,7 +13,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kubectl_kit_core::output;
 
-use crate::registry::Action;
+use kubectl_kit_registry::registry::Action;
 
 /// Progress of the blobs of one push.
 pub struct Progress {

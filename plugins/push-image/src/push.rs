@@ -11,10 +11,11 @@ use serde_json::Value;
 
 use kubectl_kit_core::{Error, Result};
 
-use crate::image::{self, Blob, Descriptor, Image, Pushable};
+use kubectl_kit_registry::image::{self, Blob, Descriptor, Image, Pushable};
+use kubectl_kit_registry::registry::{Action, Registry};
+
+use crate::compress::Compress;
 use crate::progress::Progress;
-use crate::registry::{Action, Registry};
-use crate::stream::Compress;
 
 /// Blobs uploaded at once.
 pub const CONCURRENCY: usize = 4;
@@ -271,7 +272,7 @@ async fn compress(content: Pushable, how: Compress, temp: &std::path::Path) -> R
             let new = match done.get(&layer.descriptor.digest) {
                 Some(b) => b.clone(),
                 None => {
-                    let (digest, bytes) = crate::stream::compress(&layer.bytes, &layer.descriptor.digest, how, temp)?;
+                    let (digest, bytes) = crate::compress::compress(&layer.bytes, &layer.descriptor.digest, how, temp)?;
                     let descriptor = Descriptor {
                         media_type: format!("{}+{suffix}", image::OCI_LAYER_TAR),
                         digest,

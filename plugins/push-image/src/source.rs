@@ -11,8 +11,8 @@ use std::process::Command;
 
 use kubectl_kit_core::{Error, Result};
 
-use crate::image::{self, Found, Platform};
-use crate::store::Store;
+use kubectl_kit_registry::image::{self, Found, Platform};
+use kubectl_kit_registry::store::Store;
 
 /// The kind of source, for messages and `-o json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -13,7 +13,7 @@ fn push() -> Command {
 
 fn layout(dir: &std::path::Path) -> String {
     // The smallest real OCI layout: one empty-ish layer, a config and a manifest.
-    use kubectl_push_image::image::digest_of;
+    use kubectl_kit_registry::image::digest_of;
     let blobs = dir.join("blobs/sha256");
     std::fs::create_dir_all(&blobs).expect("mkdir");
     let put = |bytes: &[u8]| {

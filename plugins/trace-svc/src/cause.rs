@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use k8s_openapi::api::core::v1::{Event, Node, Probe, Taint};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kubectl_kit_core::quantity;
-use kubectl_push_image::probe::{Presence, Probe as RegistryProbe};
+use kubectl_kit_registry::probe::{Presence, Probe as RegistryProbe};
 use serde::Serialize;
 
 use crate::pod::{Container, ContainerStatus, PodView, Terminated};

@@ -178,7 +178,7 @@ async fn follow_up(kube: &Kube, ns: &str, facts: &mut PodFacts, registry: Regist
         match g.cause.followup.clone() {
             Followup::Image { image, .. } if images < CHECKED_IMAGES => {
                 images += 1;
-                match kubectl_push_image::probe::probe(kube, &image, registry.verbosity, registry.timeout).await {
+                match kubectl_kit_registry::probe::probe(kube, &image, registry.verbosity, registry.timeout).await {
                     Ok(Some(p)) => g.cause.add_registry(p, ns),
                     Ok(None) => {}
                     Err(e) => {
