@@ -5,6 +5,9 @@
 //! Credentials never reach stdout, stderr or an error message: [`Credential`]'s `Debug` hides
 //! them, and errors name the helper or file, never what they returned.
 
+// User and cluster text: walked by `char` or checked ranges, never sliced at a byte offset.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -205,44 +208,35 @@ pub struct Challenge {
 /// challenges in one header are split at a token that is followed by a space and not by `=`.
 pub fn parse_challenges(header: &str) -> Vec<Challenge> {
     let mut out: Vec<Challenge> = Vec::new();
-    let chars: Vec<char> = header.chars().collect();
-    let mut i = 0;
-    let skip_ws = |i: &mut usize| {
-        while *i < chars.len() && (chars[*i] == ' ' || chars[*i] == '\t' || chars[*i] == ',') {
-            *i += 1;
-        }
-    };
+    let mut chars = header.chars().peekable();
     loop {
-        skip_ws(&mut i);
-        if i >= chars.len() {
+        while chars.next_if(|c| matches!(c, ' ' | '\t' | ',')).is_some() {}
+        if chars.peek().is_none() {
             break;
         }
-        let start = i;
-        while i < chars.len() && !matches!(chars[i], ' ' | '\t' | '=' | ',') {
-            i += 1;
+        let mut token = String::new();
+        while let Some(c) = chars.next_if(|c| !matches!(c, ' ' | '\t' | '=' | ',')) {
+            token.push(c);
         }
-        let token: String = chars[start..i].iter().collect();
-        if i < chars.len() && chars[i] == '=' {
+        if chars.next_if_eq(&'=').is_some() {
             // A parameter of the current challenge.
-            i += 1;
-            let value = if i < chars.len() && chars[i] == '"' {
-                i += 1;
+            let value = if chars.next_if_eq(&'"').is_some() {
                 let mut v = String::new();
-                while i < chars.len() && chars[i] != '"' {
-                    if chars[i] == '\\' && i + 1 < chars.len() {
-                        i += 1;
+                // Up to the closing quote (or the end); a backslash escapes the next character.
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => break,
+                        '\\' => v.push(chars.next().unwrap_or('\\')),
+                        c => v.push(c),
                     }
-                    v.push(chars[i]);
-                    i += 1;
                 }
-                i += 1; // closing quote (or end)
                 v
             } else {
-                let vs = i;
-                while i < chars.len() && chars[i] != ',' {
-                    i += 1;
+                let mut v = String::new();
+                while let Some(c) = chars.next_if(|c| *c != ',') {
+                    v.push(c);
                 }
-                chars[vs..i].iter().collect::<String>().trim().to_string()
+                v.trim().to_string()
             };
             if let Some(c) = out.last_mut() {
                 c.params.insert(token.to_ascii_lowercase(), value);
@@ -255,6 +249,8 @@ pub fn parse_challenges(header: &str) -> Vec<Challenge> {
 }
 
 #[cfg(test)]
+// A test's out-of-range index is a failed assertion, not a crash on someone's input.
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -272,6 +268,19 @@ mod tests {
         assert_eq!(c[1].params["realm"], "x\"y");
         assert!(parse_challenges("").is_empty());
         assert_eq!(parse_challenges("=,=\"").len(), 0);
+    }
+
+    #[test]
+    fn challenges_of_any_characters_never_break() {
+        let c = parse_challenges("Bearer réalm=\"ü\\\"€\",  scope=  a b ,x=\"unterminated \\");
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].params["réalm"], "ü\"€");
+        assert_eq!(c[0].params["scope"], "a b");
+        assert_eq!(c[0].params["x"], "unterminated \\");
+        for text in ["\"", "=", "\\", "é", "a=\"", "a=\"\\", "\u{1F600}=\u{1F600}", "Basic ,,, =é", "\t\t"] {
+            let _ = parse_challenges(text);
+        }
+        assert_eq!(parse_challenges("Basic ,,, =é").len(), 1);
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Which registry the cluster uses (KEP-1755's `kube-public/local-registry-hosting`
 //! ConfigMap) and which platforms its nodes run.
 
+// User and cluster text: walked by `char` or checked ranges, never sliced at a byte offset.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
+
 use std::collections::BTreeSet;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Node};

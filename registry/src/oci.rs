@@ -1,6 +1,9 @@
 //! The OCI image-spec types a push reads and writes: media types, descriptors and platforms
 //! (Docker's schema 2 media types beside them, which `docker save` writes).
 
+// User and cluster text: walked by `char` or checked ranges, never sliced at a byte offset.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

@@ -1,6 +1,9 @@
 //! Image references: `[HOST[:PORT]/]REPOSITORY[:TAG]`, checked against the distribution
 //! grammar before anything is sent, and registry hosts with the plain-HTTP rule.
 
+// User and cluster text: walked by `char` or checked ranges, never sliced at a byte offset.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
+
 use kubectl_kit_core::{Error, Result};
 
 /// Where to push: repository and tag on a registry.
@@ -38,10 +41,9 @@ pub fn parse(text: &str) -> Result<Target> {
         _ => (None, text),
     };
     // The tag is after the last ':' that is after the last '/'.
-    let slash = rest.rfind('/').map_or(0, |i| i + 1);
-    let (repository, tag) = match rest[slash..].rfind(':') {
-        Some(i) => (&rest[..slash + i], &rest[slash + i + 1..]),
-        None => (rest, "latest"),
+    let (repository, tag) = match rest.rsplit_once(':') {
+        Some((repository, tag)) if !tag.contains('/') => (repository, tag),
+        _ => (rest, "latest"),
     };
     let mut repository = repository.to_string();
     if matches!(host.as_deref(), Some("docker.io" | "index.docker.io" | "registry-1.docker.io")) {
@@ -66,30 +68,21 @@ fn check_repository(repo: &str) -> std::result::Result<(), String> {
     if repo.len() > 255 {
         return Err("repository longer than 255 characters".into());
     }
+    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
     for component in repo.split('/') {
-        let bytes = component.as_bytes();
-        let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
-        if bytes.is_empty() || !alnum(bytes[0]) || !alnum(bytes[bytes.len() - 1]) {
+        if !component.starts_with(alnum) || !component.ends_with(alnum) {
             return Err(format!(
                 "repository component {component:?} must start and end with a lowercase letter or digit"
             ));
         }
-        let mut i = 0;
-        while i < bytes.len() {
-            let b = bytes[i];
-            if alnum(b) {
-                i += 1;
-                continue;
-            }
-            let run = bytes[i..].iter().take_while(|&&c| !alnum(c)).count();
-            let sep = &component[i..i + run];
-            let ok = sep == "." || sep == "_" || sep == "__" || sep.bytes().all(|c| c == b'-');
+        // What is between the letters and digits: each run of other characters, in order.
+        for sep in component.split(alnum).filter(|s| !s.is_empty()) {
+            let ok = sep == "." || sep == "_" || sep == "__" || sep.chars().all(|c| c == '-');
             if !ok {
                 return Err(format!(
                     "repository component {component:?} has {sep:?}; only lowercase letters, digits and single '.', '_', '__' or dashes between them are allowed"
                 ));
             }
-            i += run;
         }
     }
     Ok(())
@@ -181,6 +174,24 @@ mod tests {
         let e = parse("My/App").expect_err("upper case");
         assert!(e.message.contains("\"My\""), "{}", e.message);
         assert!(parse("a/b.c_d__e---f/g").is_ok());
+    }
+
+    #[test]
+    fn any_characters_are_parsed_or_refused_with_a_message() {
+        // Multi-byte characters next to the separators the grammar splits at.
+        for bad in ["é", "é:1", "aé", "a-é/b", "a/é:1", "a:é", "a.é.b", "ré/app:1", "app:ü", "a_\u{1F600}_b", "a:1é/b"]
+        {
+            let e = parse(bad).expect_err(bad);
+            assert!(e.message.starts_with("invalid image name"), "{bad:?}: {}", e.message);
+        }
+        let e = parse("team/a\u{e9}b:1").expect_err("é in a component");
+        assert!(e.message.contains("has \"é\""), "{}", e.message);
+        let t = parse("localhost:5001/a.b/c:v1.0").expect("parse");
+        assert_eq!((t.repository.as_str(), t.tag.as_str()), ("a.b/c", "v1.0"));
+        // A ':' before the last '/' starts no tag: it is in the repository, which refuses it.
+        let e = parse("localhost:5000/a:1/b").expect_err("':' in a component");
+        assert!(e.message.contains("has \":\""), "{}", e.message);
+        assert!(check_host("é:5000").is_err() && check_host("[é]:5000").is_err() && check_host("host:é").is_err());
     }
 
     #[test]
