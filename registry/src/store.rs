@@ -90,15 +90,27 @@ impl Store {
         let bad = |m: String| Error::corrupt(format!("{}: {m}", shown.display()));
         let file = File::open(path).map_err(|e| Error::io("open", shown, e))?;
         let file_len = file.metadata().map_err(|e| Error::io("read", shown, e))?.len();
+        // tar's own messages quote the header they could not read: for a file that is not a
+        // tarball, its first bytes (`/etc/passwd`'s first line). Only an I/O error keeps its
+        // cause; the rest say what the file is not.
+        let unreadable = |e: std::io::Error, entries: usize| {
+            if e.raw_os_error().is_some() {
+                Error::io("read", shown, e)
+            } else if entries == 0 {
+                Error::corrupt(format!("{} is not a tar archive", shown.display()))
+            } else {
+                bad(format!("the tar header after entry {entries} cannot be read: the archive is truncated or corrupt"))
+            }
+        };
         let mut archive = tar::Archive::new(file);
-        let entries = archive.entries_with_seek().map_err(|e| bad("not a tar archive".into()).caused_by_error(e))?;
+        let entries = archive.entries_with_seek().map_err(|e| unreadable(e, 0))?;
         let mut files = HashMap::new();
         let mut links = HashMap::new();
         for (count, entry) in entries.enumerate() {
             if count >= MAX_ENTRIES {
                 return Err(bad(format!("more than {MAX_ENTRIES} entries")));
             }
-            let entry = entry.map_err(|e| bad("not a readable tar archive".into()).caused_by_error(e))?;
+            let entry = entry.map_err(|e| unreadable(e, count))?;
             let raw = entry.path_bytes().into_owned();
             let raw = String::from_utf8_lossy(&raw).into_owned();
             let kind = entry.header().entry_type();
@@ -267,6 +279,28 @@ mod tests {
         let t = tarball(&[("a", b"x")], &[("evil", "../../etc/passwd")]);
         let err = Store::tar(t.path(), Path::new("x.tar")).expect_err("traversal");
         assert!(err.message.contains("path traversal"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_tarball_is_named_and_never_quoted() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let passwd = dir.path().join("passwd");
+        std::fs::write(&passwd, "root:x:0:0:root:/root:/bin/bash\n".repeat(40)).expect("write");
+        let err = Store::tar(&passwd, Path::new("/etc/passwd")).expect_err("not a tarball");
+        assert_eq!(err.message, "/etc/passwd is not a tar archive");
+        assert!(err.causes().is_empty(), "tar's message quotes the file: {err}");
+        assert!(err.is_corrupt());
+        // A tarball cut inside its second header.
+        let t = tarball(&[("a", &[1u8; 512]), ("b", b"x")], &[]);
+        let data = std::fs::read(t.path()).expect("read");
+        let cut = dir.path().join("cut.tar");
+        std::fs::write(&cut, &data[..512 + 512 + 100]).expect("write");
+        let err = Store::tar(&cut, Path::new("cut.tar")).expect_err("truncated");
+        assert_eq!(
+            err.message,
+            "cut.tar: the tar header after entry 1 cannot be read: the archive is truncated or corrupt"
+        );
+        assert!(err.causes().is_empty(), "{err}");
     }
 
     #[test]

@@ -126,7 +126,7 @@ fn open_file(path: &Path, shown: &Path, temp: Option<tempfile::TempDir>) -> Resu
         let mut decoder = flate2::read::GzDecoder::new(std::io::BufReader::new(input));
         let mut out = std::fs::File::create(&out_path).map_err(|e| Error::io("write", &out_path, e))?;
         std::io::copy(&mut decoder, &mut out).map_err(|e| {
-            Error::corrupt(format!("{}: not a readable gzip stream", shown.display())).caused_by_error(e)
+            Error::corrupt(format!("{}: not a readable gzip stream", shown.display())).caused_by_error(e).hint(GIVE)
         })?;
         let opened = open_tar(&out_path, shown)?;
         return Ok(Opened { _temp: Some(dir), ..opened });
@@ -135,8 +135,13 @@ fn open_file(path: &Path, shown: &Path, temp: Option<tempfile::TempDir>) -> Resu
     Ok(Opened { _temp: temp, ..opened })
 }
 
+/// What SOURCE may be, for a file that is none of it.
+const GIVE: &str =
+    "give a `docker save` tarball or an OCI archive (either may be gzip-compressed), or an OCI layout directory";
+
 fn open_tar(path: &Path, shown: &Path) -> Result<Opened> {
-    let store = Store::tar(path, shown)?;
+    // A file that is not a tarball (or a truncated one) is named; what SOURCE may be follows.
+    let store = Store::tar(path, shown).map_err(|e| if e.is_corrupt() { e.hint(GIVE) } else { e })?;
     let shown = shown.display().to_string();
     let kind = match (store.has("index.json"), store.has("manifest.json")) {
         (true, true) => Kind::DockerSaveOci,
@@ -164,7 +169,7 @@ fn export(reference: &str, engine: Option<&str>) -> Result<Opened> {
             "{reference} is not a file or directory, and no {} CLI was found on PATH to export it from a local image store",
             candidates.join(" or ")
         ))
-        .hint("give a `docker save` tarball, an OCI archive or an OCI layout directory"));
+        .hint(GIVE));
     };
     let dir = tempfile::tempdir().map_err(|e| Error::runtime("cannot create a temporary directory").caused_by(e))?;
     let out: PathBuf = dir.path().join("export.tar");

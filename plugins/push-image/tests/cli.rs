@@ -90,3 +90,82 @@ fn no_cluster_and_no_registry_are_runtime_errors() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains(&format!("cannot reach registry 127.0.0.1:{port}")), "{err}");
 }
+
+#[test]
+fn a_file_that_is_not_an_image_is_named_and_never_quoted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // `kubectl push-image /etc/passwd` answered with tar's message, which quotes the file.
+    let text = "root:x:0:0:root:/root:/bin/bash\nlogin:x:1:1:login:/nonexistent:/usr/sbin/nologin\n".repeat(20);
+    let passwd = dir.path().join("passwd");
+    std::fs::write(&passwd, &text).expect("write");
+    // Random bytes (a fixed seed: the same bytes every run).
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let random: Vec<u8> = (0..4096)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed.to_le_bytes()[0]
+        })
+        .collect();
+    assert_ne!(random.get(..2), Some(&[0x1f, 0x8b][..]), "not gzip's magic");
+    let noise = dir.path().join("noise.bin");
+    std::fs::write(&noise, &random).expect("write");
+    // The same text, gzip-compressed: decompressed, then still not a tarball.
+    let gzipped = dir.path().join("passwd.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, text.as_bytes()).expect("gzip");
+    std::fs::write(&gzipped, gz.finish().expect("gzip")).expect("write");
+    for (file, content) in [(&passwd, text.as_bytes()), (&noise, &random[..]), (&gzipped, text.as_bytes())] {
+        let shown = file.to_str().expect("utf-8");
+        let out = push().arg(shown).output().expect("runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{shown}: {err}");
+        assert!(err.starts_with(&format!("error: {shown} is not a tar archive\n")), "{shown}: {err}");
+        assert!(err.contains("hint: give a `docker save` tarball or an OCI archive (either may be gzip-compressed), or an OCI layout directory"), "{err}");
+        assert!(out.stdout.is_empty());
+        for quoted in printable_runs(content) {
+            assert!(!err.contains(&quoted), "{shown}: the error quotes the file ({quoted:?}): {err}");
+        }
+    }
+
+    // A real tarball, truncated: cut inside a file's data, and inside the second header.
+    let tarball = {
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, data) in
+            [("manifest.json", b"[] private content of the file".repeat(40)), ("index.json", b"{}".to_vec())]
+        {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            b.append_data(&mut header, name, &data[..]).expect("append");
+        }
+        b.into_inner().expect("tar")
+    };
+    let first_data_end = 512 + (b"[] private content of the file".len() * 40).div_ceil(512) * 512;
+    for (name, cut, says) in [
+        ("in-data.tar", 512 + 100, "past the end of the archive"),
+        ("in-header.tar", first_data_end + 100, "the tar header after entry 1 cannot be read"),
+    ] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, &tarball[..cut]).expect("write");
+        let shown = file.to_str().expect("utf-8");
+        let out = push().arg(shown).output().expect("runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(err.starts_with(&format!("error: {shown}: ")), "{name}: {err}");
+        assert!(err.contains(says) && err.contains("truncated or corrupt"), "{name}: {err}");
+        assert!(err.contains("hint: give a `docker save` tarball"), "{name}: {err}");
+        assert!(!err.contains("private content"), "{name}: the error quotes the file: {err}");
+    }
+}
+
+/// Runs of six or more printable ASCII characters: what a message quoting the file would show.
+fn printable_runs(bytes: &[u8]) -> Vec<String> {
+    bytes
+        .split(|b| !(b.is_ascii_graphic() || *b == b' '))
+        .filter(|run| run.len() >= 6)
+        .map(|run| String::from_utf8_lossy(run).into_owned())
+        .collect()
+}
