@@ -30,7 +30,7 @@ use crate::gather::{self, Neighbourhood, Owner};
 use crate::impact::{self, Row};
 use crate::patch::{self, Writer};
 use crate::plan::{self, From, Planned, ip_of, labels_of, name_of, plan_pod};
-use crate::target::{self, Selection};
+use crate::target::{self, Selection, Verb};
 
 /// Patches in flight at once for `-l` over many pods.
 const PARALLEL: usize = 16;
@@ -38,7 +38,7 @@ const PARALLEL: usize = 16;
 /// `kubectl detach pod …`.
 pub async fn run(words: &[String], args: DetachArgs, out: &Output, global: &GlobalFlags) -> Result<()> {
     let data = wants_data(out)?;
-    let selection = target::parse(words, args.selector.as_deref()).map_err(Error::usage)?;
+    let selection = target::parse(words, args.selector.as_deref(), Verb::Detach)?;
     let kube = Kube::connect(global).await?;
     let pods_api: Api<Pod> = Api::namespaced(kube.client.clone(), &kube.namespace);
 

@@ -15,7 +15,7 @@ use crate::cli::{CleanupArgs, ListArgs, ReattachArgs};
 use crate::detach::{print_data, wants_data};
 use crate::patch::{ATTEMPTS, is_conflict, patch_pod, reattach_patch};
 use crate::plan::{self, DETACHED_AT, DETACHED_BY, DETACHED_FROM, MARKER, ORIGINAL_LABELS, OWNER_UID};
-use crate::target::{self, Selection};
+use crate::target::{self, Selection, Verb};
 
 /// A detached pod as `list -o json` prints it.
 #[derive(Debug, Serialize)]
@@ -164,7 +164,7 @@ struct Reattached {
 /// `kubectl detach reattach`.
 pub async fn reattach(a: ReattachArgs, global: &GlobalFlags) -> Result<()> {
     let data = wants_data(&a.output)?;
-    let selection = target::parse(&a.targets, a.selector.as_deref()).map_err(Error::usage)?;
+    let selection = target::parse(&a.targets, a.selector.as_deref(), Verb::Reattach)?;
     let kube = Kube::connect(global).await?;
     let ns = kube.namespace.clone();
     let api: Api<Pod> = Api::namespaced(kube.client.clone(), &ns);
