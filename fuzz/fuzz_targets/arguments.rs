@@ -17,5 +17,7 @@ fuzz_target!(|data: &[u8]| {
         Some((first, rest)) if first.starts_with("-l") => (Some(first.trim_start_matches("-l")), rest),
         _ => (None, &words[..]),
     };
-    let _ = kubectl_detach::target::parse(rest, selector);
+    for verb in [kubectl_detach::target::Verb::Detach, kubectl_detach::target::Verb::Reattach] {
+        let _ = kubectl_detach::target::parse(rest, selector, verb);
+    }
 });

@@ -1,4 +1,11 @@
-//! The detach command: read, plan every pod, refuse what is unsafe, show the impact, then patch.
+//! The detach command, one function per phase, called in this order by [`run`]:
+//!
+//! 1. `read`: the pods, the namespace's selectors, the pods' owners;
+//! 2. `plan`: which labels each pod loses, refusing owners that cannot let a pod go;
+//! 3. `guard`: never every ready replica of an owner at once;
+//! 4. the impact table, printed before anything changes;
+//! 5. `act`: the patches (the write side is [`crate::patch`]), then `--wait`;
+//! 6. `report`: what was done, as a table or `-o json|yaml`.
 //!
 //! Requests for one pod of a Deployment: GET pod, GET ReplicaSet, LIST the owner's pods, five
 //! LISTs of the namespace (Services, EndpointSlices, PDBs, NetworkPolicies, HPAs), one
@@ -13,165 +20,61 @@ use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::api::{Api, ListParams};
-use kubectl_kit_core::flags::{DryRun, GlobalFlags, OutputFlags};
+use kubectl_kit_core::flags::{DryRun, GlobalFlags};
 use kubectl_kit_core::selector::Labels;
 use kubectl_kit_core::{Error, Kube, Result, output, time};
 use serde::Serialize;
 
-use crate::DetachArgs;
+use crate::cli::{DetachArgs, Output};
 use crate::gather::{self, Neighbourhood, Owner};
 use crate::impact::{self, Row};
-use crate::plan::{self, From, Record, Sel, Selecting};
-use crate::target::{self, Selection};
+use crate::patch::{self, Writer};
+use crate::plan::{self, From, Planned, ip_of, labels_of, name_of, plan_pod};
+use crate::target::{self, Selection, Verb};
 
 /// Patches in flight at once for `-l` over many pods.
 const PARALLEL: usize = 16;
-/// Attempts per pod when the pod changes under us (409 Conflict or a failed `test`: 422).
-pub const ATTEMPTS: usize = 5;
-/// The field manager the API server records for our writes.
-pub const FIELD_MANAGER: &str = "kubectl-detach";
-
-/// One pod's plan and outcome, as `-o json` prints it.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PodReport {
-    /// Namespace.
-    pub namespace: String,
-    /// Pod name.
-    pub name: String,
-    /// Pod IP, if it has one.
-    pub ip: Option<String>,
-    /// `Kind/name` of the controller, if any.
-    pub owner: Option<String>,
-    /// What it leaves.
-    pub from: From,
-    /// The labels removed (with their values).
-    pub removed_labels: Labels,
-    /// The labels after the change (the server's answer for a real or server-dry-run patch).
-    pub labels_after: Labels,
-    /// What selects the pod now and after.
-    pub impact: Vec<Row>,
-    /// `detached`, or `detached (server dry run)`.
-    pub result: String,
-    /// The owner's replacement pods (with `--wait`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub replacements: Vec<String>,
-}
-
-/// The `-o json|yaml` document.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Report {
-    api_version: &'static str,
-    dry_run: DryRun,
-    pods: Vec<PodReport>,
-}
-
-/// `-o` of every detach command: the command's table, or its report as JSON or YAML.
-pub type Output = OutputFlags<output::Report>;
-
-/// Checks `-o`: false for the table, true for json or yaml (printed by [`print_data`]).
-pub fn wants_data(o: &Output) -> Result<bool> {
-    Ok(o.format()? != output::Report::Table)
-}
-
-/// Prints a serializable document as `-o json` or `-o yaml` asked.
-pub fn print_data(o: &Output, value: &impl Serialize) -> Result<()> {
-    if let Some(text) = o.format()?.data(value)? {
-        output::out(&text);
-    }
-    Ok(())
-}
-
-/// A pod with the owner and selectors that decide its relabel.
-struct Planned {
-    pod: Pod,
-    owner: Option<Owner>,
-    removed: Vec<String>,
-    left: Vec<String>,
-}
-
-fn labels_of(pod: &Pod) -> Labels {
-    pod.metadata.labels.clone().unwrap_or_default()
-}
-
-fn name_of(pod: &Pod) -> String {
-    pod.metadata.name.clone().unwrap_or_default()
-}
-
-fn ip_of(pod: &Pod) -> Option<String> {
-    pod.status.as_ref().and_then(|s| s.pod_ip.clone())
-}
-
-/// The Services whose selector selects these labels.
-fn services_selecting(n: &Neighbourhood, labels: &Labels) -> Vec<Selecting> {
-    n.services
-        .as_ref()
-        .map(|v| v.as_slice())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|s| {
-            let m = s.spec.as_ref().and_then(|s| s.selector.clone()).filter(|m| !m.is_empty())?;
-            let sel = Sel::Map(m);
-            sel.matches(labels)
-                .then(|| Selecting { what: format!("Service/{}", s.metadata.name.clone().unwrap_or_default()), sel })
-        })
-        .collect()
-}
-
-/// Decides which labels to remove from a pod, given what it leaves.
-fn plan_pod(pod: &Pod, owner: Option<&Owner>, n: &Neighbourhood, from: From) -> Result<(Vec<String>, Vec<String>)> {
-    let labels = labels_of(pod);
-    let services = services_selecting(n, &labels);
-    let owner_sel = owner.and_then(Owner::selecting);
-    let name = name_of(pod);
-    let (leave, keep): (Vec<Selecting>, Vec<Selecting>) = match from {
-        From::All => (owner_sel.into_iter().chain(services).collect(), vec![]),
-        From::Owner => {
-            let Some(o) = owner_sel else {
-                return Err(Error::runtime(format!("pod {name} has no controller to detach it from"))
-                    .hint("--from=services takes it out of its Services only"));
-            };
-            (vec![o], services)
-        }
-        From::Services => {
-            if services.is_empty() {
-                return Err(match &n.services {
-                    Err(why) => Error::runtime(format!("cannot tell which Services select pod {name}: {why}")),
-                    Ok(_) => Error::runtime(format!("no Service selects pod {name}")),
-                });
-            }
-            (services, owner_sel.into_iter().collect())
-        }
-    };
-    if leave.is_empty() {
-        return Err(Error::runtime(format!(
-            "nothing selects pod {name}: it has no controller and no Service selects it"
-        ))
-        .hint("a bare pod outside every Service is already detached"));
-    }
-    let removed = plan::labels_to_remove(&labels, &leave, &keep).map_err(|e| {
-        Error::runtime(format!("cannot detach pod {name}: {e}")).hint(match from {
-            From::All => "--from=services or --from=owner leaves only one of them",
-            _ => "--from=all takes it out of both",
-        })
-    })?;
-    Ok((removed, leave.into_iter().map(|s| s.what).collect()))
-}
 
 /// `kubectl detach pod …`.
 pub async fn run(words: &[String], args: DetachArgs, out: &Output, global: &GlobalFlags) -> Result<()> {
     let data = wants_data(out)?;
-    let selection = target::parse(words, args.selector.as_deref()).map_err(Error::usage)?;
+    let selection = target::parse(words, args.selector.as_deref(), Verb::Detach)?;
     let kube = Kube::connect(global).await?;
-    let ns = kube.namespace.clone();
-    let pods_api: Api<Pod> = Api::namespaced(kube.client.clone(), &ns);
+    let pods_api: Api<Pod> = Api::namespaced(kube.client.clone(), &kube.namespace);
 
-    // Read: the pods, the namespace's selectors, the owners.
+    let seen = read(&kube, &pods_api, &selection).await?;
+    let planned = plan(seen.pods, &seen.owners, &seen.n, &args)?;
+    let replicas = guard(&kube, &seen.owners, &planned, args.all_replicas).await?;
+    let mut reports = preview(&kube.namespace, &planned, &replicas, &seen.n, args.from);
+    if !data {
+        output::out(&impact_table(&reports));
+    }
+    let dry = args.dry_run.dry_run;
+    act(&kube, &pods_api, &seen.n, &planned, args.from, dry, &mut reports).await?;
+    if args.wait && dry == DryRun::None {
+        wait(&kube, &kube.namespace, &planned, &seen.owners, &replicas.before, &mut reports, args.timeout).await?;
+    }
+    report(out, data, dry, reports)
+}
+
+/// What the command reads before deciding anything.
+struct Read {
+    /// The pods to detach.
+    pods: Vec<Pod>,
+    /// What in the namespace selects pods.
+    n: Neighbourhood,
+    /// The pods' controllers, by uid.
+    owners: BTreeMap<String, Owner>,
+}
+
+/// Read: the pods and the namespace's selectors at once, then the pods' owners. A pod named
+/// that is already detached is an error; one a selector matches is skipped with a warning.
+async fn read(kube: &Kube, pods_api: &Api<Pod>, selection: &Selection) -> Result<Read> {
+    let ns = &kube.namespace;
     let (pods, n) = tokio::try_join!(
         async {
-            match &selection {
-                Selection::Names(names) => gather::pods_named(&kube, &ns, names).await,
+            match selection {
+                Selection::Names(names) => gather::pods_named(kube, ns, names).await,
                 Selection::Selector(sel) => {
                     let list = pods_api.list(&ListParams::default().labels(sel)).await?;
                     let (detached, fresh): (Vec<Pod>, Vec<Pod>) =
@@ -186,7 +89,7 @@ pub async fn run(words: &[String], args: DetachArgs, out: &Output, global: &Glob
                 }
             }
         },
-        gather::neighbourhood(&kube, &ns),
+        gather::neighbourhood(kube, ns),
     )?;
     if let Selection::Names(_) = selection
         && let Some(p) = pods.iter().find(|p| labels_of(p).contains_key(plan::MARKER))
@@ -194,15 +97,22 @@ pub async fn run(words: &[String], args: DetachArgs, out: &Output, global: &Glob
         return Err(Error::runtime(format!("pod {} is already detached", name_of(p)))
             .hint(format!("kubectl detach reattach pod {} puts it back first", name_of(p))));
     }
-    let mut owners: BTreeMap<String, Owner> = BTreeMap::new();
     let refs: BTreeMap<String, _> =
         pods.iter().filter_map(gather::controller_ref).map(|r| (r.uid.clone(), r.clone())).collect();
-    let fetched = futures::future::try_join_all(refs.values().map(|r| gather::owner(&kube, &ns, r))).await?;
-    for o in fetched {
-        owners.insert(o.uid.clone(), o);
-    }
+    let fetched = futures::future::try_join_all(refs.values().map(|r| gather::owner(kube, ns, r))).await?;
+    let owners = fetched.into_iter().map(|o| (o.uid.clone(), o)).collect();
+    Ok(Read { pods, n, owners })
+}
 
-    // Plan every pod before touching any.
+/// Plan: every pod's relabel, before touching any. An owner that cannot let a pod go
+/// (StatefulSet, DaemonSet, Job, an unknown kind) is refused unless `--force`, or
+/// `--from=services` leaves it alone.
+fn plan(
+    pods: Vec<Pod>,
+    owners: &BTreeMap<String, Owner>,
+    n: &Neighbourhood,
+    args: &DetachArgs,
+) -> Result<Vec<Planned>> {
     let mut planned = vec![];
     for pod in pods {
         let owner = gather::controller_ref(&pod).and_then(|r| owners.get(&r.uid)).cloned();
@@ -221,22 +131,39 @@ pub async fn run(words: &[String], args: DetachArgs, out: &Output, global: &Glob
                 owner.as_ref().map(|o| o.what.as_str()).unwrap_or_default()
             ));
         }
-        let (removed, left) = plan_pod(&pod, owner_for_plan, &n, args.from)?;
+        let (removed, left) = plan_pod(&pod, owner_for_plan, n, args.from)?;
         planned.push(Planned { pod, owner, removed, left });
     }
+    Ok(planned)
+}
 
-    // Guard: never every ready replica of an owner at once, unless asked.
+/// What the guard counted of each owner's pods, by owner uid.
+struct Replicas {
+    /// Ready pods that stay, and all pods: the impact table's "N ready replicas remain".
+    siblings: BTreeMap<String, (usize, usize)>,
+    /// The owner's pods before the detach, so that `--wait` can tell the replacements.
+    before: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// Guard: never every ready replica of an owner at once, unless `--all-replicas`. One list of
+/// each owner's pods.
+async fn guard(
+    kube: &Kube,
+    owners: &BTreeMap<String, Owner>,
+    planned: &[Planned],
+    all_replicas: bool,
+) -> Result<Replicas> {
     let mut siblings: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut before_sets: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for o in owners.values() {
-        let owned = gather::owned_pods(&kube, &ns, o).await?;
+        let owned = gather::owned_pods(kube, &kube.namespace, o).await?;
         let ready: BTreeSet<String> = owned.iter().filter(|p| gather::is_ready(p)).map(name_of).collect();
         let leaving: BTreeSet<String> = planned
             .iter()
             .filter(|p| p.owner.as_ref().is_some_and(|x| x.uid == o.uid))
             .map(|p| name_of(&p.pod))
             .collect();
-        if !ready.is_empty() && ready.is_subset(&leaving) && !args.all_replicas {
+        if !ready.is_empty() && ready.is_subset(&leaving) && !all_replicas {
             return Err(Error::runtime(format!(
                 "refusing to detach every ready replica of {} ({} of {}) at once",
                 o.what,
@@ -248,50 +175,63 @@ pub async fn run(words: &[String], args: DetachArgs, out: &Output, global: &Glob
         siblings.insert(o.uid.clone(), (ready.difference(&leaving).count(), owned.len()));
         before_sets.insert(o.uid.clone(), owned.iter().map(name_of).collect());
     }
+    Ok(Replicas { siblings, before: before_sets })
+}
 
+/// Every pod's report before the write: the labels it loses and the impact rows.
+fn preview(ns: &str, planned: &[Planned], replicas: &Replicas, n: &Neighbourhood, from: From) -> Vec<PodReport> {
     let leaving_ips: Vec<String> = planned.iter().filter_map(|p| ip_of(&p.pod)).collect();
-    let mut reports: Vec<PodReport> = planned
+    planned
         .iter()
         .map(|p| {
             let before = labels_of(&p.pod);
             let after = plan::labels_after(&before, &p.removed);
-            let sib = p.owner.as_ref().and_then(|o| siblings.get(&o.uid).copied());
+            let sib = p.owner.as_ref().and_then(|o| replicas.siblings.get(&o.uid).copied());
             PodReport {
-                namespace: ns.clone(),
+                namespace: ns.to_string(),
                 name: name_of(&p.pod),
                 ip: ip_of(&p.pod),
                 owner: p.owner.as_ref().map(|o| o.what.clone()),
-                from: args.from,
+                from,
                 removed_labels: p
                     .removed
                     .iter()
                     .map(|k| (k.clone(), before.get(k).cloned().unwrap_or_default()))
                     .collect(),
-                impact: impact::rows(&p.pod, &before, &after, p.owner.as_ref(), sib, &n, &leaving_ips),
+                impact: impact::rows(&p.pod, &before, &after, p.owner.as_ref(), sib, n, &leaving_ips),
                 labels_after: after,
                 result: String::new(),
                 replacements: vec![],
             }
         })
-        .collect();
-    if !data {
-        output::out(&impact_table(&reports));
-    }
+        .collect()
+}
 
-    // Act.
-    let dry = args.dry_run.dry_run;
+/// Act: patch every pod, [`PARALLEL`] at a time (nothing is sent for `--dry-run=client`).
+/// Several pods: the first one's patch goes first as a server dry run; a pod that fails after
+/// others succeeded has those put back. The reports get the labels the server answered.
+async fn act(
+    kube: &Kube,
+    pods_api: &Api<Pod>,
+    n: &Neighbourhood,
+    planned: &[Planned],
+    from: From,
+    dry: DryRun,
+    reports: &mut [PodReport],
+) -> Result<()> {
     if dry != DryRun::Client {
-        let by = gather::whoami(&kube).await;
-        let pause = test_pause();
-        let w = Writer { api: &pods_api, ns: &ns, n: &n, from: args.from, by: &by };
+        let ns = &kube.namespace;
+        let by = gather::whoami(kube).await;
+        let pause = patch::test_pause();
+        let w = Writer { api: pods_api, ns, n, from, by: &by };
         if planned.len() > 1 && dry == DryRun::None {
             // RBAC and admission answer for the first pod before any pod changes.
-            write(&w, &planned[0], DryRun::Server, Duration::ZERO).await?;
+            patch::write(&w, &planned[0], DryRun::Server, Duration::ZERO).await?;
         }
         let results: Vec<(usize, Result<Pod>)> = futures::stream::iter(planned.iter().enumerate())
             .map(|(i, p)| {
                 let w = &w;
-                async move { (i, write(w, p, dry, pause).await) }
+                async move { (i, patch::write(w, p, dry, pause).await) }
             })
             .buffer_unordered(PARALLEL)
             .collect()
@@ -315,7 +255,7 @@ pub async fn run(words: &[String], args: DetachArgs, out: &Output, global: &Glob
         }
         if let Some((i, e)) = failure {
             if dry == DryRun::None && !done.is_empty() {
-                let undone = rollback(&pods_api, &ns, &planned, &done).await;
+                let undone = patch::rollback(pods_api, ns, planned, &done).await;
                 return Err(e.hint(format!(
                     "pod {} could not be detached; the {} pod(s) detached in this command were put back ({undone} restored)",
                     name_of(&planned[i].pod),
@@ -325,159 +265,10 @@ pub async fn run(words: &[String], args: DetachArgs, out: &Output, global: &Glob
             return Err(e);
         }
     }
-    for r in &mut reports {
+    for r in reports.iter_mut() {
         r.result = format!("detached{}", dry.suffix());
     }
-
-    if args.wait && dry == DryRun::None {
-        wait(&kube, &ns, &planned, &owners, &before_sets, &mut reports, args.timeout).await?;
-    }
-
-    if data {
-        print_data(out, &Report { api_version: "kubectl-kit.detach/v1", dry_run: dry, pods: reports })?;
-    } else {
-        let mut text = String::new();
-        for r in &reports {
-            text.push_str(&format!("pod/{} {}\n", output::escape(&r.name), r.result));
-            if dry == DryRun::Server {
-                text.push_str(&format!(
-                    "  labels after: {}\n",
-                    output::escape(&kubectl_kit_core::selector::map_to_string(&r.labels_after))
-                ));
-            }
-            if !r.replacements.is_empty() {
-                text.push_str(&format!("  replaced by: {}\n", output::escape(&r.replacements.join(", "))));
-            }
-        }
-        output::out(&text);
-    }
     Ok(())
-}
-
-/// The impact table: one block of rows per pod.
-fn impact_table(reports: &[PodReport]) -> String {
-    let mut t = output::Table::new(["POD", "SELECTED BY", "NOW", "AFTER", "WHAT CHANGES"]);
-    let yn = |b: bool| if b { "yes" } else { "no" };
-    for r in reports {
-        let removed = kubectl_kit_core::selector::map_to_string(&r.removed_labels);
-        t.push([
-            r.name.clone(),
-            "labels".into(),
-            "-".into(),
-            "-".into(),
-            format!("remove {removed}; add {}=true", plan::MARKER),
-        ]);
-        for row in &r.impact {
-            t.push([
-                r.name.clone(),
-                format!("{}/{}", row.kind, row.name),
-                yn(row.now).into(),
-                yn(row.after).into(),
-                row.note.clone(),
-            ]);
-        }
-    }
-    t.render(true)
-}
-
-/// A delay before the first write, so that tests can change a pod between our read and our
-/// write and check that the change is not lost. Never set in normal use.
-fn test_pause() -> Duration {
-    std::env::var("KUBECTL_DETACH_TEST_PAUSE_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map_or(Duration::ZERO, Duration::from_millis)
-}
-
-/// A write lost to a concurrent one: 409 Conflict, or the API server's answer to a JSON Patch
-/// that no longer applies (a failed `test` operation, a label already gone): 422 `Invalid` with
-/// no causes at all, as apiserver's `handlers/patch.go` builds it (`NewGenericServerResponse`
-/// without a server message). A 422 for a value the server refuses (`NewInvalid`) names the
-/// object and the fields at fault, and is not a race.
-pub fn is_conflict(e: &kube::Error) -> bool {
-    let kube::Error::Api(s) = e else { return false };
-    let names_nothing = s.details.as_ref().is_none_or(|d| d.causes.is_empty() && d.name.is_empty());
-    s.code == 409 || (s.code == 422 && s.reason == "Invalid" && names_nothing)
-}
-
-/// What every write of one command shares.
-struct Writer<'a> {
-    api: &'a Api<Pod>,
-    ns: &'a str,
-    n: &'a Neighbourhood,
-    from: From,
-    by: &'a str,
-}
-
-/// Patches one pod, re-reading and re-planning it when it changed under us.
-async fn write(w: &Writer<'_>, p: &Planned, dry: DryRun, pause: Duration) -> Result<Pod> {
-    let mut pod = p.pod.clone();
-    let mut removed = p.removed.clone();
-    let owner_for_plan = p.owner.as_ref().filter(|o| o.sel.is_some());
-    if !pause.is_zero() {
-        tokio::time::sleep(pause).await;
-    }
-    for attempt in 1..=ATTEMPTS {
-        let labels = labels_of(&pod);
-        let left_owner = owner_for_plan
-            .filter(|o| o.sel.as_ref().is_some_and(|s| !s.matches(&plan::labels_after(&labels, &removed))));
-        let mut from_text = vec![left_owner.map_or("-".to_string(), |o| o.what.clone())];
-        from_text.extend(p.left.iter().filter(|w| w.starts_with("Service/")).cloned());
-        let record = Record {
-            at: time::format_rfc3339(time::now()),
-            by: w.by.to_string(),
-            from: from_text.join(" "),
-            owner_uid: left_owner.map(|o| o.uid.clone()),
-        };
-        let rv = pod.metadata.resource_version.clone().unwrap_or_default();
-        let patch = plan::detach_patch(&rv, &labels, pod.metadata.annotations.as_ref(), &removed, &record);
-        match patch_pod(w.api, w.ns, &name_of(&pod), &patch, dry).await {
-            Ok(done) => return Ok(done),
-            Err(e) if is_conflict(&e) && attempt < ATTEMPTS => {
-                output::warn(&format!(
-                    "pod {} changed while being detached; reading it again (attempt {} of {ATTEMPTS})",
-                    name_of(&pod),
-                    attempt + 1
-                ));
-                pod = w.api.get(&name_of(&pod)).await?;
-                if labels_of(&pod).contains_key(plan::MARKER) {
-                    return Err(Error::runtime(format!(
-                        "pod {} was detached by someone else meanwhile",
-                        name_of(&pod)
-                    )));
-                }
-                removed = plan_pod(&pod, owner_for_plan, w.n, w.from)?.0;
-            }
-            Err(e) if is_conflict(&e) => {
-                return Err(Error::runtime(format!(
-                    "pod {} kept changing while being detached; gave up after {ATTEMPTS} attempts, nothing was changed",
-                    name_of(&pod)
-                ))
-                .caused_by(e));
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(Error::runtime("unreachable: attempts exhausted"))
-}
-
-/// Puts back pods detached earlier in a command that then failed. Returns how many were restored.
-async fn rollback(api: &Api<Pod>, ns: &str, planned: &[Planned], done: &[usize]) -> usize {
-    let mut restored = 0;
-    for &i in done {
-        let name = name_of(&planned[i].pod);
-        let Ok(now) = api.get(&name).await else { continue };
-        let original = labels_of(&planned[i].pod);
-        let restore = plan::labels_to_restore(&original, &labels_of(&now));
-        let rv = now.metadata.resource_version.clone().unwrap_or_default();
-        let patch = plan::reattach_patch(&rv, &restore, &now.metadata.annotations.clone().unwrap_or_default(), false);
-        if patch_pod(api, ns, &name, &patch, DryRun::None).await.is_ok() {
-            restored += 1;
-        } else {
-            output::warn(&format!("pod {name} could not be put back; kubectl detach reattach pod {name} restores it"));
-        }
-    }
-    restored
 }
 
 /// `--wait`: until the IPs are gone from the Services left and each owner left has its
@@ -550,54 +341,100 @@ async fn wait(
     }
 }
 
-/// Sends a JSON Patch to a pod (`application/json-patch+json`) with our field manager,
-/// persisting nothing when `dry` is `DryRun::Server`.
-pub async fn patch_pod(
-    api: &Api<Pod>,
-    ns: &str,
-    name: &str,
-    ops: &serde_json::Value,
-    dry: DryRun,
-) -> kube::Result<Pod> {
-    let mut path = format!("/api/v1/namespaces/{ns}/pods/{name}");
-    kubectl_kit_core::list::query_pair(&mut path, "fieldManager", FIELD_MANAGER);
-    if dry == DryRun::Server {
-        kubectl_kit_core::list::query_pair(&mut path, "dryRun", "All");
+/// Report: the `-o json|yaml` document, or a line per pod (with the labels the server
+/// answered for `--dry-run=server`, and the replacements `--wait` saw).
+fn report(out: &Output, data: bool, dry: DryRun, reports: Vec<PodReport>) -> Result<()> {
+    if data {
+        return print_data(out, &Report { api_version: "kubectl-kit.detach/v1", dry_run: dry, pods: reports });
     }
-    let body = serde_json::to_vec(ops).map_err(kube::Error::SerdeError)?;
-    let req = http::Request::patch(path)
-        .header(http::header::CONTENT_TYPE, "application/json-patch+json")
-        .header(http::header::ACCEPT, "application/json")
-        .body(body)
-        .map_err(kube::Error::HttpError)?;
-    api.clone().into_client().request::<Pod>(req).await
+    let mut text = String::new();
+    for r in &reports {
+        text.push_str(&format!("pod/{} {}\n", output::escape(&r.name), r.result));
+        if dry == DryRun::Server {
+            text.push_str(&format!(
+                "  labels after: {}\n",
+                output::escape(&kubectl_kit_core::selector::map_to_string(&r.labels_after))
+            ));
+        }
+        if !r.replacements.is_empty() {
+            text.push_str(&format!("  replaced by: {}\n", output::escape(&r.replacements.join(", "))));
+        }
+    }
+    output::out(&text);
+    Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// One pod's plan and outcome, as `-o json` prints it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodReport {
+    /// Namespace.
+    pub namespace: String,
+    /// Pod name.
+    pub name: String,
+    /// Pod IP, if it has one.
+    pub ip: Option<String>,
+    /// `Kind/name` of the controller, if any.
+    pub owner: Option<String>,
+    /// What it leaves.
+    pub from: From,
+    /// The labels removed (with their values).
+    pub removed_labels: Labels,
+    /// The labels after the change (the server's answer for a real or server-dry-run patch).
+    pub labels_after: Labels,
+    /// What selects the pod now and after.
+    pub impact: Vec<Row>,
+    /// `detached`, or `detached (server dry run)`.
+    pub result: String,
+    /// The owner's replacement pods (with `--wait`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replacements: Vec<String>,
+}
 
-    fn status(json: &str) -> kube::Error {
-        kube::Error::Api(Box::new(serde_json::from_str(json).expect("a Status")))
-    }
+/// The `-o json|yaml` document.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Report {
+    api_version: &'static str,
+    dry_run: DryRun,
+    pods: Vec<PodReport>,
+}
 
-    #[test]
-    fn conflicts_are_told_by_status_not_by_message() {
-        // apiserver's answer to a JSON Patch whose `test` failed (handlers/patch.go), as
-        // v1.35 sends it.
-        let test_failed = r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",
-            "message":"the server rejected our request due to an error in our request","reason":"Invalid",
-            "details":{},"code":422}"#;
-        assert!(is_conflict(&status(test_failed)));
-        // A value the server refuses: it names the object and the field.
-        let invalid = r#"{"kind":"Status","apiVersion":"v1","status":"Failure",
-            "message":"Pod \"x\" is invalid: metadata.labels: Invalid value","reason":"Invalid",
-            "details":{"name":"x","kind":"Pod","causes":[{"reason":"FieldValueInvalid","message":"Invalid value","field":"metadata.labels"}]},
-            "code":422}"#;
-        assert!(!is_conflict(&status(invalid)));
-        let unprocessable = r#"{"status":"Failure","message":"x","reason":"Invalid","details":{"causes":[{"reason":"FieldValueRequired","field":"spec"}]},"code":422}"#;
-        assert!(!is_conflict(&status(unprocessable)));
-        assert!(is_conflict(&status(r#"{"status":"Failure","message":"changed","reason":"Conflict","code":409}"#)));
-        assert!(!is_conflict(&status(r#"{"status":"Failure","message":"no","reason":"Forbidden","code":403}"#)));
+/// Checks `-o`: false for the table, true for json or yaml (printed by [`print_data`]).
+pub fn wants_data(o: &Output) -> Result<bool> {
+    Ok(o.format()? != output::Report::Table)
+}
+
+/// Prints a serializable document as `-o json` or `-o yaml` asked.
+pub fn print_data(o: &Output, value: &impl Serialize) -> Result<()> {
+    if let Some(text) = o.format()?.data(value)? {
+        output::out(&text);
     }
+    Ok(())
+}
+
+/// The impact table: one block of rows per pod.
+fn impact_table(reports: &[PodReport]) -> String {
+    let mut t = output::Table::new(["POD", "SELECTED BY", "NOW", "AFTER", "WHAT CHANGES"]);
+    let yn = |b: bool| if b { "yes" } else { "no" };
+    for r in reports {
+        let removed = kubectl_kit_core::selector::map_to_string(&r.removed_labels);
+        t.push([
+            r.name.clone(),
+            "labels".into(),
+            "-".into(),
+            "-".into(),
+            format!("remove {removed}; add {}=true", plan::MARKER),
+        ]);
+        for row in &r.impact {
+            t.push([
+                r.name.clone(),
+                format!("{}/{}", row.kind, row.name),
+                yn(row.now).into(),
+                yn(row.after).into(),
+                row.note.clone(),
+            ]);
+        }
+    }
+    t.render(true)
 }

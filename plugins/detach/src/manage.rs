@@ -11,10 +11,11 @@ use kubectl_kit_core::selector::Labels;
 use kubectl_kit_core::{Error, Kube, Result, output, time};
 use serde::Serialize;
 
-use crate::detach::{ATTEMPTS, is_conflict, patch_pod, print_data, wants_data};
+use crate::cli::{CleanupArgs, ListArgs, ReattachArgs};
+use crate::detach::{print_data, wants_data};
+use crate::patch::{ATTEMPTS, is_conflict, patch_pod, reattach_patch};
 use crate::plan::{self, DETACHED_AT, DETACHED_BY, DETACHED_FROM, MARKER, ORIGINAL_LABELS, OWNER_UID};
-use crate::target::{self, Selection};
-use crate::{CleanupArgs, ListArgs, ReattachArgs};
+use crate::target::{self, Selection, Verb};
 
 /// A detached pod as `list -o json` prints it.
 #[derive(Debug, Serialize)]
@@ -163,7 +164,7 @@ struct Reattached {
 /// `kubectl detach reattach`.
 pub async fn reattach(a: ReattachArgs, global: &GlobalFlags) -> Result<()> {
     let data = wants_data(&a.output)?;
-    let selection = target::parse(&a.targets, a.selector.as_deref()).map_err(Error::usage)?;
+    let selection = target::parse(&a.targets, a.selector.as_deref(), Verb::Reattach)?;
     let kube = Kube::connect(global).await?;
     let ns = kube.namespace.clone();
     let api: Api<Pod> = Api::namespaced(kube.client.clone(), &ns);
@@ -202,8 +203,7 @@ pub async fn reattach(a: ReattachArgs, global: &GlobalFlags) -> Result<()> {
             let labels = pod.metadata.labels.clone().unwrap_or_default();
             let restore = plan::labels_to_restore(&original_labels(&pod), &labels);
             let rv = pod.metadata.resource_version.clone().unwrap_or_default();
-            let ops =
-                plan::reattach_patch(&rv, &restore, &pod.metadata.annotations.clone().unwrap_or_default(), set_cost);
+            let ops = reattach_patch(&rv, &restore, &pod.metadata.annotations.clone().unwrap_or_default(), set_cost);
             if dry == DryRun::Client {
                 let mut after = labels.clone();
                 after.extend(restore.clone());

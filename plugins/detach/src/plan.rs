@@ -1,13 +1,15 @@
-//! What to change on a pod, decided without the network: which labels to remove so that the
-//! selectors to leave stop matching while the selectors to keep still match, the JSON Patch that
-//! does it (guarded by `test` operations), and the patch that undoes it.
+//! What to change on a pod, decided without the network: which selectors it leaves (`--from`),
+//! which labels to remove so that those stop matching while the selectors to keep still match,
+//! and which labels reattach restores. The labels and annotations that record a detach are
+//! named here; the JSON Patches that write them are in [`crate::patch`].
 
-use std::collections::BTreeMap;
-
+use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kubectl_kit_core::selector::{self, Labels};
+use kubectl_kit_core::{Error, Result};
 use serde::Serialize;
-use serde_json::{Value, json};
+
+use crate::gather::{Neighbourhood, Owner};
 
 /// The label that marks a detached pod.
 pub const MARKER: &str = "kubectl-kit/detached";
@@ -94,7 +96,11 @@ pub enum From {
 /// Greedy: remove the label that un-selects the most remaining selectors (ties: the key that
 /// sorts first), never one a kept selector looks at. Errors name the selector that cannot be
 /// left, and why.
-pub fn labels_to_remove(labels: &Labels, leave: &[Selecting], keep: &[Selecting]) -> Result<Vec<String>, String> {
+pub fn labels_to_remove(
+    labels: &Labels,
+    leave: &[Selecting],
+    keep: &[Selecting],
+) -> std::result::Result<Vec<String>, String> {
     let kept_keys: Vec<String> = keep.iter().flat_map(|k| k.sel.keys()).collect();
     let mut now = labels.clone();
     now.insert(MARKER.to_string(), "true".to_string());
@@ -166,91 +172,94 @@ pub fn labels_after(labels: &Labels, removed: &[String]) -> Labels {
     after
 }
 
-/// A JSON Pointer token: `~` and `/` escaped (RFC 6901).
-pub fn pointer(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+/// A pod with the owner and selectors that decide its relabel.
+pub struct Planned {
+    /// The pod as read.
+    pub pod: Pod,
+    /// Its controller, if any.
+    pub owner: Option<Owner>,
+    /// The label keys to remove.
+    pub removed: Vec<String>,
+    /// What it leaves: `Kind/name` of the owner and the Services.
+    pub left: Vec<String>,
 }
 
-/// What the detach patch records.
-#[derive(Debug, Clone)]
-pub struct Record {
-    /// When (RFC 3339).
-    pub at: String,
-    /// Who.
-    pub by: String,
-    /// `Kind/name` of the owner left, `-` when none; then the Services left.
-    pub from: String,
-    /// The owner's uid, when the pod left its owner.
-    pub owner_uid: Option<String>,
+/// The pod's labels.
+pub fn labels_of(pod: &Pod) -> Labels {
+    pod.metadata.labels.clone().unwrap_or_default()
 }
 
-/// The JSON Patch that detaches: `test` the resourceVersion and every label it removes (so a
-/// concurrent change makes it fail instead of being overwritten), remove the labels, add the
-/// marker and the annotations that make it reversible.
-pub fn detach_patch(
-    resource_version: &str,
-    labels: &Labels,
-    annotations: Option<&BTreeMap<String, String>>,
-    removed: &[String],
-    record: &Record,
-) -> Value {
-    let mut ops = vec![json!({"op": "test", "path": "/metadata/resourceVersion", "value": resource_version})];
-    for k in removed {
-        let path = format!("/metadata/labels/{}", pointer(k));
-        ops.push(json!({"op": "test", "path": path, "value": labels.get(k).cloned().unwrap_or_default()}));
-        ops.push(json!({"op": "remove", "path": path}));
+/// The pod's name.
+pub fn name_of(pod: &Pod) -> String {
+    pod.metadata.name.clone().unwrap_or_default()
+}
+
+/// The pod's IP, if it has one.
+pub fn ip_of(pod: &Pod) -> Option<String> {
+    pod.status.as_ref().and_then(|s| s.pod_ip.clone())
+}
+
+/// The Services whose selector selects these labels.
+fn services_selecting(n: &Neighbourhood, labels: &Labels) -> Vec<Selecting> {
+    n.services
+        .as_ref()
+        .map(|v| v.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|s| {
+            let m = s.spec.as_ref().and_then(|s| s.selector.clone()).filter(|m| !m.is_empty())?;
+            let sel = Sel::Map(m);
+            sel.matches(labels)
+                .then(|| Selecting { what: format!("Service/{}", s.metadata.name.clone().unwrap_or_default()), sel })
+        })
+        .collect()
+}
+
+/// Decides which labels to remove from a pod, given what it leaves: the labels, and the
+/// `Kind/name` of each selector left.
+pub fn plan_pod(pod: &Pod, owner: Option<&Owner>, n: &Neighbourhood, from: From) -> Result<(Vec<String>, Vec<String>)> {
+    let labels = labels_of(pod);
+    let services = services_selecting(n, &labels);
+    let owner_sel = owner.and_then(Owner::selecting);
+    let name = name_of(pod);
+    let (leave, keep): (Vec<Selecting>, Vec<Selecting>) = match from {
+        From::All => (owner_sel.into_iter().chain(services).collect(), vec![]),
+        From::Owner => {
+            let Some(o) = owner_sel else {
+                return Err(Error::runtime(format!("pod {name} has no controller to detach it from"))
+                    .hint("--from=services takes it out of its Services only"));
+            };
+            (vec![o], services)
+        }
+        From::Services => {
+            if services.is_empty() {
+                return Err(match &n.services {
+                    Err(why) => Error::runtime(format!("cannot tell which Services select pod {name}: {why}")),
+                    Ok(_) => Error::runtime(format!("no Service selects pod {name}")),
+                });
+            }
+            (services, owner_sel.into_iter().collect())
+        }
+    };
+    if leave.is_empty() {
+        return Err(Error::runtime(format!(
+            "nothing selects pod {name}: it has no controller and no Service selects it"
+        ))
+        .hint("a bare pod outside every Service is already detached"));
     }
-    ops.push(json!({"op": "add", "path": format!("/metadata/labels/{}", pointer(MARKER)), "value": "true"}));
-    if annotations.is_none() {
-        ops.push(json!({"op": "add", "path": "/metadata/annotations", "value": {}}));
-    }
-    let original = serde_json::to_string(labels).unwrap_or_else(|_| "{}".into());
-    let mut notes =
-        vec![(ORIGINAL_LABELS, original), (DETACHED_AT, record.at.clone()), (DETACHED_BY, record.by.clone())];
-    notes.push((DETACHED_FROM, record.from.clone()));
-    if let Some(uid) = &record.owner_uid {
-        notes.push((OWNER_UID, uid.clone()));
-    }
-    for (k, v) in notes {
-        ops.push(json!({"op": "add", "path": format!("/metadata/annotations/{}", pointer(k)), "value": v}));
-    }
-    Value::Array(ops)
+    let removed = labels_to_remove(&labels, &leave, &keep).map_err(|e| {
+        Error::runtime(format!("cannot detach pod {name}: {e}")).hint(match from {
+            From::All => "--from=services or --from=owner leaves only one of them",
+            _ => "--from=all takes it out of both",
+        })
+    })?;
+    Ok((removed, leave.into_iter().map(|s| s.what).collect()))
 }
 
 /// The labels reattach restores: those recorded before detaching that the pod no longer has.
 /// Labels someone changed since are left as they are now.
 pub fn labels_to_restore(original: &Labels, now: &Labels) -> Labels {
     original.iter().filter(|(k, _)| !now.contains_key(*k)).map(|(k, v)| (k.clone(), v.clone())).collect()
-}
-
-/// The JSON Patch that reattaches: `test` the resourceVersion and the marker, restore the
-/// labels, drop the marker and the record, and set the deletion cost so that the owner, now one
-/// pod over, removes a replacement rather than this pod.
-pub fn reattach_patch(
-    resource_version: &str,
-    restore: &Labels,
-    annotations: &BTreeMap<String, String>,
-    set_cost: bool,
-) -> Value {
-    let mut ops = vec![
-        json!({"op": "test", "path": "/metadata/resourceVersion", "value": resource_version}),
-        json!({"op": "test", "path": format!("/metadata/labels/{}", pointer(MARKER)), "value": "true"}),
-    ];
-    for (k, v) in restore {
-        ops.push(json!({"op": "add", "path": format!("/metadata/labels/{}", pointer(k)), "value": v}));
-    }
-    ops.push(json!({"op": "remove", "path": format!("/metadata/labels/{}", pointer(MARKER))}));
-    for k in [ORIGINAL_LABELS, DETACHED_AT, DETACHED_BY, DETACHED_FROM, OWNER_UID] {
-        if annotations.contains_key(k) {
-            ops.push(json!({"op": "remove", "path": format!("/metadata/annotations/{}", pointer(k))}));
-        }
-    }
-    if set_cost {
-        ops.push(
-            json!({"op": "add", "path": format!("/metadata/annotations/{}", pointer(DELETION_COST)), "value": REATTACH_COST}),
-        );
-    }
-    Value::Array(ops)
 }
 
 #[cfg(test)]
@@ -330,41 +339,5 @@ mod tests {
         };
         let err = labels_to_remove(&pod(), &[s], &[]).expect_err("impossible");
         assert!(err.contains("removing labels cannot undo"), "{err}");
-    }
-
-    #[test]
-    fn the_patch_tests_before_it_changes_and_records_the_original_labels() {
-        let record = Record {
-            at: "2026-01-01T00:00:00Z".into(),
-            by: "me".into(),
-            from: "ReplicaSet/x".into(),
-            owner_uid: Some("u1".into()),
-        };
-        let l = labels(&[("app", "web"), ("app.kubernetes.io/name", "x")]);
-        let p = detach_patch("42", &l, None, &["app.kubernetes.io/name".to_string()], &record);
-        let ops = p.as_array().expect("array");
-        assert_eq!(ops[0], json!({"op": "test", "path": "/metadata/resourceVersion", "value": "42"}));
-        assert_eq!(ops[1], json!({"op": "test", "path": "/metadata/labels/app.kubernetes.io~1name", "value": "x"}));
-        assert_eq!(ops[2], json!({"op": "remove", "path": "/metadata/labels/app.kubernetes.io~1name"}));
-        assert_eq!(ops[3]["path"], "/metadata/labels/kubectl-kit~1detached");
-        assert_eq!(ops[4], json!({"op": "add", "path": "/metadata/annotations", "value": {}}));
-        let original =
-            ops.iter().find(|o| o["path"] == "/metadata/annotations/kubectl-kit~1original-labels").expect("record");
-        let back: Labels = serde_json::from_str(original["value"].as_str().expect("text")).expect("json");
-        assert_eq!(back, l);
-    }
-
-    #[test]
-    fn reattach_restores_only_what_is_missing() {
-        let original = labels(&[("app", "web"), ("tier", "front")]);
-        let now = labels(&[("tier", "back"), (MARKER, "true")]);
-        assert_eq!(labels_to_restore(&original, &now), labels(&[("app", "web")]));
-        let ann: BTreeMap<String, String> = [(ORIGINAL_LABELS.to_string(), "{}".to_string())].into();
-        let p = reattach_patch("7", &labels(&[("app", "web")]), &ann, true);
-        let ops = p.as_array().expect("array");
-        assert_eq!(ops[1]["op"], "test");
-        assert!(ops.iter().any(|o| o["op"] == "remove" && o["path"] == "/metadata/labels/kubectl-kit~1detached"));
-        assert!(ops.iter().any(|o| o["path"] == "/metadata/annotations/controller.kubernetes.io~1pod-deletion-cost"));
-        assert!(!ops.iter().any(|o| o["path"] == "/metadata/annotations/kubectl-kit~1detached-at"));
     }
 }
