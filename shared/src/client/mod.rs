@@ -1,26 +1,30 @@
-//! From flags to a connected client, reading the kubeconfig exactly as kubectl does. One
-//! module per step, in the order they run:
+//! From flags to a connected client, reading the kubeconfig exactly as kubectl (client-go's
+//! `clientcmd`) does. One file per step, in the order they run:
 //!
-//! - [`kubeconfig`]: which files are read and how they merge: `--kubeconfig FILE` wins; else
-//!   `KUBECONFIG` as a list of files merged first-wins (missing files are skipped); else
+//! - `kubeconfig`: which files are read and how they merge: `--kubeconfig FILE` alone; else
+//!   the files `KUBECONFIG` lists, merged first-wins (missing files are skipped); else
 //!   `~/.kube/config`; else the in-cluster service account.
-//! - [`overrides`]: `--context`, `--cluster`, `--user` pick entries; `--server`, `--token`,
+//! - `overrides`: `--context`, `--cluster`, `--user` pick entries; `--server`, `--token`,
 //!   `--certificate-authority`, `--client-certificate`, `--client-key`, `--tls-server-name`,
-//!   `--as`, `--as-group` and `--insecure-skip-tls-verify` override them, as with kubectl.
-//! - [`tls`]: the chosen entries' certificate authority and client certificate, checked before
+//!   `--as`, `--as-group`, `--insecure-skip-tls-verify` and `-n` override them. An empty flag
+//!   (`--context=""`) overrides nothing.
+//! - `tls`: the chosen entries' certificate authority and client certificate, checked before
 //!   connecting (with [`crate::certs`]).
-//! - [`connect`]: the kube-rs configuration and the client; a server named `NAME.localhost` is
-//!   reached without asking DNS. Proxies: `proxy-url` in the cluster entry, else
-//!   `HTTPS_PROXY`/`NO_PROXY`.
-//! - [`request`]: the tower layer every request passes: it logs at `-v=6`, counts, applies
+//! - `credentials`: exec plugins and auth-providers checked as client-go checks them.
+//! - `proxy`: `proxy-url` in the cluster entry, else `HTTPS_PROXY`/`NO_PROXY` by Go's rules.
+//! - `connect`: the kube-rs configuration and the client; a server named `NAME.localhost` is
+//!   reached without asking DNS.
+//! - `request`: the tower layer every request passes: it logs at `-v=6`, counts, applies
 //!   `--request-timeout`, and retries throttling (429) and unavailability (503/504) within a
 //!   bounded total wait, saying so on stderr. kube's own retry (up to 15 tries, 1000 s) is off.
-//! - [`cache`]: kubectl's cache directory.
+//! - `cache`: kubectl's cache directory.
 
 mod cache;
 mod connect;
+mod credentials;
 mod kubeconfig;
 mod overrides;
+mod proxy;
 mod request;
 mod tls;
 
@@ -51,6 +55,8 @@ pub struct Kube {
     pub namespace_explicit: bool,
     /// The API server URL.
     pub server: String,
+    /// The kubeconfig context in use (`--context`, else `current-context`), if any.
+    pub context: Option<String>,
     /// Where the configuration came from.
     pub source: Source,
     /// The cache directory (`--cache-dir`, `KUBECACHEDIR`, `~/.kube/cache`).
@@ -66,7 +72,7 @@ impl std::fmt::Debug for Kube {
 impl Kube {
     /// Loads the configuration and builds the client. No request is sent yet.
     pub async fn connect(flags: &GlobalFlags) -> Result<Self> {
-        let (config, source) = config(flags).await?;
+        let connect::Configured { config, source, context } = connect::configure(flags)?;
         let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
         let namespace = config.default_namespace.clone();
         let layer = ObserveLayer {
@@ -88,8 +94,9 @@ impl Kube {
         Ok(Kube {
             client,
             namespace,
-            namespace_explicit: flags.namespace.is_some(),
+            namespace_explicit: flags.namespace.as_deref().is_some_and(|n| !n.is_empty()),
             server,
+            context,
             source,
             cache_dir: cache_dir(flags),
         })
@@ -130,3 +137,65 @@ impl Kube {
 
 /// Short durations for messages; kept here for callers that name it through the client.
 pub use crate::time::humanize;
+
+/// Recorded inputs for the tests of this module: kubeconfig text as kubectl users write it.
+#[cfg(test)]
+pub(crate) mod fixture {
+    use std::path::{Path, PathBuf};
+
+    /// Two clusters, two users and three contexts (`lonely` names a cluster and a user that
+    /// are not there); `dev` is current.
+    pub const KUBECONFIG: &str = r#"apiVersion: v1
+kind: Config
+current-context: dev
+clusters:
+- name: dev-cluster
+  cluster:
+    server: https://dev.example.com:6443
+    tls-server-name: dev-api
+    insecure-skip-tls-verify: true
+- name: prod-cluster
+  cluster:
+    server: https://prod.example.com
+    certificate-authority-data: CA-DATA
+users:
+- name: dev-user
+  user:
+    token: dev-token
+- name: prod-user
+  user:
+    tokenFile: /var/run/prod-token
+    client-certificate-data: CA-DATA
+    client-key-data: a2V5
+contexts:
+- name: dev
+  context: {cluster: dev-cluster, user: dev-user, namespace: team-a}
+- name: prod
+  context: {cluster: prod-cluster, user: prod-user}
+- name: lonely
+  context: {cluster: gone-cluster, user: gone-user}
+"#;
+
+    /// [`KUBECONFIG`], its `CA-DATA` a readable certificate.
+    pub fn kubeconfig() -> kube::config::Kubeconfig {
+        parse(KUBECONFIG)
+    }
+
+    /// A kubeconfig from text, `CA-DATA` replaced by a readable certificate.
+    pub fn parse(text: &str) -> kube::config::Kubeconfig {
+        kube::config::Kubeconfig::from_yaml(&text.replace("CA-DATA", &crate::certs::fixture::pem_data()))
+            .expect("a kubeconfig")
+    }
+
+    /// Writes `text` (`CA-DATA` replaced) as `dir/name`.
+    pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text.replace("CA-DATA", &crate::certs::fixture::pem_data())).expect("write");
+        path
+    }
+
+    /// An environment of the given variables only.
+    pub fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+    }
+}
