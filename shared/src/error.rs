@@ -320,6 +320,32 @@ impl std::error::Error for Error {
     }
 }
 
+/// A read the API server refused with 403 Forbidden, kept with the server's message
+/// (`pods is forbidden: User "jane" cannot list resource "pods" …`): what RBAC hides from a
+/// command that reports it rather than failing. Shown as `not visible: MESSAGE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotVisible {
+    /// The server's message.
+    pub message: String,
+}
+
+impl fmt::Display for NotVisible {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "not visible: {}", self.message)
+    }
+}
+
+/// The suite's rule for reads a command can do without (detach's neighbourhood, trace-svc's
+/// hops): a forbidden read (403) is not visible, with the server's message; any other failure
+/// is an error.
+pub fn visible<T, E: Into<Error>>(read: std::result::Result<T, E>) -> Result<std::result::Result<T, NotVisible>> {
+    match read.map_err(Into::into) {
+        Ok(v) => Ok(Ok(v)),
+        Err(e) if e.api_code() == Some(403) => Ok(Err(NotVisible { message: e.message })),
+        Err(e) => Err(e),
+    }
+}
+
 /// Converts kube's errors, keeping API statuses and dropping what must never be printed.
 ///
 /// kube's own text for a failed exec credential plugin includes the command's arguments and its
@@ -660,6 +686,27 @@ mod tests {
         assert_eq!(e.causes(), ["client error (Connect)", "connection refused"]);
         assert!(e.hints[0].starts_with("is the cluster running?"), "{:?}", e.hints);
         assert!(e.find::<std::io::Error>().is_some(), "the chain stays reachable");
+    }
+
+    #[test]
+    fn a_forbidden_read_is_not_visible_and_other_failures_are_errors() {
+        let status = |code: u16, reason: &str, message: &str| {
+            kube::Error::Api(Box::new(kube::core::Status {
+                code,
+                reason: reason.into(),
+                message: message.into(),
+                ..Default::default()
+            }))
+        };
+        let forbidden = status(403, "Forbidden", "pods is forbidden: User \"jane\" cannot list resource \"pods\"");
+        let hidden = visible::<Vec<u8>, _>(Err(forbidden)).expect("not an error").expect_err("not visible");
+        assert_eq!(hidden.to_string(), "not visible: pods is forbidden: User \"jane\" cannot list resource \"pods\"");
+        assert_eq!(visible::<_, kube::Error>(Ok(3)).expect("no error"), Ok(3));
+        let e = visible::<(), _>(Err(status(404, "NotFound", "gone"))).expect_err("an error");
+        assert!(e.is_not_found());
+        // Our own errors follow the same rule: only the API server's 403 hides a read.
+        assert!(visible::<(), _>(Err(Error::api("Forbidden", 403, "no"))).expect("hidden").is_err());
+        assert!(visible::<(), _>(Err(Error::new(Kind::Forbidden, "registry said no"))).is_err());
     }
 
     #[test]
