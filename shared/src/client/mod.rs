@@ -74,6 +74,8 @@ impl Kube {
     pub async fn connect(flags: &GlobalFlags) -> Result<Self> {
         let connect::Configured { config, source, context } = connect::configure(flags)?;
         let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
+        // A connection failure names the server and the context (see `error::transport_error`).
+        let _ = crate::error::API_SERVER.set(crate::error::ApiServer { url: server.clone(), context: context.clone() });
         let namespace = config.default_namespace.clone();
         let layer = ObserveLayer {
             shared: Arc::new(Observe {
