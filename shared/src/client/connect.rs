@@ -10,7 +10,7 @@ use kube::config::Kubeconfig;
 
 use super::credentials::check_credentials;
 use super::kubeconfig::{Source, kubeconfig_error_text, load_kubeconfig};
-use super::overrides::{Overrides, Selected, select};
+use super::overrides::{Overrides, Selected, select, token_auth};
 use super::proxy::proxy_for;
 use super::request::{BoxError, ObserveLayer};
 use super::tls::check_tls_material;
@@ -50,24 +50,16 @@ pub(crate) fn configure(flags: &GlobalFlags) -> Result<Configured> {
             (config, source, context)
         }
         None => match kube::Config::incluster() {
-            Ok(c) => (c, Source::InCluster, None),
+            Ok(mut c) => {
+                apply_in_cluster(&mut c, &overrides)?;
+                (c, Source::InCluster, None)
+            }
             Err(_) => {
                 return Err(Error::unreachable("no kubeconfig found and not running in a pod")
                     .hint("set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config"));
             }
         },
     };
-    if matches!(source, Source::InCluster) {
-        if let Some(user) = &overrides.as_user {
-            config.auth_info.impersonate = Some(user.clone());
-        }
-        if !overrides.as_group.is_empty() {
-            config.auth_info.impersonate_groups = Some(overrides.as_group.clone());
-        }
-        if let Some(ns) = &overrides.namespace {
-            config.default_namespace = ns.clone();
-        }
-    }
     if flags.insecure_skip_tls_verify {
         output::warn(
             "--insecure-skip-tls-verify: the server's certificate is not checked; anyone on the network path can read and change this traffic",
@@ -82,6 +74,35 @@ pub(crate) fn configure(flags: &GlobalFlags) -> Result<Configured> {
     }
     config.default_retry = false;
     Ok(Configured { config, source, context })
+}
+
+/// The flags client-go's in-cluster configuration takes: `--server`, `--token`,
+/// `--certificate-authority` (instead of the service account's), `--as`, `--as-group`, `-n`.
+fn apply_in_cluster(config: &mut kube::Config, o: &Overrides) -> Result<()> {
+    if let Some(server) = &o.server {
+        config.cluster_url = server_url(server, true)
+            .map_err(|e| Error::usage(format!("invalid --server {:?} {e}", crate::error::redact(server))))?;
+    }
+    if let Some(token) = &o.token {
+        config.auth_info.token = token_auth(token)?.token;
+        config.auth_info.token_file = None;
+    }
+    if let Some(ca) = &o.certificate_authority {
+        let authority = crate::certs::Material { field: "--certificate-authority".into(), data: None, file: Some(ca) };
+        config.root_cert = Some(authority.certificates(&Source::Files(vec![]).describe())?);
+        // kube re-reads this file to follow a rotated authority: it is now the flag's.
+        config.root_cert_file = Some(ca.into());
+    }
+    if let Some(user) = &o.as_user {
+        config.auth_info.impersonate = Some(user.clone());
+    }
+    if !o.as_group.is_empty() {
+        config.auth_info.impersonate_groups = Some(o.as_group.clone());
+    }
+    if let Some(ns) = &o.namespace {
+        config.default_namespace = ns.clone();
+    }
+    Ok(())
 }
 
 /// The kube-rs configuration for the selected entries, as client-go builds its REST config:
@@ -270,7 +291,7 @@ contexts:
         assert_eq!(config.default_namespace, "team-a");
         assert!(config.accept_invalid_certs && config.root_cert.is_none());
         assert_eq!(config.tls_server_name.as_deref(), Some("dev-api"));
-        assert!(!config.default_retry || config.proxy_url.is_none(), "retries are turned off by the caller");
+        assert_eq!(config.proxy_url, None, "no proxy-url, no proxy in the environment");
         let prod = Overrides { context: Some("prod".into()), ..Default::default() };
         let config = build(&kc, &prod, &[("HTTPS_PROXY", "http://p:3128")]).expect("prod");
         assert_eq!(config.default_namespace, "default");
@@ -278,6 +299,33 @@ contexts:
         assert_eq!(config.proxy_url.map(|u| u.to_string()).as_deref(), Some("http://p:3128/"));
         let config = build(&kc, &prod, &[("HTTPS_PROXY", "http://p:3128"), ("NO_PROXY", ".example.com")]).expect("ok");
         assert_eq!(config.proxy_url, None, "NO_PROXY is matched against the API server, not the proxy");
+    }
+
+    #[test]
+    fn in_a_pod_the_flags_client_go_takes_override_the_service_account() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ca = dir.path().join("ca.crt");
+        let pem = {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.decode(crate::certs::fixture::pem_data()).expect("base64")
+        };
+        std::fs::write(&ca, pem).expect("write");
+        let mut config = kube::Config::new("https://10.96.0.1".parse().expect("url"));
+        config.root_cert_file = Some("/var/run/secrets/kubernetes.io/serviceaccount/ca.crt".into());
+        config.auth_info.token_file = Some("/var/run/secrets/kubernetes.io/serviceaccount/token".into());
+        let o = Overrides {
+            server: Some("kubernetes.default.svc:443".into()),
+            token: Some("t".into()),
+            certificate_authority: Some(ca.display().to_string()),
+            as_user: Some("jane".into()),
+            namespace: Some("ops".into()),
+            ..Default::default()
+        };
+        apply_in_cluster(&mut config, &o).expect("applies");
+        assert_eq!(config.cluster_url.to_string(), "https://kubernetes.default.svc:443/");
+        assert!(config.auth_info.token.is_some() && config.auth_info.token_file.is_none());
+        assert_eq!((config.root_cert.map(|c| c.len()), config.root_cert_file), (Some(1), Some(ca)));
+        assert_eq!((config.auth_info.impersonate.as_deref(), config.default_namespace.as_str()), (Some("jane"), "ops"));
     }
 
     #[test]

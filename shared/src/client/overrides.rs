@@ -147,13 +147,17 @@ fn apply_to_cluster(cluster: &mut Cluster, o: &Overrides) {
     }
 }
 
+/// A user whose only field is `token` (`--token`).
+pub(crate) fn token_auth(token: &str) -> Result<AuthInfo> {
+    // SecretString is only reachable through deserialization without another dependency.
+    serde_json::from_value(serde_json::json!({ "token": token }))
+        .map_err(|e| Error::usage("invalid --token").caused_by(e))
+}
+
 /// `--token`, `--client-certificate`, `--client-key`, `--as`, `--as-group`.
 fn apply_to_user(user: &mut AuthInfo, o: &Overrides) -> Result<()> {
     if let Some(token) = &o.token {
-        // SecretString is only reachable through deserialization without another dependency.
-        let parsed: AuthInfo = serde_json::from_value(serde_json::json!({ "token": token }))
-            .map_err(|e| Error::usage("invalid --token").caused_by(e))?;
-        user.token = parsed.token;
+        user.token = token_auth(token)?.token;
         user.token_file = None;
     }
     if let Some(cert) = &o.client_certificate {
