@@ -37,7 +37,8 @@ pub use cache::{cache_dir, write_cache_file};
 pub use connect::config;
 pub use kubeconfig::{Source, load_kubeconfig};
 pub use request::{
-    ObserveLayer, ObserveService, RETRY_BUDGET, log_round_trip, requests_sent, retry_delay, status_text,
+    ObserveLayer, ObserveService, RETRY_BUDGET, log_round_trip, requests_sent, retry_delay, round_trip_line,
+    status_text,
 };
 
 use crate::error::{Error, Result};

@@ -149,18 +149,29 @@ where
 }
 
 /// Logs one request in the shape of kubectl's round-tripper log at `-v=6`, so greps carry over
-/// (used for the API server and for registries alike). Errors are redacted and escaped.
+/// (used for the API server and for registries alike). See [`round_trip_line`].
 pub fn log_round_trip(method: &http::Method, url: &str, outcome: std::result::Result<StatusCode, &str>, ms: u128) {
-    let url = output::escape(url);
+    output::err(&round_trip_line(method, url, outcome, ms));
+}
+
+/// One line of the `-v=6` log. The URL (credentials in a kubeconfig's server URL) and the
+/// error are redacted, and both escaped for the terminal.
+pub fn round_trip_line(
+    method: &http::Method,
+    url: &str,
+    outcome: std::result::Result<StatusCode, &str>,
+    ms: u128,
+) -> String {
+    let url = output::escape(&crate::error::redact(url));
     match outcome {
-        Ok(status) => output::err(&format!(
+        Ok(status) => format!(
             "I \"Response\" verb=\"{method}\" url=\"{url}\" status=\"{}\" milliseconds={ms}\n",
             status_text(status)
-        )),
-        Err(e) => output::err(&format!(
+        ),
+        Err(e) => format!(
             "I \"Response\" verb=\"{method}\" url=\"{url}\" error=\"{}\" milliseconds={ms}\n",
             output::escape(&crate::error::redact(e))
-        )),
+        ),
     }
 }
 
@@ -195,6 +206,18 @@ pub fn status_text(s: StatusCode) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_request_log_reads_like_kubectls_and_prints_no_credentials() {
+        let get = http::Method::GET;
+        assert_eq!(
+            round_trip_line(&get, "https://127.0.0.1:6443/api?timeout=32s", Ok(StatusCode::OK), 12),
+            "I \"Response\" verb=\"GET\" url=\"https://127.0.0.1:6443/api?timeout=32s\" status=\"200 OK\" milliseconds=12\n"
+        );
+        let line = round_trip_line(&get, "https://admin:s3cret@k:6443/api\u{1b}[2J", Err("Bearer abc.def refused"), 3);
+        assert!(!line.contains("s3cret") && !line.contains("abc.def") && !line.contains('\u{1b}'), "{line}");
+        assert!(line.contains("url=\"https://[REDACTED]@k:6443/api"), "{line}");
+    }
 
     #[test]
     fn retry_after_is_honoured_and_bounded() {
