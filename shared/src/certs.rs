@@ -153,12 +153,11 @@ fn time(tag: u8, text: &[u8]) -> Option<i64> {
     crate::time::utc_seconds(n(0..4)?, small(4..6)?, small(6..8)?, small(8..10)?, small(10..12)?, small(12..14)?)
 }
 
+/// Certificates for tests: a DER skeleton with the validity the walk reads.
 #[cfg(test)]
-mod tests {
-    use super::*;
-
+pub(crate) mod fixture {
     /// A DER certificate skeleton with the given validity elements (enough for the walk).
-    fn cert(before: &[u8], after: &[u8]) -> Vec<u8> {
+    pub(crate) fn cert(before: &[u8], after: &[u8]) -> Vec<u8> {
         fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
             let mut v = vec![tag];
             if body.len() < 0x80 {
@@ -181,6 +180,22 @@ mod tests {
         .concat();
         tlv(0x30, &[tlv(0x30, &tbs), tlv(0x30, &[]), tlv(0x03, &[0])].concat())
     }
+
+    /// A kubeconfig `…-data` value: base64 of a PEM certificate valid from 2020 to 2099.
+    pub(crate) fn pem_data() -> String {
+        use base64::Engine;
+        let der = cert(b"\x17\x0d200101000000Z", b"\x18\x0f20991231000000Z");
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let pem = format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", b64.encode(&der));
+        b64.encode(pem)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use super::fixture::cert;
 
     #[test]
     fn validity_reads_utc_and_generalized_times() {

@@ -320,6 +320,32 @@ impl std::error::Error for Error {
     }
 }
 
+/// A read the API server refused with 403 Forbidden, kept with the server's message
+/// (`pods is forbidden: User "jane" cannot list resource "pods" …`): what RBAC hides from a
+/// command that reports it rather than failing. Shown as `not visible: MESSAGE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotVisible {
+    /// The server's message.
+    pub message: String,
+}
+
+impl fmt::Display for NotVisible {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "not visible: {}", self.message)
+    }
+}
+
+/// The suite's rule for reads a command can do without (detach's neighbourhood, trace-svc's
+/// hops): a forbidden read (403) is not visible, with the server's message; any other failure
+/// is an error.
+pub fn visible<T, E: Into<Error>>(read: std::result::Result<T, E>) -> Result<std::result::Result<T, NotVisible>> {
+    match read.map_err(Into::into) {
+        Ok(v) => Ok(Ok(v)),
+        Err(e) if e.api_code() == Some(403) => Ok(Err(NotVisible { message: e.message })),
+        Err(e) => Err(e),
+    }
+}
+
 /// Converts kube's errors, keeping API statuses and dropping what must never be printed.
 ///
 /// kube's own text for a failed exec credential plugin includes the command's arguments and its
@@ -469,14 +495,54 @@ pub fn classify(err: &(dyn std::error::Error + 'static)) -> Option<Failure> {
     None
 }
 
-/// Describes a connection-level failure: every link of its chain as a cause, and a hint chosen
-/// by what the failure was.
+/// The API server this process talks to, set once its configuration is read, so that a
+/// connection failure names it.
+#[derive(Debug, Clone)]
+pub(crate) struct ApiServer {
+    /// Its URL (redacted when printed).
+    pub url: String,
+    /// The kubeconfig context that named it, if any.
+    pub context: Option<String>,
+}
+
+pub(crate) static API_SERVER: std::sync::OnceLock<ApiServer> = std::sync::OnceLock::new();
+
+/// Describes a connection-level failure to the API server: see [`unreachable_error`].
 pub(crate) fn transport_error(err: Box<dyn std::error::Error + Send + Sync + 'static>) -> Error {
+    unreachable_error(err, API_SERVER.get(), AUTHORITY.get().map(String::as_str))
+}
+
+/// A connection-level failure: a first line naming the server, its context and what the
+/// failure was (`could not reach the API server https://127.0.0.1:6443 (context "kind-kind"):
+/// connection refused`), every link of its chain as a cause, and a hint chosen by the failure
+/// (for a refusal, kubectl's "did you specify the right host or port?"). `authority` is where
+/// the certificate authority comes from, for a refused certificate.
+pub(crate) fn unreachable_error(
+    err: Box<dyn std::error::Error + Send + Sync + 'static>,
+    server: Option<&ApiServer>,
+    authority: Option<&str>,
+) -> Error {
     let failure = classify(err.as_ref());
-    let e = Error::unreachable("could not reach the API server").caused_by_chain(err);
+    let mut message = String::from("could not reach the API server");
+    if let Some(s) = server {
+        message.push(' ');
+        message.push_str(&redact(&s.url));
+        if let Some(context) = &s.context {
+            message.push_str(&format!(" (context \"{context}\")"));
+        }
+    }
+    message.push_str(match failure {
+        Some(Failure::Refused) => ": connection refused",
+        Some(Failure::Certificate) => ": its certificate was not accepted",
+        Some(Failure::TimedOut) => ": timed out",
+        None => "",
+    });
+    let e = Error::unreachable(message).caused_by_chain(err);
     match failure {
-        Some(Failure::Refused) => e.hint("is the cluster running? check --context, --kubeconfig and KUBECONFIG"),
-        Some(Failure::Certificate) => e.hint(match AUTHORITY.get() {
+        Some(Failure::Refused) => e.hint(
+            "did you specify the right host or port? is the cluster running? check --context, --kubeconfig and KUBECONFIG",
+        ),
+        Some(Failure::Certificate) => e.hint(match authority {
             Some(field) => format!("the server's certificate was not accepted: check {field}"),
             None => {
                 "the server's certificate was not accepted: check certificate-authority(-data) in the kubeconfig".into()
@@ -655,11 +721,69 @@ mod tests {
         // A message that mentions a refusal is still just a message.
         let other = Outer(std::io::Error::other("connection refused by policy; certificate; timed out"));
         assert_eq!(classify(&other), None);
-        let e = transport_error(Box::new(Outer(std::io::ErrorKind::ConnectionRefused.into())));
+        let e = unreachable_error(Box::new(Outer(std::io::ErrorKind::ConnectionRefused.into())), None, None);
         assert!(e.is_unreachable());
         assert_eq!(e.causes(), ["client error (Connect)", "connection refused"]);
-        assert!(e.hints[0].starts_with("is the cluster running?"), "{:?}", e.hints);
+        assert!(e.hints[0].starts_with("did you specify the right host or port?"), "{:?}", e.hints);
         assert!(e.find::<std::io::Error>().is_some(), "the chain stays reachable");
+    }
+
+    #[test]
+    fn an_unreachable_api_server_is_named_with_its_context() {
+        let kind = ApiServer { url: "https://admin:s3cret@127.0.0.1:1".into(), context: Some("kind-kind".into()) };
+        let refused = Box::new(Outer(std::io::ErrorKind::ConnectionRefused.into()));
+        assert_eq!(
+            unreachable_error(refused, Some(&kind), None).render(),
+            "error: could not reach the API server https://[REDACTED]@127.0.0.1:1 (context \"kind-kind\"): connection refused
+  caused by: client error (Connect)
+  caused by: connection refused
+hint: did you specify the right host or port? is the cluster running? check --context, --kubeconfig and KUBECONFIG
+"
+        );
+        let timeout = Box::new(Timeout(std::time::Duration::from_secs(2)));
+        let e = unreachable_error(timeout, Some(&kind), None);
+        assert_eq!(
+            e.message,
+            "could not reach the API server https://[REDACTED]@127.0.0.1:1 (context \"kind-kind\"): timed out"
+        );
+        assert_eq!(e.causes(), ["request timed out after 2s (--request-timeout)"]);
+        assert!(e.hints[0].contains("did not answer in time"), "{:?}", e.hints);
+        let pod = ApiServer { url: "https://10.96.0.1".into(), context: None };
+        let tls = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let cert = Box::new(Outer(std::io::Error::new(std::io::ErrorKind::InvalidData, tls)));
+        let e = unreachable_error(cert, Some(&pod), Some("clusters[c].cluster.certificate-authority-data in /k"));
+        assert_eq!(e.message, "could not reach the API server https://10.96.0.1: its certificate was not accepted");
+        assert_eq!(
+            e.hints,
+            ["the server's certificate was not accepted: check clusters[c].cluster.certificate-authority-data in /k"]
+        );
+        let other = Box::new(Outer(std::io::Error::other("connection reset")));
+        let e = unreachable_error(other, Some(&pod), None);
+        assert_eq!((e.message.as_str(), e.hints.len()), ("could not reach the API server https://10.96.0.1", 0));
+        let hostile = ApiServer { url: "https://x\u{1b}[31m".into(), context: Some("c\u{1b}]0;".into()) };
+        let e = unreachable_error(Box::new(Outer(std::io::ErrorKind::ConnectionRefused.into())), Some(&hostile), None);
+        assert!(!e.render().contains('\u{1b}'), "{}", e.render());
+    }
+
+    #[test]
+    fn a_forbidden_read_is_not_visible_and_other_failures_are_errors() {
+        let status = |code: u16, reason: &str, message: &str| {
+            kube::Error::Api(Box::new(kube::core::Status {
+                code,
+                reason: reason.into(),
+                message: message.into(),
+                ..Default::default()
+            }))
+        };
+        let forbidden = status(403, "Forbidden", "pods is forbidden: User \"jane\" cannot list resource \"pods\"");
+        let hidden = visible::<Vec<u8>, _>(Err(forbidden)).expect("not an error").expect_err("not visible");
+        assert_eq!(hidden.to_string(), "not visible: pods is forbidden: User \"jane\" cannot list resource \"pods\"");
+        assert_eq!(visible::<_, kube::Error>(Ok(3)).expect("no error"), Ok(3));
+        let e = visible::<(), _>(Err(status(404, "NotFound", "gone"))).expect_err("an error");
+        assert!(e.is_not_found());
+        // Our own errors follow the same rule: only the API server's 403 hides a read.
+        assert!(visible::<(), _>(Err(Error::api("Forbidden", 403, "no"))).expect("hidden").is_err());
+        assert!(visible::<(), _>(Err(Error::new(Kind::Forbidden, "registry said no"))).is_err());
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! One module per concern, each written once and used by every plugin:
 //! - [`flags`]: kubectl's global flags, and `-o` with the formats each plugin declares, as clap
 //!   structs to flatten.
-//! - [`client`]: kubeconfig exactly as kubectl reads it, and a client with bounded retries and
-//!   kubectl's `-v=6` request log.
+//! - [`client`]: kubeconfig and flags exactly as kubectl (client-go's `clientcmd`) reads them,
+//!   and a client with bounded retries and kubectl's `-v=6` request log.
 //! - [`certs`]: the kubeconfig's TLS material, checked before connecting.
 //! - [`discovery`]: resource words to API resources by kubectl's rules, with a disk cache.
 //! - [`list`]: lists page by page and streamed, watches that resume.
@@ -16,7 +16,8 @@
 //! - [`manifests`]: `-f` files, directories and standard input, as kubectl reads them.
 //! - [`output`]: kubectl-style tables, json/yaml, broken pipes.
 //! - [`terminal`]: escaping of untrusted text for the terminal.
-//! - [`error`]: one error type, kinds, kubectl-like rendering, exit codes, redaction.
+//! - [`error`]: one error type, kinds, kubectl-like rendering, exit codes, redaction; the rule
+//!   for a read RBAC forbids ([`error::visible`]: not visible, with the server's message).
 //! - [`time`]: timestamps, ages and message durations.
 //! - [`percent`]: percent-encoding of query values and path segments.
 //! - [`net`]: name resolution (`*.localhost` is loopback) and proxies from the environment.

@@ -13,6 +13,7 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{Api, ListParams};
+use kubectl_kit_core::error::visible;
 use kubectl_kit_core::{Error, Kube, Result};
 
 use crate::plan::{Sel, Selecting};
@@ -20,13 +21,10 @@ use crate::plan::{Sel, Selecting};
 /// A list, or why it could not be read.
 pub type Seen<T> = std::result::Result<Vec<T>, String>;
 
-/// A forbidden list becomes "not visible"; anything else is an error.
+/// A list, or "not visible: MESSAGE" when RBAC forbids it (the shared rule,
+/// [`kubectl_kit_core::error::visible`]); anything else is an error.
 fn seen<T: Clone>(r: std::result::Result<kube::core::ObjectList<T>, kube::Error>) -> Result<Seen<T>> {
-    match r {
-        Ok(v) => Ok(Ok(v.items)),
-        Err(kube::Error::Api(s)) if s.code == 403 => Ok(Err(format!("not visible: {}", s.message))),
-        Err(e) => Err(e.into()),
-    }
+    Ok(visible(r.map(|list| list.items))?.map_err(|hidden| hidden.to_string()))
 }
 
 /// Everything in one namespace that can select a pod.

@@ -66,6 +66,35 @@ fn unreachable_server_falls_back_offline_and_still_resolves_words() {
 }
 
 #[test]
+fn an_unreachable_server_is_named_with_its_context() {
+    // A closed port on loopback: the connection is refused at once, no cluster and no network.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kc = dir.path().join("config");
+    std::fs::write(
+        &kc,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://admin:s3cret-pw@127.0.0.1:{port}\ncontexts:\n- name: kind-kind\n  context:\n    cluster: c\n    user: u\n- name: other\n  context:\n    cluster: c\n    user: u\nusers:\n- name: u\n  user:\n    token: secret-token-value\ncurrent-context: other\n"
+        ),
+    )
+    .expect("write");
+    let (code, out, err) =
+        run(shortname().arg("--kubeconfig").arg(&kc).args(["--context", "kind-kind", "deploy", "-o", "name"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "deployments.apps\n");
+    let named = format!(
+        "could not reach the API server https://[REDACTED]@127.0.0.1:{port} (context \"kind-kind\"): connection refused"
+    );
+    assert!(err.contains(&named), "{err}");
+    assert!(err.contains("did you specify the right host or port?"), "{err}");
+    for secret in ["s3cret-pw", "secret-token-value", "admin"] {
+        assert!(!err.contains(secret), "{secret} leaked: {err}");
+    }
+}
+
+#[test]
 fn unknown_words_exit_1_with_suggestions() {
     let (code, _, err) = run(shortname().arg("deploymnet"));
     assert_eq!(code, 1);

@@ -11,6 +11,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, PersistentVo
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::storage::v1::StorageClass;
 use kube::api::{Api, ListParams};
+use kubectl_kit_core::error::visible;
 use kubectl_kit_core::list::{fold_streamed, get_streamed, list_streamed, percent_path, query_pair};
 use kubectl_kit_core::selector::{self, Labels};
 use kubectl_kit_core::{Error, Kube, Result};
@@ -24,13 +25,11 @@ use crate::slice::SliceView;
 use crate::target::Target;
 use crate::trace::World;
 
-/// A forbidden read becomes "not visible"; anything else is an error.
+/// A read, or why it is not visible when RBAC forbids it (the shared rule,
+/// [`kubectl_kit_core::error::visible`]); anything else is an error. The hop's own sentence
+/// says "not visible" (`pods are not visible: forbidden (MESSAGE)`).
 fn seen<T>(r: std::result::Result<T, kube::Error>) -> Result<Seen<T>> {
-    match r {
-        Ok(v) => Ok(Ok(v)),
-        Err(kube::Error::Api(s)) if s.code == 403 => Ok(Err(format!("forbidden ({})", s.message))),
-        Err(e) => Err(e.into()),
-    }
+    Ok(visible(r)?.map_err(|hidden| format!("forbidden ({})", hidden.message)))
 }
 
 /// Finds the Service: by name in the namespace (listing where else it exists when missing), or
