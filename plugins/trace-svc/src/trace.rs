@@ -135,7 +135,8 @@ pub fn diagnose(w: &World, port_sel: Option<&PortSel>) -> Trace {
         Ok(p) => p,
         Err(e) => {
             hops.push(hop("ports", Status::Fail, e).fix("pass --port with one of the Service's ports"));
-            return finish(&s, hops, String::new(), Topology::default());
+            let verdict = format!("traffic to {} would reach nothing", scope(&s, port_sel, &[]));
+            return finish(&s, hops, verdict, Topology::default());
         }
     };
     let no_pods = PodFacts::default();
@@ -753,12 +754,7 @@ fn verdict(
     ports: &[ServicePort],
     reach: Option<(usize, usize)>,
 ) -> String {
-    let name = &s.name;
-    let scope = match (port_sel, ports) {
-        (Some(p), _) => format!("{name}:{p}"),
-        (None, [one]) => format!("{name}:{}", one.port),
-        _ => name.clone(),
-    };
+    let scope = scope(s, port_sel, ports);
     match (reach, s.selector.is_some()) {
         (Some((r, n)), true) => format!("traffic to {scope} would reach {r} of {n} pod(s)"),
         (_, false) => {
@@ -772,6 +768,16 @@ fn verdict(
             format!("traffic to {scope} would reach {ready} hand-managed endpoint(s)")
         }
         _ => format!("traffic to {scope}"),
+    }
+}
+
+/// What the verdict is about: the Service, with the port traced when there is one.
+fn scope(s: &Svc, port_sel: Option<&PortSel>, ports: &[ServicePort]) -> String {
+    let name = &s.name;
+    match (port_sel, ports) {
+        (Some(p), _) => format!("{name}:{p}"),
+        (None, [one]) => format!("{name}:{}", one.port),
+        _ => name.clone(),
     }
 }
 
@@ -923,6 +929,19 @@ mod tests {
         assert_eq!(e.details[0], "80/TCP (http): 297 ready of 300 address(es)");
         assert_eq!(e.details[1], "  3 not ready, 297 ready");
         assert_eq!(e.details.len(), 5, "{:?}", e.details);
+    }
+
+    #[test]
+    fn a_port_the_service_lacks_is_a_sentence_in_the_verdict() {
+        let w = world(svc(json!({"app": "api"}), json!("http")), json!([]), json!([]));
+        let t = diagnose(&w, Some(&PortSel::Number(9999)));
+        assert_eq!(
+            t.verdict,
+            "traffic to api:9999 would reach nothing; ports: the Service has no port 9999 (it has 80/TCP (http))"
+        );
+        assert_eq!(t.status, Status::Fail);
+        let t = diagnose(&w, Some(&PortSel::Name("grpc".into())));
+        assert!(t.verdict.starts_with("traffic to api:grpc would reach nothing; ports: "), "{}", t.verdict);
     }
 
     #[test]
