@@ -266,3 +266,15 @@ async fn retrace(kube: &Kube, ns: &str, o: &Opts<'_>, why: &str) -> Result<k8s_o
     print_trace(kube, svc_now.clone(), o).await?;
     Ok(svc_now)
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}
