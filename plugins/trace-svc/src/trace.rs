@@ -462,7 +462,10 @@ fn ports_hop(pods: &PodFacts, ports: &[ServicePort]) -> Hop {
         let declared = pf.resolved - pf.undeclared;
         // A named targetPort resolves only where a container declares it; a number reaches the
         // pod whether or not a container declares it, so say which pods declare it.
-        details.push(if pf.undeclared == 0 {
+        details.push(if pf.resolved == 0 {
+            // Why is said per pod below.
+            format!("{} → targetPort {tl} → no container port on any of the {} pod(s)", port_label(sp), pods.total)
+        } else if pf.undeclared == 0 {
             format!("{} → targetPort {tl} → container port {numbers} on {} of {} pod(s)", port_label(sp), pf.resolved, pods.total)
         } else if declared == 0 {
             format!(
@@ -857,7 +860,15 @@ mod tests {
         assert_eq!(ports.status, Status::Warn);
         assert!(ports.details.iter().any(|d| d.contains("pod b: no container port is named \"http\"")));
         let t = diagnose(&world(svc(json!({"app": "api"}), json!("grpc")), pods, json!([])), None);
-        assert_eq!(t.hops.iter().find(|h| h.hop == "ports").map(|h| h.status), Some(Status::Fail));
+        let ports = t.hops.iter().find(|h| h.hop == "ports").expect("ports hop");
+        assert_eq!(ports.status, Status::Fail);
+        assert_eq!(
+            ports.details,
+            [
+                "80/TCP (http) → targetPort grpc → no container port on any of the 2 pod(s)",
+                "2 pods (a, b): no container port is named \"grpc\" — dropped from this port's endpoints"
+            ]
+        );
         assert_eq!(t.status, Status::Fail);
     }
 
