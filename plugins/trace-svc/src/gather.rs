@@ -3,7 +3,8 @@
 //! client pod for `--from`, the selected pods (one unpaged list by selector, judged as they
 //! stream in), Ingresses and CoreDNS's configuration; then at most a few requests per group of
 //! failing pods (the cluster registry for an image, a PersistentVolumeClaim). What RBAC hides
-//! is reported as not visible rather than failing the trace.
+//! is reported as not visible rather than failing the trace. [`recorded`] makes the same
+//! [`World`] from objects recorded earlier, with no cluster (the snapshot tests' fixtures).
 
 use std::net::IpAddr;
 
@@ -15,6 +16,7 @@ use kubectl_kit_core::error::visible;
 use kubectl_kit_core::list::{fold_streamed, get_streamed, list_streamed, percent_path, query_pair};
 use kubectl_kit_core::selector::{self, Labels};
 use kubectl_kit_core::{Error, Kube, Result};
+use serde::Deserialize;
 
 use crate::backends::{Nearest, PodFacts, PodFold};
 use crate::cause::{Context, Followup, NodeFact};
@@ -130,17 +132,8 @@ pub async fn world(
     let (pods, nearest) = match &sel {
         Some(s) => {
             // One unpaged list by selector: the request count does not grow with the pods.
-            let ports = chosen_ports(&svc, t.port.as_ref()).unwrap_or_default();
-            let node_facts = nodes
-                .as_ref()
-                .map(|ns| {
-                    ns.iter().map(|n| (n.metadata.name.clone().unwrap_or_default(), NodeFact::from_node(n))).collect()
-                })
-                .unwrap_or_default();
-            let ctx = Context::new(&ns, events.unwrap_or_default(), node_facts);
-            let no_slices = vec![];
-            let in_slices = slices.as_ref().unwrap_or(&no_slices);
-            let fold = PodFold::new(ports, ctx, policies.unwrap_or_default(), from, &ns, in_slices);
+            let fold =
+                pod_fold(&svc, t, events.unwrap_or_default(), &nodes, policies.unwrap_or_default(), from, &slices);
             let path = pods_path(&ns, Some(&selector::map_to_string(s)));
             let mut pods = seen(fold_streamed(&client, &path, fold, PodFold::add).await.map(PodFold::finish))?;
             if let Ok(facts) = &mut pods {
@@ -162,10 +155,104 @@ pub async fn world(
     let ingresses = seen(ingresses.list(&ListParams::default()).await.map(|l| l.items))?;
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "kube-system");
     let cluster_domain = match cms.get_opt("coredns").await {
-        Ok(Some(cm)) => cm.data.and_then(|d| d.get("Corefile").and_then(|c| corefile_domain(c))),
+        Ok(Some(cm)) => coredns_domain(cm),
         _ => None,
     };
     Ok(World { service: svc, slices, pods, nearest, nodes, ingresses, cluster_domain, typed_domain: t.domain.clone() })
+}
+
+/// The cluster domain in CoreDNS's ConfigMap.
+fn coredns_domain(cm: ConfigMap) -> Option<String> {
+    cm.data.and_then(|d| d.get("Corefile").and_then(|c| corefile_domain(c)))
+}
+
+/// What the selected pods are judged against, from what was read before them: the Service's
+/// ports traced, the namespace's Warning `events`, the `nodes`, the NetworkPolicies, the
+/// `--from` client and the Service's EndpointSlices.
+fn pod_fold(
+    svc: &Service,
+    t: &Target,
+    events: Vec<Event>,
+    nodes: &Seen<Vec<Node>>,
+    policies: Vec<NetworkPolicy>,
+    from: Option<(PodView, Labels)>,
+    slices: &Seen<Vec<SliceView>>,
+) -> PodFold {
+    let ns = svc.metadata.namespace.clone().unwrap_or_default();
+    let ports = chosen_ports(svc, t.port.as_ref()).unwrap_or_default();
+    let node_facts = nodes
+        .as_ref()
+        .map(|ns| ns.iter().map(|n| (n.metadata.name.clone().unwrap_or_default(), NodeFact::from_node(n))).collect())
+        .unwrap_or_default();
+    let ctx = Context::new(&ns, events, node_facts);
+    let no_slices = vec![];
+    let in_slices = slices.as_ref().unwrap_or(&no_slices);
+    PodFold::new(ports, ctx, policies, from, &ns, in_slices)
+}
+
+/// What [`world`]'s requests return, recorded: each list as its items, read with the same
+/// selectors (`kubectl get … -o json`). `namespacePods` is read only when the selector selects
+/// no pod. The follow-ups (the cluster's registry, PersistentVolumeClaims) are not part of it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Recorded {
+    /// The Service.
+    pub service: Service,
+    /// Its EndpointSlices (`-l kubernetes.io/service-name=NAME`).
+    #[serde(default)]
+    pub endpoint_slices: Vec<SliceView>,
+    /// The namespace's Warning events (`--field-selector type=Warning`).
+    #[serde(default)]
+    pub events: Vec<Event>,
+    /// The namespace's NetworkPolicies.
+    #[serde(default)]
+    pub network_policies: Vec<NetworkPolicy>,
+    /// The nodes.
+    #[serde(default)]
+    pub nodes: Vec<Node>,
+    /// The pods the Service's selector selects (`-l SELECTOR`).
+    #[serde(default)]
+    pub pods: Vec<PodView>,
+    /// The namespace's pods, when the selector selects none.
+    #[serde(default)]
+    pub namespace_pods: Vec<PodView>,
+    /// The namespace's Ingresses.
+    #[serde(default)]
+    pub ingresses: Vec<Ingress>,
+    /// `kube-system/coredns`, when the cluster has it.
+    #[serde(default)]
+    pub coredns: Option<ConfigMap>,
+}
+
+/// Everything about the Service, from a recorded state instead of requests: what [`world`]
+/// makes of the same objects, without the follow-ups.
+pub fn recorded(r: Recorded, t: &Target) -> World {
+    let svc = r.service;
+    let slices = Ok(r.endpoint_slices);
+    let nodes = Ok(r.nodes);
+    let (pods, nearest) = match svc.spec.as_ref().and_then(|s| s.selector.clone()).filter(|s| !s.is_empty()) {
+        Some(s) => {
+            let mut fold = pod_fold(&svc, t, r.events, &nodes, r.network_policies, None, &slices);
+            r.pods.into_iter().for_each(|p| fold.add(p));
+            let pods = fold.finish();
+            let mut near = Nearest::new(s);
+            if pods.total == 0 {
+                r.namespace_pods.into_iter().for_each(|p| near.add(p));
+            }
+            (Ok(pods), near.finish())
+        }
+        None => (Ok(Default::default()), vec![]),
+    };
+    World {
+        service: svc,
+        slices,
+        pods,
+        nearest,
+        nodes,
+        ingresses: Ok(r.ingresses),
+        cluster_domain: r.coredns.and_then(coredns_domain),
+        typed_domain: t.domain.clone(),
+    }
 }
 
 /// What the groups' causes need asked, once per group: the cluster's registry about an image

@@ -23,8 +23,8 @@ use kubectl_kit_core::completion::{self, Candidate, Request, Values};
 use kubectl_kit_core::flags::{Formats, GlobalFlags, OutputFlags};
 use kubectl_kit_core::{Error, Kube, Result, output};
 
-use crate::model::Status;
-use crate::target::PortSel;
+use crate::model::{Status, Trace};
+use crate::target::{PortSel, Target};
 
 /// Trace how a Service name resolves to pods and say exactly where traffic would fail.
 ///
@@ -88,15 +88,7 @@ impl Formats for Format {
 
 /// Runs the plugin.
 pub async fn run(cli: Cli) -> Result<()> {
-    let format = cli.output.format()?;
-    let mut target =
-        target::parse(&cli.target).map_err(|e| Error::usage(format!("invalid target {:?}: {e}", cli.target)))?;
-    if let Some(p) = &cli.port {
-        target.port = Some(match p.parse::<i32>() {
-            Ok(n) => PortSel::Number(n),
-            Err(_) => PortSel::Name(p.clone()),
-        });
-    }
+    let (target, format) = plan(&cli)?;
     let kube = Kube::connect(&cli.global).await?;
     let ns = kube.namespace.clone();
     let registry = gather::RegistryOptions {
@@ -116,6 +108,32 @@ pub async fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
+/// The command line, checked before any request: the Service to trace (with `--port`) and the
+/// output format.
+pub fn plan(cli: &Cli) -> Result<(Target, Format)> {
+    let format = cli.output.format()?;
+    let mut target =
+        target::parse(&cli.target).map_err(|e| Error::usage(format!("invalid target {:?}: {e}", cli.target)))?;
+    if let Some(p) = &cli.port {
+        target.port = Some(match p.parse::<i32>() {
+            Ok(n) => PortSel::Number(n),
+            Err(_) => PortSel::Name(p.clone()),
+        });
+    }
+    Ok((target, format))
+}
+
+/// The trace as `-o FORMAT` prints it.
+pub fn show(trace: &Trace, format: Format) -> Result<String> {
+    Ok(match format {
+        Format::Tree => render::tree(trace),
+        Format::Json => output::to_json(trace)?,
+        Format::Yaml => output::to_yaml(trace)?,
+        Format::Dot => render::dot(trace),
+        Format::Mermaid => render::mermaid(trace),
+    })
+}
+
 /// How long the cluster's registry may take to answer about an image, unless
 /// `--request-timeout` says otherwise: a registry that does not answer must not hold up the
 /// trace.
@@ -123,7 +141,7 @@ const REGISTRY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What every trace of one invocation shares.
 struct Opts<'a> {
-    target: &'a target::Target,
+    target: &'a Target,
     from: Option<&'a str>,
     format: Format,
     registry: gather::RegistryOptions,
@@ -166,14 +184,7 @@ pub async fn complete(req: Request) -> Result<Values> {
 async fn print_trace(kube: &Kube, svc: k8s_openapi::api::core::v1::Service, o: &Opts<'_>) -> Result<Status> {
     let world = gather::world(kube, svc, o.target, o.from, o.registry).await?;
     let trace = trace::diagnose(&world, o.target.port.as_ref());
-    let text = match o.format {
-        Format::Tree => render::tree(&trace),
-        Format::Json => output::to_json(&trace)?,
-        Format::Yaml => output::to_yaml(&trace)?,
-        Format::Dot => render::dot(&trace),
-        Format::Mermaid => render::mermaid(&trace),
-    };
-    output::out(&text);
+    output::out(&show(&trace, o.format)?);
     Ok(trace.status)
 }
 
@@ -265,4 +276,16 @@ async fn retrace(kube: &Kube, ns: &str, o: &Opts<'_>, why: &str) -> Result<k8s_o
     let svc_now = gather::find_service(kube, o.target, ns).await?;
     print_trace(kube, svc_now.clone(), o).await?;
     Ok(svc_now)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
 }

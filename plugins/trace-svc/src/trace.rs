@@ -135,7 +135,8 @@ pub fn diagnose(w: &World, port_sel: Option<&PortSel>) -> Trace {
         Ok(p) => p,
         Err(e) => {
             hops.push(hop("ports", Status::Fail, e).fix("pass --port with one of the Service's ports"));
-            return finish(&s, hops, String::new(), Topology::default());
+            let verdict = format!("traffic to {} would reach nothing", scope(&s, port_sel, &[]));
+            return finish(&s, hops, verdict, Topology::default());
         }
     };
     let no_pods = PodFacts::default();
@@ -461,7 +462,10 @@ fn ports_hop(pods: &PodFacts, ports: &[ServicePort]) -> Hop {
         let declared = pf.resolved - pf.undeclared;
         // A named targetPort resolves only where a container declares it; a number reaches the
         // pod whether or not a container declares it, so say which pods declare it.
-        details.push(if pf.undeclared == 0 {
+        details.push(if pf.resolved == 0 {
+            // Why is said per pod below.
+            format!("{} → targetPort {tl} → no container port on any of the {} pod(s)", port_label(sp), pods.total)
+        } else if pf.undeclared == 0 {
             format!("{} → targetPort {tl} → container port {numbers} on {} of {} pod(s)", port_label(sp), pf.resolved, pods.total)
         } else if declared == 0 {
             format!(
@@ -753,12 +757,7 @@ fn verdict(
     ports: &[ServicePort],
     reach: Option<(usize, usize)>,
 ) -> String {
-    let name = &s.name;
-    let scope = match (port_sel, ports) {
-        (Some(p), _) => format!("{name}:{p}"),
-        (None, [one]) => format!("{name}:{}", one.port),
-        _ => name.clone(),
-    };
+    let scope = scope(s, port_sel, ports);
     match (reach, s.selector.is_some()) {
         (Some((r, n)), true) => format!("traffic to {scope} would reach {r} of {n} pod(s)"),
         (_, false) => {
@@ -772,6 +771,16 @@ fn verdict(
             format!("traffic to {scope} would reach {ready} hand-managed endpoint(s)")
         }
         _ => format!("traffic to {scope}"),
+    }
+}
+
+/// What the verdict is about: the Service, with the port traced when there is one.
+fn scope(s: &Svc, port_sel: Option<&PortSel>, ports: &[ServicePort]) -> String {
+    let name = &s.name;
+    match (port_sel, ports) {
+        (Some(p), _) => format!("{name}:{p}"),
+        (None, [one]) => format!("{name}:{}", one.port),
+        _ => name.clone(),
     }
 }
 
@@ -851,7 +860,15 @@ mod tests {
         assert_eq!(ports.status, Status::Warn);
         assert!(ports.details.iter().any(|d| d.contains("pod b: no container port is named \"http\"")));
         let t = diagnose(&world(svc(json!({"app": "api"}), json!("grpc")), pods, json!([])), None);
-        assert_eq!(t.hops.iter().find(|h| h.hop == "ports").map(|h| h.status), Some(Status::Fail));
+        let ports = t.hops.iter().find(|h| h.hop == "ports").expect("ports hop");
+        assert_eq!(ports.status, Status::Fail);
+        assert_eq!(
+            ports.details,
+            [
+                "80/TCP (http) → targetPort grpc → no container port on any of the 2 pod(s)",
+                "2 pods (a, b): no container port is named \"grpc\" — dropped from this port's endpoints"
+            ]
+        );
         assert_eq!(t.status, Status::Fail);
     }
 
@@ -923,6 +940,19 @@ mod tests {
         assert_eq!(e.details[0], "80/TCP (http): 297 ready of 300 address(es)");
         assert_eq!(e.details[1], "  3 not ready, 297 ready");
         assert_eq!(e.details.len(), 5, "{:?}", e.details);
+    }
+
+    #[test]
+    fn a_port_the_service_lacks_is_a_sentence_in_the_verdict() {
+        let w = world(svc(json!({"app": "api"}), json!("http")), json!([]), json!([]));
+        let t = diagnose(&w, Some(&PortSel::Number(9999)));
+        assert_eq!(
+            t.verdict,
+            "traffic to api:9999 would reach nothing; ports: the Service has no port 9999 (it has 80/TCP (http))"
+        );
+        assert_eq!(t.status, Status::Fail);
+        let t = diagnose(&w, Some(&PortSel::Name("grpc".into())));
+        assert!(t.verdict.starts_with("traffic to api:grpc would reach nothing; ports: "), "{}", t.verdict);
     }
 
     #[test]
