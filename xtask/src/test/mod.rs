@@ -1,6 +1,6 @@
 //! `cargo xtask test`: the README's test command, run verbatim by CI.
 //!
-//! Starts the cluster (building it the first time), makes the release for every platform that
+//! Installs what the tests need (`prereq`), starts the cluster (building it the first time), makes the release for every platform that
 //! the krew and platform tests install and run (`cargo xtask dist --all-targets`), runs
 //! `cargo test --workspace` with the cluster tests (`#[ignore]`d for a plain `cargo test`)
 //! included, and stops the cluster again even when the tests fail, unless it was already
@@ -8,7 +8,7 @@
 
 use std::process::{Command, ExitCode};
 
-use crate::{cluster, dist, gobuild, paths, util};
+use crate::{cluster, dist, gobuild, paths, prereq, util};
 
 pub fn run(extra: &[&str]) -> ExitCode {
     // `cargo xtask test -p X -- FILTER`: cargo's arguments, then the test harness's.
@@ -16,6 +16,10 @@ pub fn run(extra: &[&str]) -> ExitCode {
         Some(i) => (&extra[..i], &extra[i + 1..]),
         None => (extra, &[][..]),
     };
+    if let Err(e) = prereq::ensure(prereq::Task::Test) {
+        util::say_err(&format!("error: {e:#}\n"));
+        return ExitCode::from(1);
+    }
     let started_here = match cluster::ensure_up() {
         Ok((_, started)) => started,
         Err(e) => {
