@@ -4,7 +4,8 @@
 //!   kube-apiserver, kube-controller-manager, kube-scheduler, kwok nodes) and an OCI registry on
 //!   127.0.0.1, built by `gobuild` from the Go module proxy.
 //! - `demo`: the suite at work on that cluster.
-//! - `test`: cluster up, every test (the cluster tests included), cluster down.
+//! - `test` (`test/`): cluster up, every test (the cluster tests included) with a summary per
+//!   test file, cluster down; `--stress N`, the cluster tests N times on a busy machine.
 //! - `bench` (`bench/`): the suite against its peers, as ratios.
 //! - `fuzz`: the parsers' fuzz targets.
 //! - `dist` (`dist/`): release archives for every platform of `platform`'s table, SHA256SUMS,
@@ -40,8 +41,16 @@ commands:
   cluster status   what runs where
   cluster restart NAME  stop one component and start it again (fault tests)
   demo             build the plugins, start the cluster, apply the demo apps, tour the plugins
-  test             install what the tests need, cluster up, the release for every platform,
-                   cargo test --workspace with the cluster tests included, cluster down
+  test [CARGO ARGS] [-- TEST ARGS]
+                   install what the tests need, cluster up, the release for every platform,
+                   cargo test --workspace --no-fail-fast with the cluster tests included, a
+                   line per test file (passed, failed, ignored), cluster down
+  test --stress N [CARGO ARGS] [-- TEST ARGS]
+                   the cluster tests N times in a row with every core kept busy, the time and
+                   counts of each run, and whether all were green; without CARGO ARGS every
+                   file of tests/tests but krew and platforms (they test the release archives,
+                   which --stress does not build: name them with --test after a
+                   `cargo xtask dist --all-targets`)
   bench [FILTER] [--large]   benchmarks against kubectl and other peers, printed as ratios
   fuzz [--seconds N] [TARGET...]   run the parsers' fuzz targets (default 60 s each)
   dist [--all-targets | --target TRIPLE...] [--base-url URL] [--no-build]
