@@ -57,15 +57,31 @@ usage: cargo xtask dist [--all-targets | --target TRIPLE...] [--base-url URL] [-
   --all-targets    build for {release}
                    (the default when HEAD is tagged vVERSION, a release)
   --target TRIPLE  build for this Rust target (repeatable; default: this machine's,
-                   as a static musl build on Linux); known: {known}
+                   as a static musl build on Linux), one of:
+{known}
   --base-url URL   where the archives will be downloaded from
                    (default: REPOSITORY/releases/download/vVERSION/)
   --no-build       build nothing: hash the archives already in target/dist and write
                    SHA256SUMS, the manifests and the index for them
 ",
         release = platform::release_words(),
-        known = PLATFORMS.iter().map(|p| p.target).collect::<Vec<_>>().join(", "),
+        known = wrap(PLATFORMS.iter().map(|p| p.target), 19, 96),
     )
+}
+
+/// Words joined by spaces into lines of at most `width` columns, each indented by `indent`.
+fn wrap<'a>(words: impl Iterator<Item = &'a str>, indent: usize, width: usize) -> String {
+    let mut lines: Vec<String> = vec![];
+    for word in words {
+        match lines.last_mut() {
+            Some(line) if line.len() + 1 + word.len() <= width => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(format!("{}{word}", " ".repeat(indent))),
+        }
+    }
+    lines.join("\n")
 }
 
 /// `target/dist`.
@@ -317,6 +333,12 @@ mod tests {
     fn command_names_are_what_kubectl_and_krew_use() {
         assert_eq!(command_name("kubectl-trace_svc"), "trace-svc");
         assert_eq!(command_name("kubectl-cols"), "cols");
+    }
+
+    #[test]
+    fn usage_lines_are_wrapped() {
+        assert_eq!(wrap(["aaa", "bbb", "ccc"].into_iter(), 2, 9), "  aaa bbb\n  ccc");
+        assert!(usage().lines().all(|l| l.chars().count() <= 100), "{}", usage());
     }
 
     #[test]
