@@ -1,16 +1,20 @@
 //! Developer workflows for kubectl-kit, run as `cargo xtask <command>`.
 //!
-//! - `cluster up|down|status|restart NAME`: a real local control plane (etcd, kube-apiserver,
-//!   kube-controller-manager, kube-scheduler, kwok nodes) and an OCI registry on 127.0.0.1.
+//! - `cluster up|down|status|restart NAME` (`cluster/`): a real local control plane (etcd,
+//!   kube-apiserver, kube-controller-manager, kube-scheduler, kwok nodes) and an OCI registry on
+//!   127.0.0.1, built by `gobuild` from the Go module proxy.
 //! - `demo`: the suite at work on that cluster.
-//! - `test`: cluster up, every test (the cluster tests included), cluster down.
-//! - `bench`: the suite against its peers, as ratios.
+//! - `test` (`test/`): cluster up, every test (the cluster tests included) with a summary per
+//!   test file, cluster down; `--stress N`, the cluster tests N times on a busy machine.
+//! - `bench` (`bench/`): the suite against its peers, as ratios.
 //! - `fuzz`: the parsers' fuzz targets.
-//! - `dist`: release archives for every platform, SHA256SUMS, krew manifests and a local krew
-//!   index.
+//! - `dist` (`dist/`): release archives for every platform of `platform`'s table, SHA256SUMS,
+//!   krew manifests and a local krew index.
+//! - `prereq`: the step every command above starts with, alone.
 //!
-//! Each command first checks what it needs from the machine (`prereq`) and names everything
-//! missing at once, before anything is built.
+//! Each command first gets what it needs from the machine (`prereq`): it says what is missing
+//! and why, installs it (Debian packages as root or with password-less sudo; Rust targets,
+//! cargo-zigbuild and zig always), and only then builds anything.
 
 mod bench;
 mod cluster;
@@ -20,6 +24,7 @@ mod fuzz;
 mod gobuild;
 mod paths;
 mod pki;
+mod platform;
 mod prereq;
 mod seed;
 mod test;
@@ -36,24 +41,35 @@ commands:
   cluster status   what runs where
   cluster restart NAME  stop one component and start it again (fault tests)
   demo             build the plugins, start the cluster, apply the demo apps, tour the plugins
-  test             cluster up, cargo test --workspace with the cluster tests included, cluster down
+  test [CARGO ARGS] [-- TEST ARGS]
+                   install what the tests need, cluster up, the release for every platform,
+                   cargo test --workspace --no-fail-fast with the cluster tests included, a
+                   line per test file (passed, failed, ignored), cluster down
+  test --stress N [CARGO ARGS] [-- TEST ARGS]
+                   the cluster tests N times in a row with every core kept busy, the time and
+                   counts of each run, and whether all were green; without CARGO ARGS every
+                   file of tests/tests but krew and platforms (they test the release archives,
+                   which --stress does not build: name them with --test after a
+                   `cargo xtask dist --all-targets`)
   bench [FILTER] [--large]   benchmarks against kubectl and other peers, printed as ratios
   fuzz [--seconds N] [TARGET...]   run the parsers' fuzz targets (default 60 s each)
   dist [--all-targets | --target TRIPLE...] [--base-url URL] [--no-build]
                    release archives, SHA256SUMS, krew manifests and index in target/dist
+  prereq [--dry-run] [cluster|dist|test|stress|bench]
+                   install what a command needs (default: test), or say what it would run
 ";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
-    let needs = match words.as_slice() {
-        ["cluster", "up"] | ["demo"] => Some((prereq::Task::Cluster, &[][..])),
-        ["test", ..] => Some((prereq::Task::Test, dist::ALL_TARGETS)),
-        ["bench", ..] => Some((prereq::Task::Bench, &[][..])),
+    // `test` and `dist` get theirs once their arguments say what they will do.
+    let task = match words.as_slice() {
+        ["cluster", "up"] | ["demo"] => Some(prereq::Task::Cluster),
+        ["bench", ..] => Some(prereq::Task::Bench),
         _ => None,
     };
-    if let Some((task, targets)) = needs
-        && let Err(e) = prereq::check(task, targets)
+    if let Some(task) = task
+        && let Err(e) = prereq::ensure(task)
     {
         util::say_err(&format!("error: {e:#}\n"));
         return ExitCode::from(1);
@@ -68,6 +84,7 @@ fn main() -> ExitCode {
         ["bench", rest @ ..] => bench::run(rest),
         ["fuzz", rest @ ..] => fuzz::run(rest),
         ["dist", rest @ ..] => dist::run(rest),
+        ["prereq", rest @ ..] => prereq::run(rest),
         ["help"] | ["--help"] | ["-h"] => {
             util::say(USAGE);
             return ExitCode::SUCCESS;
