@@ -82,7 +82,7 @@ pub fn build(platforms: &[&Platform]) -> Result<()> {
 ///
 /// The SDK with the real ones cannot be had on Linux, and nothing the plugins run calls them:
 /// API servers are checked against the kubeconfig's CA (else kube's bundled roots on macOS) and
-/// registries against bundled roots (push-image's `registry_roots`). With the stubs the link
+/// registries against bundled roots (`kubectl_kit_registry::trust`). With the stubs the link
 /// succeeds, `-dead_strip_dylibs` leaves the unused frameworks out of the binary (it loads
 /// libSystem only, which the platform tests check), and a call that did reach one of them would
 /// fail the link with an undefined symbol rather than ship.
