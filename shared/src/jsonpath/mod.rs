@@ -7,7 +7,7 @@
 //!
 //! It is our own code rather than a JSONPath crate because kubectl's dialect is not JSONPath
 //! as other tools read it: `range … end`, `{"\n"}` text, Go's value formatting, what a filter
-//! does with a missing field, and the quirks listed in the README are what users' templates
+//! does with a missing field, and the quirks listed in docs/cols.md are what users' templates
 //! depend on, and they are only right if modelled on client-go itself.
 //!
 //! One deliberate difference: where Go visits map entries in random order (`*` and `..` over a
