@@ -29,7 +29,7 @@ const KWOK_STAGES: &[(&str, &str)] = &[
 
 /// The `--config` files of kwok: its shipped stages, read from its module and written to
 /// `target/cluster/stages` with the exclusions of [`KWOK_STAGES`], then the project's own from
-/// `tests/fixtures/cluster/stages` (see the README's failure states).
+/// `tests/fixtures/cluster/stages` (see docs/development/test-cluster.md, failure states).
 pub(super) fn stage_configs(kwok_dir: &Path) -> Result<Vec<PathBuf>> {
     let shipped = kwok_dir.join("kustomize/stage");
     let out = paths::cluster().join("stages");
