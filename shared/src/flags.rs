@@ -2,6 +2,11 @@
 //!
 //! The names, short forms and value syntax are kubectl's (`kubectl options`), so muscle memory and
 //! scripts carry over: `--kubeconfig`, `--context`, `-n`, `--as`, `--request-timeout=30s`, `-v=6`.
+//!
+//! Flag values are user text: parsed by `char` or at checked places (the lints below hold this
+//! file to it).
+
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -192,14 +197,16 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let mut total = 0f64;
     let mut rest = text;
     while !rest.is_empty() {
+        // `find` answers with character boundaries: the splits below always succeed.
         let num_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
-        if num_end == 0 {
+        let (number, after) = rest.split_at_checked(num_end).unwrap_or((rest, ""));
+        if number.is_empty() {
             return Err(format!("invalid duration {text:?}: expected a number at {rest:?}"));
         }
-        let value: f64 = rest[..num_end].parse().map_err(|_| format!("invalid duration {text:?}"))?;
-        rest = &rest[num_end..];
-        let unit_end = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
-        let factor = match &rest[..unit_end] {
+        let value: f64 = number.parse().map_err(|_| format!("invalid duration {text:?}"))?;
+        let unit_end = after.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(after.len());
+        let (unit, after) = after.split_at_checked(unit_end).unwrap_or((after, ""));
+        let factor = match unit {
             "ns" => 1e-9,
             "us" | "µs" => 1e-6,
             "ms" => 1e-3,
@@ -210,7 +217,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             u => return Err(format!("invalid duration {text:?}: unknown unit {u:?}")),
         };
         total += value * factor;
-        rest = &rest[unit_end..];
+        rest = after;
     }
     // Go refuses durations past about 290 years; beyond what a Duration holds is an error here
     // rather than a panic (found by the `arguments` fuzz target).
@@ -280,6 +287,11 @@ mod tests {
         assert!(parse_duration("1x").is_err());
         assert!(parse_duration("s").is_err());
         assert!(parse_duration("1.5").is_err());
+        assert_eq!(parse_duration("1µs"), Ok(Duration::from_micros(1)));
+        assert_eq!(parse_duration("1µs2s"), Ok(Duration::from_micros(2_000_001)));
+        for bad in ["é", "1é", "1sé", "1.é5s", "µ"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
         assert_eq!(
             parse_duration("55555555555555555555555s"),
             Err("invalid duration \"55555555555555555555555s\": out of range".into())

@@ -66,11 +66,11 @@ impl Template {
     /// client-go's `FindResults`.
     pub(crate) fn run<'a>(&'a self, st: &mut State, data: Val<'a>) -> Result<Vec<Vec<Val<'a>>>, String> {
         let start = st.root_start.min(self.nodes.len());
-        let nodes = &self.nodes[start..];
+        let nodes = self.nodes.get(start..).unwrap_or_default();
         let mut full = vec![];
         let mut i = 0;
-        while i < nodes.len() {
-            let (results, err) = self.walk(st, vec![data], &nodes[i]);
+        while let Some(node) = nodes.get(i) {
+            let (results, err) = self.walk(st, vec![data], node);
             if let Some(e) = err {
                 return Err(e);
             }
@@ -289,7 +289,14 @@ fn eval_array<'a>(input: Vec<Val<'a>>, params: &[Param; 3]) -> Step<'a> {
             let msg = format!("starting index {} is greater than ending index {}", p[0].value, p[1].value);
             return (input, Some(msg));
         }
-        let slice = &items[p[0].value as usize..p[1].value as usize];
+        // Both bounds were checked against the length just above.
+        let Some(slice) = usize::try_from(p[0].value)
+            .ok()
+            .zip(usize::try_from(p[1].value).ok())
+            .and_then(|(from, to)| items.get(from..to))
+        else {
+            return (input, Some(format!("array index out of bounds: index {}, length {len}", p[0].value)));
+        };
         let step = if p[2].known {
             if p[2].value <= 0 {
                 return (input, Some("step must be > 0".into()));

@@ -13,6 +13,12 @@
 //!
 //! One deliberate difference: where Go visits map entries in random order (`*` and `..` over a
 //! map), entries come in key order here, so output is stable.
+//!
+//! Templates are user input: the text is walked by `char` or by checked ranges, never sliced
+//! at a byte offset that could fall inside a character (the lints below hold every file here to
+//! it).
+
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 mod eval;
 mod parse;
@@ -80,7 +86,7 @@ impl Template {
 
     /// Where parsing of a malformed template stopped (a character offset), for pointing at it.
     pub fn error_offset(text: &str) -> Option<usize> {
-        parse::failure_offset(text).map(|at| text[..at].chars().count())
+        parse::failure_offset(text).map(|at| text.get(..at).unwrap_or(text).chars().count())
     }
 
     /// Missing fields yield nothing instead of an error (kubectl's printers turn this on, and

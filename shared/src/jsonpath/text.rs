@@ -97,7 +97,10 @@ fn shortest_digits(f: f64) -> (bool, String, i32) {
 
 /// `d.ddde±XX` with at least `min_exp_digits` exponent digits.
 fn exponent_form(digits: &str, exp: i32, min_exp_digits: usize) -> String {
-    let m = if digits.len() > 1 { format!("{}.{}", &digits[..1], &digits[1..]) } else { digits.to_string() };
+    let m = match digits.split_at_checked(1) {
+        Some((first, rest)) if !rest.is_empty() => format!("{first}.{rest}"),
+        _ => digits.to_string(),
+    };
     let esign = if exp < 0 { '-' } else { '+' };
     format!("{m}e{esign}{:0width$}", exp.abs(), width = min_exp_digits)
 }
@@ -110,7 +113,8 @@ fn plain_form(digits: &str, exp: i32) -> String {
     } else if point as usize >= digits.len() {
         format!("{}{}", digits, "0".repeat(point as usize - digits.len()))
     } else {
-        format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
+        let (whole, fraction) = digits.split_at_checked(point as usize).unwrap_or((digits, ""));
+        format!("{whole}.{fraction}")
     }
 }
 
