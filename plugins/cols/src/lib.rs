@@ -30,6 +30,7 @@ mod watch;
 use kubectl_kit_core::completion::{self, Candidate, Request, Values};
 use kubectl_kit_core::discovery::Catalog;
 use kubectl_kit_core::flags::NoHeaders;
+use kubectl_kit_core::jsonpath::Template;
 use kubectl_kit_core::output::{self, Report, Table};
 use kubectl_kit_core::printers::columns::Column;
 use kubectl_kit_core::printers::sorting::SortField;
@@ -126,30 +127,18 @@ async fn rows(kube: &Kube, plan: &Plan, targets: &Targets, mut printer: RowPrint
     if !plan.watch {
         return objects::missing(outcome);
     }
-    let mut rv = outcome.resource_version;
-    let group = &targets.groups[0];
-    let w =
-        watch::Watch { group, opts: plan.list.clone(), accept: None, include_object: false, projection: &projection };
-    loop {
-        match w.run(kube, &mut rv, |obj| printer.event(&obj)).await? {
-            watch::Ended::Gone => {
-                output::warn("the watch expired (410 Gone); listing again");
-                let again = objects::read(kube, targets, &plan.list, &projection, |obj| printer.event(&obj)).await?;
-                rv = again.resource_version;
-            }
-        }
-    }
+    // Listed again, the objects print as changes do: one row each, in the widths so far.
+    let relist = async |printer: &mut RowPrinter| {
+        Ok(objects::read(kube, targets, &plan.list, &projection, |obj| printer.event(&obj)).await?.resource_version)
+    };
+    watch::Watch::objects(targets, &plan.list, &projection)?
+        .follow(kube, outcome.resource_version, &mut printer, relist, |printer, obj| printer.event(&obj))
+        .await
 }
 
 /// `-o jsonpath…`: the template on the object named, or on a List of everything read; with
 /// `-w`, on each object (as kubectl's watch prints them one by one) and each change.
-async fn jsonpath(
-    kube: &Kube,
-    plan: &Plan,
-    targets: &Targets,
-    template: &kubectl_kit_core::jsonpath::Template,
-    as_json: bool,
-) -> Result<()> {
+async fn jsonpath(kube: &Kube, plan: &Plan, targets: &Targets, template: &Template, as_json: bool) -> Result<()> {
     let mut projection = Projection::none();
     for path in template.fields() {
         if targets.single || plan.watch {
@@ -157,38 +146,26 @@ async fn jsonpath(
             continue;
         }
         // The template sees a List: keep what it reads below `items`.
-        match path.first().map(String::as_str) {
-            Some("items") => projection.add(&path[1..]),
-            Some("*") | None => projection = Projection::All,
-            _ => {}
+        match path.split_first() {
+            Some((first, below)) if first == "items" => projection.add(below),
+            Some((first, _)) if first == "*" => projection = Projection::All,
+            None => projection = Projection::All,
+            Some(_) => {}
         }
     }
     if plan.watch {
-        let outcome = objects::read(kube, targets, &plan.list, &projection, |obj| {
+        let print = |_: &mut (), obj: Value| {
             output::out(&render::jsonpath(template, &obj, as_json)?);
             Ok(())
-        })
-        .await?;
-        let mut rv = outcome.resource_version;
-        let w = watch::Watch {
-            group: &targets.groups[0],
-            opts: plan.list.clone(),
-            accept: None,
-            include_object: false,
-            projection: &projection,
         };
-        loop {
-            let print = |obj: Value| {
-                output::out(&render::jsonpath(template, &obj, as_json)?);
-                Ok(())
-            };
-            match w.run(kube, &mut rv, print).await? {
-                watch::Ended::Gone => {
-                    output::warn("the watch expired (410 Gone); listing again");
-                    rv = objects::read(kube, targets, &plan.list, &projection, |_| Ok(())).await?.resource_version;
-                }
-            }
-        }
+        let list = async |state: &mut ()| {
+            Ok(objects::read(kube, targets, &plan.list, &projection, |obj| print(state, obj)).await?.resource_version)
+        };
+        let mut state = ();
+        let rv = list(&mut state).await?;
+        return watch::Watch::objects(targets, &plan.list, &projection)?
+            .follow(kube, rv, &mut state, list, print)
+            .await;
     }
     let mut items: Vec<Value> = vec![];
     let outcome = objects::read(kube, targets, &plan.list, &projection, |obj| {
@@ -232,28 +209,15 @@ async fn default_view(kube: &Kube, plan: &Plan, targets: &Targets, wide: bool, a
     if !plan.watch {
         return Ok(());
     }
-    let group = &targets.groups[0];
-    let namespaced = group.resource.namespaced;
-    let projection = Projection::All;
-    let w = watch::Watch {
-        group,
-        opts: plan.list.clone(),
-        accept: Some(server::TABLE),
-        // The rows carry their objects for the added columns.
-        include_object: !added.is_empty(),
-        projection: &projection,
-    };
-    if matches!(group.read, Read::Names(_)) {
+    // The rows carry their objects for the added columns.
+    let w = watch::Watch::tables(targets, &plan.list, !added.is_empty())?;
+    // One resource type is watched (the plan refuses more); a named object from the start.
+    let namespaced = targets.groups.first().is_some_and(|g| g.resource.namespaced);
+    if targets.groups.first().is_some_and(|g| matches!(g.read, Read::Names(_))) {
         rv.clear();
     }
-    loop {
-        match w.run(kube, &mut rv, |table| printer.event(&table, namespaced)).await? {
-            watch::Ended::Gone => {
-                output::warn("the watch expired (410 Gone); listing again");
-                rv = server::print(kube, targets, &plan.list, &mut printer).await?;
-            }
-        }
-    }
+    let relist = async |printer: &mut server::Printer<'_>| server::print(kube, targets, &plan.list, printer).await;
+    w.follow(kube, rv, &mut printer, relist, |printer, table| printer.event(&table, namespaced)).await
 }
 
 fn presets_command(action: Option<&PresetsAction>, format: Report, headers: NoHeaders) -> Result<()> {

@@ -3,34 +3,79 @@
 //! A list is watched from its resourceVersion; a named object from "0" with a field selector on
 //! its name, skipping the synthetic ADDED event the server sends first (kubectl printed the
 //! object already). Through a dropped connection or an API server restart the watch resumes
-//! from the last resourceVersion; when that has expired (410 Gone) the caller lists again.
+//! from the last resourceVersion; when that has expired (410 Gone) the list is read again
+//! ([`Watch::follow`], the one loop every view watches through).
 
 use futures::StreamExt;
 use kubectl_kit_core::list::{self, ListOptions};
 use kubectl_kit_core::projection::{self, Projection};
-use kubectl_kit_core::{Error, Kube, Result};
+use kubectl_kit_core::{Error, Kube, Result, output};
 use serde_json::Value;
 
-use crate::resolve::{Group, Read};
+use crate::resolve::{Group, Read, Targets};
+use crate::server;
 
 /// What one watch streams.
 pub(crate) struct Watch<'a> {
-    pub group: &'a Group,
-    pub opts: ListOptions,
+    group: &'a Group,
+    opts: ListOptions,
     /// Set for the default view: events carry tables.
-    pub accept: Option<&'static str>,
+    accept: Option<&'static str>,
     /// Tables whose rows carry their objects (`--add`).
-    pub include_object: bool,
-    pub projection: &'a Projection,
+    include_object: bool,
+    projection: &'a Projection,
 }
 
+/// Tables are read whole.
+static WHOLE: Projection = Projection::All;
+
 /// How a stream of events ended.
-pub(crate) enum Ended {
+enum Ended {
     /// The resourceVersion expired: list again and watch from the new one.
     Gone,
 }
 
-impl Watch<'_> {
+impl<'a> Watch<'a> {
+    /// A watch of objects, decoded through `projection`.
+    pub(crate) fn objects(targets: &'a Targets, opts: &ListOptions, projection: &'a Projection) -> Result<Self> {
+        Ok(Watch { group: only_group(targets)?, opts: opts.clone(), accept: None, include_object: false, projection })
+    }
+
+    /// A watch of kubectl's default view: each event a server-side Table, its rows carrying
+    /// their objects when `with_objects` (for `--add` columns).
+    pub(crate) fn tables(targets: &'a Targets, opts: &ListOptions, with_objects: bool) -> Result<Self> {
+        Ok(Watch {
+            group: only_group(targets)?,
+            opts: opts.clone(),
+            accept: Some(server::TABLE),
+            include_object: with_objects,
+            projection: &WHOLE,
+        })
+    }
+
+    /// The list → watch → list again loop: watches from `rv` (what the first list returned),
+    /// handing each changed object (or table) to `on`; when the resourceVersion has expired,
+    /// says so and calls `relist`, which reads and prints the list again and returns the
+    /// resourceVersion to go on from. Returns only with an error. `state` is what both print
+    /// into.
+    pub(crate) async fn follow<S>(
+        &self,
+        kube: &Kube,
+        mut rv: String,
+        state: &mut S,
+        mut relist: impl AsyncFnMut(&mut S) -> Result<String>,
+        mut on: impl FnMut(&mut S, Value) -> Result<()>,
+    ) -> Result<()> {
+        loop {
+            match self.run(kube, &mut rv, |event| on(state, event)).await? {
+                Ended::Gone => {
+                    output::warn("the watch expired (410 Gone); listing again");
+                    rv = relist(state).await?;
+                }
+            }
+        }
+    }
+
     /// The named object, when the watch is on one.
     fn name(&self) -> Option<&str> {
         match &self.group.read {
@@ -41,12 +86,7 @@ impl Watch<'_> {
 
     /// Streams events from `rv`, calling `on` with each object (projected; tables whole). Returns
     /// only when the list must be read again; `rv` follows the events.
-    pub(crate) async fn run(
-        &self,
-        kube: &Kube,
-        rv: &mut String,
-        mut on: impl FnMut(Value) -> Result<()>,
-    ) -> Result<Ended> {
+    async fn run(&self, kube: &Kube, rv: &mut String, mut on: impl FnMut(Value) -> Result<()>) -> Result<Ended> {
         let mut opts = self.opts.clone();
         let mut skip_first = false;
         if let Some(n) = self.name() {
@@ -115,6 +155,11 @@ impl Watch<'_> {
             // The server ended the watch (its timeout): go on from where it stopped.
         }
     }
+}
+
+/// The plan allows a watch on one resource type only.
+fn only_group(targets: &Targets) -> Result<&Group> {
+    targets.groups.first().ok_or_else(|| Error::usage("you must specify the type of resource to watch"))
 }
 
 /// An event's resourceVersion: the object's, or for tables the table's (or its row's).
