@@ -32,15 +32,14 @@ use kubectl_kit_core::discovery::Catalog;
 use kubectl_kit_core::flags::NoHeaders;
 use kubectl_kit_core::jsonpath::Template;
 use kubectl_kit_core::output::{self, Report, Table};
-use kubectl_kit_core::printers::columns::Column;
 use kubectl_kit_core::printers::sorting::SortField;
 use kubectl_kit_core::projection::Projection;
 use kubectl_kit_core::{Error, Kube, Result};
 use serde_json::Value;
 
 pub use cli::{Cli, Command, PresetsAction};
-use plan::{DataFormat, Plan, Source, View};
-use render::RowPrinter;
+use plan::{Plan, Source};
+use render::{Printing, RowPrinter};
 use resolve::{Read, Targets};
 use spec::Spec;
 
@@ -63,36 +62,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             )));
         }
     }
-    let shown = match &plan.view {
-        View::JsonPath { template, as_json } => return jsonpath(&kube, &plan, &targets, template, *as_json).await,
-        View::CustomColumns { columns, headers } => {
-            RowPrinter::new(columns.clone(), DataFormat::Text, *headers, plan.object_sort_field()?)
-        }
-        View::Name => RowPrinter::new(
-            vec![spec::kind_name().map_err(Error::runtime)?],
-            DataFormat::Text,
-            false,
-            plan.object_sort_field()?,
-        ),
-        View::Columns { format, wide, added } => {
-            if targets.preset_columns.is_empty() && *format == DataFormat::Text {
-                return default_view(&kube, &plan, &targets, *wide, added).await;
-            }
-            let mut columns = vec![];
-            if plan.all_namespaces {
-                columns.push(plain("NAMESPACE", ".metadata.namespace")?);
-            }
-            columns.push(plain("NAME", ".metadata.name")?);
-            columns.extend(targets.preset_columns.iter().cloned());
-            columns.extend(added.iter().cloned());
-            RowPrinter::new(columns, *format, !plan.no_headers, plan.object_sort_field()?)
-        }
-    };
-    rows(&kube, &plan, &targets, shown).await
-}
-
-fn plain(header: &str, path: &str) -> Result<Spec> {
-    Ok(Spec::Plain(Column::new(header, path).map_err(|e| Error::usage(e.0))?))
+    match render::printing(&plan, &targets.preset_columns, true)? {
+        Printing::JsonPath { template, as_json } => jsonpath(&kube, &plan, &targets, template, as_json).await,
+        Printing::Rows(printer) => rows(&kube, &plan, &targets, *printer).await,
+        Printing::DefaultView { wide, added } => default_view(&kube, &plan, &targets, wide, added).await,
+    }
 }
 
 /// What the columns and the sort key read.
