@@ -14,6 +14,12 @@
 //! named objects; `server`: kubectl's default view; `local`: files without a cluster; `watch`:
 //! changes) → rows (`rows`, packed cells) → `render` (kubectl's tabwriter, data formats,
 //! JSONPath).
+//!
+//! Everything here reads user text (specs, templates, presets, arguments) or cluster data: it
+//! is walked by `char`, read with `get` and JSON pointers, never sliced or indexed where a bad
+//! offset would panic. The lints below hold the crate to it.
+
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 pub mod cli;
 mod local;
@@ -239,7 +245,8 @@ pub async fn complete(req: Request) -> Result<Values> {
             all.extend(presets::builtins());
             let mut out = vec![];
             let mut resolved = vec![];
-            for word in req.positionals[0].split(',') {
+            let first = req.positionals.first().map(String::as_str).unwrap_or_default();
+            for word in first.split(',') {
                 let word = word.split_once('/').map_or(word, |(r, _)| r);
                 if let Ok(r) = catalog.resolve(word) {
                     for p in presets::for_resource(&all, &r.winner) {
