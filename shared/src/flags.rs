@@ -104,6 +104,76 @@ pub trait Formats: Sized + Clone + Send + Sync + 'static {
     fn pick(name: &str, arg: Option<&str>) -> Option<Self>;
 }
 
+/// Every `-o` name kubectl's printers or a command of this suite know. Each command's tests
+/// probe its [`Formats`] with these (see [`format_mismatches`]): a name it picks must be one it
+/// lists.
+pub const KNOWN_FORMATS: &[&str] = &[
+    "csv",
+    "custom-columns",
+    "custom-columns-file",
+    "dot",
+    "go-template",
+    "go-template-file",
+    "json",
+    "jsonpath",
+    "jsonpath-as-json",
+    "jsonpath-file",
+    "kyaml",
+    "markdown",
+    "md",
+    "mermaid",
+    "name",
+    "table",
+    "template",
+    "templatefile",
+    "tree",
+    "wide",
+    "yaml",
+];
+
+/// What disagrees between the formats a command lists and the ones it picks, one line each;
+/// empty when they agree. Every listed name (with and without its argument, for `NAME=`) must
+/// be read by `-o`, and no other known name may be picked: a format the code handles but does
+/// not list is one help, completion and the usage error never mention.
+pub fn format_mismatches<F: Formats>() -> Vec<String> {
+    let mut wrong = vec![];
+    if F::pick("", None).is_none() {
+        wrong.push("the default (no -o) is not picked".to_string());
+    }
+    let listed: Vec<&str> = F::NAMES.iter().map(|n| n.trim_end_matches('=')).collect();
+    for n in F::NAMES {
+        let values = match n.strip_suffix('=') {
+            Some(name) => vec![name.to_string(), format!("{name}=ARG")],
+            None => vec![n.to_string()],
+        };
+        for v in values {
+            if OutputFlags::<F>::with(Some(v.clone())).format().is_err() {
+                wrong.push(format!("-o {v} is listed but refused"));
+            }
+        }
+    }
+    for n in KNOWN_FORMATS.iter().filter(|n| !listed.contains(n)) {
+        if F::pick(n, None).is_some() || F::pick(n, Some("ARG")).is_some() {
+            wrong.push(format!("{n} is picked but not listed"));
+        }
+        if OutputFlags::<F>::with(Some(n.to_string())).format().is_ok() {
+            wrong.push(format!("-o {n} is not listed but accepted"));
+        }
+    }
+    let mut sorted = listed.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    if sorted.len() != listed.len() {
+        wrong.push(format!("the list {listed:?} names a format twice"));
+    }
+    wrong
+}
+
+/// The known formats a command does not list: each must be a usage error.
+pub fn unlisted_formats<F: Formats>() -> Vec<&'static str> {
+    KNOWN_FORMATS.iter().copied().filter(|k| !F::NAMES.iter().any(|n| n.trim_end_matches('=') == *k)).collect()
+}
+
 /// `-o/--output`, with the formats `F` declares.
 #[derive(Debug, Clone, Args)]
 pub struct OutputFlags<F: Formats> {
@@ -272,6 +342,27 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_format_picked_but_not_listed_is_found() {
+        assert_eq!(super::format_mismatches::<Shape>(), Vec::<String>::new());
+        assert!(super::unlisted_formats::<Shape>().contains(&"yaml"));
+        assert!(!super::unlisted_formats::<Shape>().contains(&"json"));
+
+        /// `yaml` handled but not listed; `csv` listed but not handled.
+        #[derive(Debug, Clone)]
+        struct Drifted;
+        impl Formats for Drifted {
+            const NAMES: &'static [&'static str] = &["csv", "json"];
+            fn pick(name: &str, _: Option<&str>) -> Option<Self> {
+                matches!(name, "" | "json" | "yaml").then_some(Drifted)
+            }
+        }
+        assert_eq!(
+            super::format_mismatches::<Drifted>(),
+            ["-o csv is listed but refused", "yaml is picked but not listed"]
+        );
     }
 
     use super::*;
