@@ -174,6 +174,40 @@ pub fn unlisted_formats<F: Formats>() -> Vec<&'static str> {
     KNOWN_FORMATS.iter().copied().filter(|k| !F::NAMES.iter().any(|n| n.trim_end_matches('=') == *k)).collect()
 }
 
+/// Checks a command's binary against the formats it lists, one line for each disagreement.
+/// `run` runs it with `-o VALUE` and answers its exit code and standard error; `value` gives the
+/// `-o` value for a listed name (with an argument after a `NAME=`). A listed format must get
+/// past the usage checks (no exit 2); every other known name must be the usage error that names
+/// the list.
+pub fn binary_format_mismatches<F: Formats>(
+    value: impl Fn(&str) -> String,
+    mut run: impl FnMut(&str) -> (Option<i32>, String),
+) -> Vec<String> {
+    let mut wrong = vec![];
+    for name in F::NAMES {
+        let v = value(name);
+        let (code, err) = run(&v);
+        if code == Some(2) || err.contains("unable to match a printer") {
+            wrong.push(format!("-o {v} is listed but refused (exit {code:?}): {}", err.trim_end()));
+        }
+    }
+    for name in unlisted_formats::<F>() {
+        let Err(refusal) = OutputFlags::<F>::with(Some(name.to_string())).format() else {
+            wrong.push(format!("-o {name} is not listed but accepted"));
+            continue;
+        };
+        let refusal = refusal.to_string();
+        let (code, err) = run(name);
+        if code != Some(2) || !err.contains(&refusal) {
+            wrong.push(format!(
+                "-o {name} is not listed, yet not refused with {refusal:?} (exit {code:?}): {}",
+                err.trim_end()
+            ));
+        }
+    }
+    wrong
+}
+
 /// `-o/--output`, with the formats `F` declares.
 #[derive(Debug, Clone, Args)]
 pub struct OutputFlags<F: Formats> {
@@ -363,6 +397,27 @@ mod tests {
             super::format_mismatches::<Drifted>(),
             ["-o csv is listed but refused", "yaml is picked but not listed"]
         );
+    }
+
+    #[test]
+    fn a_binary_that_refuses_a_listed_format_or_accepts_another_is_found() {
+        // A command that reads -o as it declares it: usage errors exit 2 with the message.
+        let honest = |v: &str| match OutputFlags::<Shape>::with(Some(v.to_string())).format() {
+            Ok(_) => (Some(1), "error: no kubeconfig found\n".to_string()),
+            Err(e) => (Some(2), format!("{e}\n")),
+        };
+        let value = |n: &str| if n.ends_with('=') { format!("{n}ARG") } else { n.to_string() };
+        assert_eq!(super::binary_format_mismatches::<Shape>(value, honest), Vec::<String>::new());
+        // One that refuses `json` after all, and prints YAML when asked.
+        let drifted = |v: &str| match v {
+            "json" => (Some(2), "error: json is not supported\n".to_string()),
+            "yaml" => (Some(0), String::new()),
+            other => honest(other),
+        };
+        let wrong = super::binary_format_mismatches::<Shape>(value, drifted);
+        assert_eq!(wrong.len(), 2, "{wrong:?}");
+        assert!(wrong[0].starts_with("-o json is listed but refused (exit Some(2))"), "{wrong:?}");
+        assert!(wrong[1].starts_with("-o yaml is not listed, yet not refused"), "{wrong:?}");
     }
 
     use super::*;
