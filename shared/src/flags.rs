@@ -2,6 +2,11 @@
 //!
 //! The names, short forms and value syntax are kubectl's (`kubectl options`), so muscle memory and
 //! scripts carry over: `--kubeconfig`, `--context`, `-n`, `--as`, `--request-timeout=30s`, `-v=6`.
+//!
+//! Flag values are user text: parsed by `char` or at checked places (the lints below hold this
+//! file to it).
+
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -99,6 +104,110 @@ pub trait Formats: Sized + Clone + Send + Sync + 'static {
     fn pick(name: &str, arg: Option<&str>) -> Option<Self>;
 }
 
+/// Every `-o` name kubectl's printers or a command of this suite know. Each command's tests
+/// probe its [`Formats`] with these (see [`format_mismatches`]): a name it picks must be one it
+/// lists.
+pub const KNOWN_FORMATS: &[&str] = &[
+    "csv",
+    "custom-columns",
+    "custom-columns-file",
+    "dot",
+    "go-template",
+    "go-template-file",
+    "json",
+    "jsonpath",
+    "jsonpath-as-json",
+    "jsonpath-file",
+    "kyaml",
+    "markdown",
+    "md",
+    "mermaid",
+    "name",
+    "table",
+    "template",
+    "templatefile",
+    "tree",
+    "wide",
+    "yaml",
+];
+
+/// What disagrees between the formats a command lists and the ones it picks, one line each;
+/// empty when they agree. Every listed name (with and without its argument, for `NAME=`) must
+/// be read by `-o`, and no other known name may be picked: a format the code handles but does
+/// not list is one help, completion and the usage error never mention.
+pub fn format_mismatches<F: Formats>() -> Vec<String> {
+    let mut wrong = vec![];
+    if F::pick("", None).is_none() {
+        wrong.push("the default (no -o) is not picked".to_string());
+    }
+    let listed: Vec<&str> = F::NAMES.iter().map(|n| n.trim_end_matches('=')).collect();
+    for n in F::NAMES {
+        let values = match n.strip_suffix('=') {
+            Some(name) => vec![name.to_string(), format!("{name}=ARG")],
+            None => vec![n.to_string()],
+        };
+        for v in values {
+            if OutputFlags::<F>::with(Some(v.clone())).format().is_err() {
+                wrong.push(format!("-o {v} is listed but refused"));
+            }
+        }
+    }
+    for n in KNOWN_FORMATS.iter().filter(|n| !listed.contains(n)) {
+        if F::pick(n, None).is_some() || F::pick(n, Some("ARG")).is_some() {
+            wrong.push(format!("{n} is picked but not listed"));
+        }
+        if OutputFlags::<F>::with(Some(n.to_string())).format().is_ok() {
+            wrong.push(format!("-o {n} is not listed but accepted"));
+        }
+    }
+    let mut sorted = listed.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    if sorted.len() != listed.len() {
+        wrong.push(format!("the list {listed:?} names a format twice"));
+    }
+    wrong
+}
+
+/// The known formats a command does not list: each must be a usage error.
+pub fn unlisted_formats<F: Formats>() -> Vec<&'static str> {
+    KNOWN_FORMATS.iter().copied().filter(|k| !F::NAMES.iter().any(|n| n.trim_end_matches('=') == *k)).collect()
+}
+
+/// Checks a command's binary against the formats it lists, one line for each disagreement.
+/// `run` runs it with `-o VALUE` and answers its exit code and standard error; `value` gives the
+/// `-o` value for a listed name (with an argument after a `NAME=`). A listed format must get
+/// past the usage checks (no exit 2); every other known name must be the usage error that names
+/// the list.
+pub fn binary_format_mismatches<F: Formats>(
+    value: impl Fn(&str) -> String,
+    mut run: impl FnMut(&str) -> (Option<i32>, String),
+) -> Vec<String> {
+    let mut wrong = vec![];
+    for name in F::NAMES {
+        let v = value(name);
+        let (code, err) = run(&v);
+        if code == Some(2) || err.contains("unable to match a printer") {
+            wrong.push(format!("-o {v} is listed but refused (exit {code:?}): {}", err.trim_end()));
+        }
+    }
+    for name in unlisted_formats::<F>() {
+        let Err(refusal) = OutputFlags::<F>::with(Some(name.to_string())).format() else {
+            wrong.push(format!("-o {name} is not listed but accepted"));
+            continue;
+        };
+        let refusal = refusal.to_string();
+        let (code, err) = run(name);
+        if code != Some(2) || !err.contains(&refusal) {
+            wrong.push(format!(
+                "-o {name} is not listed, yet not refused with {refusal:?} (exit {code:?}): {}",
+                err.trim_end()
+            ));
+        }
+    }
+    wrong
+}
+
 /// `-o/--output`, with the formats `F` declares.
 #[derive(Debug, Clone, Args)]
 pub struct OutputFlags<F: Formats> {
@@ -192,14 +301,16 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let mut total = 0f64;
     let mut rest = text;
     while !rest.is_empty() {
+        // `find` answers with character boundaries: the splits below always succeed.
         let num_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
-        if num_end == 0 {
+        let (number, after) = rest.split_at_checked(num_end).unwrap_or((rest, ""));
+        if number.is_empty() {
             return Err(format!("invalid duration {text:?}: expected a number at {rest:?}"));
         }
-        let value: f64 = rest[..num_end].parse().map_err(|_| format!("invalid duration {text:?}"))?;
-        rest = &rest[num_end..];
-        let unit_end = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
-        let factor = match &rest[..unit_end] {
+        let value: f64 = number.parse().map_err(|_| format!("invalid duration {text:?}"))?;
+        let unit_end = after.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(after.len());
+        let (unit, after) = after.split_at_checked(unit_end).unwrap_or((after, ""));
+        let factor = match unit {
             "ns" => 1e-9,
             "us" | "µs" => 1e-6,
             "ms" => 1e-3,
@@ -210,7 +321,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             u => return Err(format!("invalid duration {text:?}: unknown unit {u:?}")),
         };
         total += value * factor;
-        rest = &rest[unit_end..];
+        rest = after;
     }
     // Go refuses durations past about 290 years; beyond what a Duration holds is an error here
     // rather than a panic (found by the `arguments` fuzz target).
@@ -267,6 +378,48 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_format_picked_but_not_listed_is_found() {
+        assert_eq!(super::format_mismatches::<Shape>(), Vec::<String>::new());
+        assert!(super::unlisted_formats::<Shape>().contains(&"yaml"));
+        assert!(!super::unlisted_formats::<Shape>().contains(&"json"));
+
+        /// `yaml` handled but not listed; `csv` listed but not handled.
+        #[derive(Debug, Clone)]
+        struct Drifted;
+        impl Formats for Drifted {
+            const NAMES: &'static [&'static str] = &["csv", "json"];
+            fn pick(name: &str, _: Option<&str>) -> Option<Self> {
+                matches!(name, "" | "json" | "yaml").then_some(Drifted)
+            }
+        }
+        assert_eq!(
+            super::format_mismatches::<Drifted>(),
+            ["-o csv is listed but refused", "yaml is picked but not listed"]
+        );
+    }
+
+    #[test]
+    fn a_binary_that_refuses_a_listed_format_or_accepts_another_is_found() {
+        // A command that reads -o as it declares it: usage errors exit 2 with the message.
+        let honest = |v: &str| match OutputFlags::<Shape>::with(Some(v.to_string())).format() {
+            Ok(_) => (Some(1), "error: no kubeconfig found\n".to_string()),
+            Err(e) => (Some(2), format!("{e}\n")),
+        };
+        let value = |n: &str| if n.ends_with('=') { format!("{n}ARG") } else { n.to_string() };
+        assert_eq!(super::binary_format_mismatches::<Shape>(value, honest), Vec::<String>::new());
+        // One that refuses `json` after all, and prints YAML when asked.
+        let drifted = |v: &str| match v {
+            "json" => (Some(2), "error: json is not supported\n".to_string()),
+            "yaml" => (Some(0), String::new()),
+            other => honest(other),
+        };
+        let wrong = super::binary_format_mismatches::<Shape>(value, drifted);
+        assert_eq!(wrong.len(), 2, "{wrong:?}");
+        assert!(wrong[0].starts_with("-o json is listed but refused (exit Some(2))"), "{wrong:?}");
+        assert!(wrong[1].starts_with("-o yaml is not listed, yet not refused"), "{wrong:?}");
+    }
+
     use super::*;
 
     #[test]
@@ -280,6 +433,11 @@ mod tests {
         assert!(parse_duration("1x").is_err());
         assert!(parse_duration("s").is_err());
         assert!(parse_duration("1.5").is_err());
+        assert_eq!(parse_duration("1µs"), Ok(Duration::from_micros(1)));
+        assert_eq!(parse_duration("1µs2s"), Ok(Duration::from_micros(2_000_001)));
+        for bad in ["é", "1é", "1sé", "1.é5s", "µ"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
         assert_eq!(
             parse_duration("55555555555555555555555s"),
             Err("invalid duration \"55555555555555555555555s\": out of range".into())

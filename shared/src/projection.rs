@@ -3,6 +3,8 @@
 //! input without allocating it. Lists of 10 000 pods print in a fraction of the memory and time
 //! of a full decode.
 
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
+
 use std::collections::BTreeMap;
 use std::fmt;
 

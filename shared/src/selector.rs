@@ -6,6 +6,8 @@
 //! because kube-core sorts the values of `in`/`notin` and this keeps them as the object lists
 //! them (and names an unknown operator rather than failing).
 
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
+
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;

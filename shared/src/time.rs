@@ -3,6 +3,8 @@
 //! `5m30s`, `3h10m`, `2d4h`, `1y30d`) and the short durations of messages (`250ms`, `1.5s`,
 //! `1m30s`).
 
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Seconds since the Unix epoch of an RFC 3339 timestamp (`2026-11-22T19:50:11Z`,

@@ -20,6 +20,9 @@ const TARGETS: &[&str] = &[
     "selectors",
     "arguments",
     "server_lists",
+    "quantities",
+    "durations",
+    "sort_by",
 ];
 
 pub fn run(args: &[&str]) -> Result<()> {

@@ -14,6 +14,12 @@
 //! named objects; `server`: kubectl's default view; `local`: files without a cluster; `watch`:
 //! changes) → rows (`rows`, packed cells) → `render` (kubectl's tabwriter, data formats,
 //! JSONPath).
+//!
+//! Everything here reads user text (specs, templates, presets, arguments) or cluster data: it
+//! is walked by `char`, read with `get` and JSON pointers, never sliced or indexed where a bad
+//! offset would panic. The lints below hold the crate to it.
+
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 pub mod cli;
 mod local;
@@ -30,16 +36,16 @@ mod watch;
 use kubectl_kit_core::completion::{self, Candidate, Request, Values};
 use kubectl_kit_core::discovery::Catalog;
 use kubectl_kit_core::flags::NoHeaders;
+use kubectl_kit_core::jsonpath::Template;
 use kubectl_kit_core::output::{self, Report, Table};
-use kubectl_kit_core::printers::columns::Column;
 use kubectl_kit_core::printers::sorting::SortField;
 use kubectl_kit_core::projection::Projection;
 use kubectl_kit_core::{Error, Kube, Result};
 use serde_json::Value;
 
 pub use cli::{Cli, Command, PresetsAction};
-use plan::{DataFormat, Plan, Source, View};
-use render::RowPrinter;
+use plan::{Plan, Source};
+use render::{Printing, RowPrinter};
 use resolve::{Read, Targets};
 use spec::Spec;
 
@@ -62,36 +68,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             )));
         }
     }
-    let shown = match &plan.view {
-        View::JsonPath { template, as_json } => return jsonpath(&kube, &plan, &targets, template, *as_json).await,
-        View::CustomColumns { columns, headers } => {
-            RowPrinter::new(columns.clone(), DataFormat::Text, *headers, plan.object_sort_field()?)
-        }
-        View::Name => RowPrinter::new(
-            vec![spec::kind_name().map_err(Error::runtime)?],
-            DataFormat::Text,
-            false,
-            plan.object_sort_field()?,
-        ),
-        View::Columns { format, wide, added } => {
-            if targets.preset_columns.is_empty() && *format == DataFormat::Text {
-                return default_view(&kube, &plan, &targets, *wide, added).await;
-            }
-            let mut columns = vec![];
-            if plan.all_namespaces {
-                columns.push(plain("NAMESPACE", ".metadata.namespace")?);
-            }
-            columns.push(plain("NAME", ".metadata.name")?);
-            columns.extend(targets.preset_columns.iter().cloned());
-            columns.extend(added.iter().cloned());
-            RowPrinter::new(columns, *format, !plan.no_headers, plan.object_sort_field()?)
-        }
-    };
-    rows(&kube, &plan, &targets, shown).await
-}
-
-fn plain(header: &str, path: &str) -> Result<Spec> {
-    Ok(Spec::Plain(Column::new(header, path).map_err(|e| Error::usage(e.0))?))
+    match render::printing(&plan, &targets.preset_columns, true)? {
+        Printing::JsonPath { template, as_json } => jsonpath(&kube, &plan, &targets, template, as_json).await,
+        Printing::Rows(printer) => rows(&kube, &plan, &targets, *printer).await,
+        Printing::DefaultView { wide, added } => default_view(&kube, &plan, &targets, wide, added).await,
+    }
 }
 
 /// What the columns and the sort key read.
@@ -126,30 +107,18 @@ async fn rows(kube: &Kube, plan: &Plan, targets: &Targets, mut printer: RowPrint
     if !plan.watch {
         return objects::missing(outcome);
     }
-    let mut rv = outcome.resource_version;
-    let group = &targets.groups[0];
-    let w =
-        watch::Watch { group, opts: plan.list.clone(), accept: None, include_object: false, projection: &projection };
-    loop {
-        match w.run(kube, &mut rv, |obj| printer.event(&obj)).await? {
-            watch::Ended::Gone => {
-                output::warn("the watch expired (410 Gone); listing again");
-                let again = objects::read(kube, targets, &plan.list, &projection, |obj| printer.event(&obj)).await?;
-                rv = again.resource_version;
-            }
-        }
-    }
+    // Listed again, the objects print as changes do: one row each, in the widths so far.
+    let relist = async |printer: &mut RowPrinter| {
+        Ok(objects::read(kube, targets, &plan.list, &projection, |obj| printer.event(&obj)).await?.resource_version)
+    };
+    watch::Watch::objects(targets, &plan.list, &projection)?
+        .follow(kube, outcome.resource_version, &mut printer, relist, |printer, obj| printer.event(&obj))
+        .await
 }
 
 /// `-o jsonpath…`: the template on the object named, or on a List of everything read; with
 /// `-w`, on each object (as kubectl's watch prints them one by one) and each change.
-async fn jsonpath(
-    kube: &Kube,
-    plan: &Plan,
-    targets: &Targets,
-    template: &kubectl_kit_core::jsonpath::Template,
-    as_json: bool,
-) -> Result<()> {
+async fn jsonpath(kube: &Kube, plan: &Plan, targets: &Targets, template: &Template, as_json: bool) -> Result<()> {
     let mut projection = Projection::none();
     for path in template.fields() {
         if targets.single || plan.watch {
@@ -157,38 +126,26 @@ async fn jsonpath(
             continue;
         }
         // The template sees a List: keep what it reads below `items`.
-        match path.first().map(String::as_str) {
-            Some("items") => projection.add(&path[1..]),
-            Some("*") | None => projection = Projection::All,
-            _ => {}
+        match path.split_first() {
+            Some((first, below)) if first == "items" => projection.add(below),
+            Some((first, _)) if first == "*" => projection = Projection::All,
+            None => projection = Projection::All,
+            Some(_) => {}
         }
     }
     if plan.watch {
-        let outcome = objects::read(kube, targets, &plan.list, &projection, |obj| {
+        let print = |_: &mut (), obj: Value| {
             output::out(&render::jsonpath(template, &obj, as_json)?);
             Ok(())
-        })
-        .await?;
-        let mut rv = outcome.resource_version;
-        let w = watch::Watch {
-            group: &targets.groups[0],
-            opts: plan.list.clone(),
-            accept: None,
-            include_object: false,
-            projection: &projection,
         };
-        loop {
-            let print = |obj: Value| {
-                output::out(&render::jsonpath(template, &obj, as_json)?);
-                Ok(())
-            };
-            match w.run(kube, &mut rv, print).await? {
-                watch::Ended::Gone => {
-                    output::warn("the watch expired (410 Gone); listing again");
-                    rv = objects::read(kube, targets, &plan.list, &projection, |_| Ok(())).await?.resource_version;
-                }
-            }
-        }
+        let list = async |state: &mut ()| {
+            Ok(objects::read(kube, targets, &plan.list, &projection, |obj| print(state, obj)).await?.resource_version)
+        };
+        let mut state = ();
+        let rv = list(&mut state).await?;
+        return watch::Watch::objects(targets, &plan.list, &projection)?
+            .follow(kube, rv, &mut state, list, print)
+            .await;
     }
     let mut items: Vec<Value> = vec![];
     let outcome = objects::read(kube, targets, &plan.list, &projection, |obj| {
@@ -232,28 +189,15 @@ async fn default_view(kube: &Kube, plan: &Plan, targets: &Targets, wide: bool, a
     if !plan.watch {
         return Ok(());
     }
-    let group = &targets.groups[0];
-    let namespaced = group.resource.namespaced;
-    let projection = Projection::All;
-    let w = watch::Watch {
-        group,
-        opts: plan.list.clone(),
-        accept: Some(server::TABLE),
-        // The rows carry their objects for the added columns.
-        include_object: !added.is_empty(),
-        projection: &projection,
-    };
-    if matches!(group.read, Read::Names(_)) {
+    // The rows carry their objects for the added columns.
+    let w = watch::Watch::tables(targets, &plan.list, !added.is_empty())?;
+    // One resource type is watched (the plan refuses more); a named object from the start.
+    let namespaced = targets.groups.first().is_some_and(|g| g.resource.namespaced);
+    if targets.groups.first().is_some_and(|g| matches!(g.read, Read::Names(_))) {
         rv.clear();
     }
-    loop {
-        match w.run(kube, &mut rv, |table| printer.event(&table, namespaced)).await? {
-            watch::Ended::Gone => {
-                output::warn("the watch expired (410 Gone); listing again");
-                rv = server::print(kube, targets, &plan.list, &mut printer).await?;
-            }
-        }
-    }
+    let relist = async |printer: &mut server::Printer<'_>| server::print(kube, targets, &plan.list, printer).await;
+    w.follow(kube, rv, &mut printer, relist, |printer, table| printer.event(&table, namespaced)).await
 }
 
 fn presets_command(action: Option<&PresetsAction>, format: Report, headers: NoHeaders) -> Result<()> {
@@ -301,7 +245,8 @@ pub async fn complete(req: Request) -> Result<Values> {
             all.extend(presets::builtins());
             let mut out = vec![];
             let mut resolved = vec![];
-            for word in req.positionals[0].split(',') {
+            let first = req.positionals.first().map(String::as_str).unwrap_or_default();
+            for word in first.split(',') {
                 let word = word.split_once('/').map_or(word, |(r, _)| r);
                 if let Ok(r) = catalog.resolve(word) {
                     for p in presets::for_resource(&all, &r.winner) {

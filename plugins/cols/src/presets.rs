@@ -240,18 +240,16 @@ fn textual_edit(old: &str, resource: &str, name: &str, spec: &str) -> Option<Str
         return Some(s);
     };
     // Replace an existing one-line entry, or insert at the top of the section.
-    let indent = lines.get(at + 1).map(|l| l.len() - l.trim_start().len()).filter(|n| *n > 0).unwrap_or(2);
     let mut out: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
-    let mut i = at + 1;
-    while i < lines.len() && (lines[i].starts_with(' ') || lines[i].trim().is_empty()) {
-        let t = lines[i].trim_start();
-        if t.starts_with(&format!("{}:", yaml_key(name))) {
-            out[i] = format!("{}{entry}", " ".repeat(indent));
-            return Some(out.join("\n") + "\n");
-        }
-        i += 1;
+    let body = lines.iter().skip(at + 1).take_while(|l| l.starts_with(' ') || l.trim().is_empty()).count();
+    let indent = lines.get(at + 1).map(|l| l.len() - l.trim_start().len()).filter(|n| *n > 0).unwrap_or(2);
+    let line = format!("{}{entry}", " ".repeat(indent));
+    let key = format!("{}:", yaml_key(name));
+    match out.iter_mut().skip(at + 1).take(body).find(|l| l.trim_start().starts_with(&key)) {
+        Some(existing) => *existing = line,
+        // `at` is a line of the file: `at + 1` is at most its end.
+        None => out.insert(at + 1, line),
     }
-    out.insert(at + 1, format!("{}{entry}", " ".repeat(indent)));
     Some(out.join("\n") + "\n")
 }
 

@@ -9,14 +9,57 @@ use std::collections::BTreeMap;
 
 use kubectl_kit_core::jsonpath::Template;
 use kubectl_kit_core::output;
+use kubectl_kit_core::printers::columns::Column;
 use kubectl_kit_core::printers::sorting::{self, SortField};
 use kubectl_kit_core::printers::tabwriter::TabWriter;
 use kubectl_kit_core::{Error, Result};
 use serde_json::Value;
 
-use crate::plan::DataFormat;
+use crate::plan::{DataFormat, Plan, View};
 use crate::rows::Rows;
-use crate::spec::Spec;
+use crate::spec::{self, Spec};
+
+/// How the objects print: the one choice, for the cluster's objects and for `--local` files.
+pub(crate) enum Printing<'a> {
+    /// `-o jsonpath…`: the template on the object named, or on a List of them.
+    JsonPath { template: &'a Template, as_json: bool },
+    /// Rows of columns: custom-columns, `-o name`, presets and `--add`.
+    Rows(Box<RowPrinter>),
+    /// kubectl's default view (the server-side Table), with the `--add` columns appended.
+    DefaultView { wide: bool, added: &'a [Spec] },
+}
+
+/// Chooses how the plan's objects print, once the columns of the presets named are known.
+/// Without presets, a table is kubectl's default view when the server can make it
+/// (`server_table`); files read with `--local` have no server, and show each object's KIND.
+pub(crate) fn printing<'a>(plan: &'a Plan, presets: &[Spec], server_table: bool) -> Result<Printing<'a>> {
+    let (columns, format, headers) = match &plan.view {
+        View::JsonPath { template, as_json } => return Ok(Printing::JsonPath { template, as_json: *as_json }),
+        View::CustomColumns { columns, headers } => (columns.clone(), DataFormat::Text, *headers),
+        View::Name => (vec![spec::kind_name().map_err(Error::runtime)?], DataFormat::Text, false),
+        View::Columns { format, wide, added } => {
+            if presets.is_empty() && *format == DataFormat::Text && server_table {
+                return Ok(Printing::DefaultView { wide: *wide, added });
+            }
+            let mut columns = vec![];
+            if plan.all_namespaces {
+                columns.push(plain("NAMESPACE", ".metadata.namespace")?);
+            }
+            columns.push(plain("NAME", ".metadata.name")?);
+            columns.extend(presets.iter().cloned());
+            if presets.is_empty() && added.is_empty() && !server_table {
+                columns.push(plain("KIND", ".kind")?);
+            }
+            columns.extend(added.iter().cloned());
+            (columns, *format, !plan.no_headers)
+        }
+    };
+    Ok(Printing::Rows(Box::new(RowPrinter::new(columns, format, headers, plan.object_sort_field()?))))
+}
+
+fn plain(header: &str, path: &str) -> Result<Spec> {
+    Ok(Spec::Plain(Column::new(header, path).map_err(|e| Error::usage(e.0))?))
+}
 
 /// Prints rows of columns.
 pub(crate) struct RowPrinter {

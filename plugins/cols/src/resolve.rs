@@ -101,13 +101,13 @@ pub(crate) async fn targets(kube: &Kube, plan: &Plan, explicit_namespace: bool) 
             let mut kinds: Vec<Resource> = vec![];
             for m in &manifests.objects {
                 let r = mapping(&catalog, m)?;
-                let name = m.object["metadata"]["name"].as_str().filter(|n| !n.is_empty()).ok_or_else(|| {
+                let name = text_at(&m.object, "/metadata/name").filter(|n| !n.is_empty()).ok_or_else(|| {
                     Error::runtime(format!(
                         "a {} in {} has no metadata.name: kubectl reads objects by name",
                         r.kind, m.source
                     ))
                 })?;
-                let own = m.object["metadata"]["namespace"].as_str().filter(|n| !n.is_empty());
+                let own = text_at(&m.object, "/metadata/namespace").filter(|n| !n.is_empty());
                 if let Some(own) = own
                     && r.namespaced
                     && explicit_namespace
@@ -146,8 +146,8 @@ pub(crate) async fn targets(kube: &Kube, plan: &Plan, explicit_namespace: bool) 
 
 /// The resource an object of a manifest is, by its `apiVersion` and `kind`.
 fn mapping(catalog: &Catalog, m: &Manifest) -> Result<Resource> {
-    let kind = m.object["kind"].as_str().unwrap_or_default();
-    let api_version = m.object["apiVersion"].as_str().unwrap_or_default();
+    let kind = text_at(&m.object, "/kind").unwrap_or_default();
+    let api_version = text_at(&m.object, "/apiVersion").unwrap_or_default();
     if kind.is_empty() {
         return Err(Error::runtime(format!("unable to decode \"{}\": Object 'Kind' is missing", m.source)));
     }
@@ -160,14 +160,19 @@ fn mapping(catalog: &Catalog, m: &Manifest) -> Result<Resource> {
         .find(|r| !r.name.contains('/') && r.kind == kind && r.group == group && r.version == version)
         .cloned()
         .ok_or_else(|| {
-            let name = m.object["metadata"]["name"].as_str().unwrap_or_default();
-            let ns = m.object["metadata"]["namespace"].as_str().unwrap_or_default();
+            let name = text_at(&m.object, "/metadata/name").unwrap_or_default();
+            let ns = text_at(&m.object, "/metadata/namespace").unwrap_or_default();
             Error::runtime(format!(
                 "resource mapping not found for name: \"{name}\" namespace: \"{ns}\" from \"{}\": no matches for kind \"{kind}\" in version \"{api_version}\"",
                 m.source
             ))
             .hint("ensure CRDs are installed first")
         })
+}
+
+/// The string at a JSON pointer of an object, if it is one.
+fn text_at<'a>(object: &'a serde_json::Value, pointer: &str) -> Option<&'a str> {
+    object.pointer(pointer).and_then(serde_json::Value::as_str)
 }
 
 /// Words after the resources: presets when one of that name fits a resource (and the view

@@ -103,19 +103,17 @@ impl Rows {
 
     /// The dictionary id for `text` in `column`, adding it if the column is still interned.
     fn intern(&mut self, column: usize, text: &str) -> Option<u32> {
-        let map = self.lookup.get_mut(column)?.as_mut()?;
+        let slot = self.lookup.get_mut(column)?;
+        let map = slot.as_mut()?;
         if let Some(id) = map.get(text) {
             return Some(*id);
         }
-        let Ok(id) = u32::try_from(self.dictionary.len()) else {
-            self.lookup[column] = None;
+        // Mostly distinct values (or a full dictionary): store them in the rows from now on.
+        let distinct = map.len() >= FREE_VALUES && map.len() * 2 > self.rows;
+        let Some(id) = u32::try_from(self.dictionary.len()).ok().filter(|_| !distinct) else {
+            *slot = None;
             return None;
         };
-        if map.len() >= FREE_VALUES && map.len() * 2 > self.rows {
-            // Mostly distinct values: store them in the rows from now on.
-            self.lookup[column] = None;
-            return None;
-        }
         map.insert(text.into(), id);
         self.dictionary.push(text.into());
         Some(id)

@@ -14,7 +14,7 @@ use kubectl_kit_core::{Error, Kube, Result, output};
 use serde_json::Value;
 
 use crate::render::Chunked;
-use crate::resolve::{Read, Targets};
+use crate::resolve::{Group, Read, Targets};
 use crate::spec::Spec;
 
 /// The Accept header kubectl sends for tables.
@@ -94,8 +94,11 @@ impl<'a> Printer<'a> {
             self.printed_headers = true;
         }
         let defs = &self.columns;
-        let shown: Vec<usize> =
-            (0..defs.len()).filter(|i| self.view.wide || defs[*i]["priority"].as_i64().unwrap_or(0) == 0).collect();
+        let shown: Vec<(usize, &Value)> = defs
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| self.view.wide || d["priority"].as_i64().unwrap_or(0) == 0)
+            .collect();
         let name_column = defs.iter().position(|d| d["format"] == "name" && d["type"] == "string");
         // kubectl's print flags are shared between its printers, so "with namespace" stays on.
         self.sticky_namespace |= self.view.all_namespaces && namespaced;
@@ -106,7 +109,7 @@ impl<'a> Printer<'a> {
             if with_namespace {
                 h.push("NAMESPACE".into());
             }
-            h.extend(shown.iter().map(|i| defs[*i]["name"].as_str().unwrap_or_default().to_uppercase()));
+            h.extend(shown.iter().map(|(_, d)| d["name"].as_str().unwrap_or_default().to_uppercase()));
             h.extend(self.view.added.iter().map(|c| c.header().to_string()));
             lines.push(h.join("\t"));
         }
@@ -115,15 +118,17 @@ impl<'a> Printer<'a> {
             let obj = &row["object"];
             let mut line: Vec<String> = vec![];
             if with_namespace {
-                line.push(output::escape(obj["metadata"]["namespace"].as_str().unwrap_or_default()));
+                line.push(output::escape(
+                    obj.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default(),
+                ));
             }
-            for i in &shown {
+            for (i, _) in &shown {
                 let cell = cells.get(*i).unwrap_or(&Value::Null);
                 let mut text = match cell {
                     Value::Null => String::new(),
                     // kubectl cuts a string at its first line break and says so.
                     Value::String(s) => match s.find(['\u{c}', '\n', '\r']) {
-                        Some(at) => format!("{}...", &s[..at]),
+                        Some(at) => format!("{}...", s.get(..at).unwrap_or_default()),
                         None => s.clone(),
                     },
                     other => go_sprint_doc(other),
@@ -182,9 +187,10 @@ fn sort_rows(table: &mut Value, field: &SortField) -> Result<bool> {
     }
     let mut keyed: Vec<(SortKey, Value)> = vec![];
     for row in rows.drain(..) {
-        let key = field.key(&row["object"]).map_err(|e| {
-            Error::runtime(format!("Failed to get values for {} using {} ({e})", row["object"], field.field))
-        })?;
+        let object = row.get("object").unwrap_or(&Value::Null);
+        let key = field
+            .key(object)
+            .map_err(|e| Error::runtime(format!("Failed to get values for {object} using {} ({e})", field.field)))?;
         keyed.push((key, row));
     }
     if keyed.iter().all(|(k, _)| *k == SortKey::Missing) {
@@ -198,12 +204,12 @@ fn sort_rows(table: &mut Value, field: &SortField) -> Result<bool> {
 /// kubectl sorts what it fetched before printing: with more than one table (several resource
 /// types, several names) it sorts the Table objects themselves by the field, which they rarely
 /// have ("couldn't find any field"); then each table's rows as it prints them.
-fn sort_tables(tables: &mut Vec<(usize, Value)>, field: &str) -> Result<()> {
+fn sort_tables<G>(tables: &mut Vec<(G, Value)>, field: &str) -> Result<()> {
     if tables.len() < 2 {
         return Ok(());
     }
     let sorter = SortField::for_objects(field).map_err(|e| Error::runtime(e.0))?;
-    let mut keyed: Vec<(SortKey, (usize, Value))> = vec![];
+    let mut keyed: Vec<(SortKey, (G, Value))> = vec![];
     for t in tables.drain(..) {
         let key = sorter.key(&t.1).map_err(Error::runtime)?;
         keyed.push((key, t));
@@ -223,11 +229,11 @@ pub(crate) async fn print(
     printer: &mut Printer<'_>,
 ) -> Result<String> {
     // The tables, in kubectl's order: one per page, or per named object.
-    let mut tables: Vec<(usize, Value)> = vec![];
+    let mut tables: Vec<(&Group, Value)> = vec![];
     let mut missing: Vec<Error> = vec![];
     let mut resource_version = String::new();
     let with_objects = !printer.view.added.is_empty() || printer.view.sort.is_some();
-    for (gi, g) in targets.groups.iter().enumerate() {
+    for g in &targets.groups {
         let ns = g.namespace.as_deref();
         let mut paths: Vec<String> = match &g.read {
             Read::Names(names) => {
@@ -256,9 +262,10 @@ pub(crate) async fn print(
             let table: Value = serde_json::from_str(&body).map_err(|e| {
                 Error::runtime(format!("the server sent an unreadable table of {}", g.resource.name)).caused_by(e)
             })?;
-            resource_version = table["metadata"]["resourceVersion"].as_str().unwrap_or_default().to_string();
-            let next = table["metadata"]["continue"].as_str().filter(|c| !c.is_empty()).map(String::from);
-            tables.push((gi, table));
+            let meta = |key: &str| table.get("metadata").and_then(|m| m.get(key)).and_then(Value::as_str);
+            resource_version = meta("resourceVersion").unwrap_or_default().to_string();
+            let next = meta("continue").filter(|c| !c.is_empty()).map(String::from);
+            tables.push((g, table));
             match (&g.read, next) {
                 (Read::List, Some(c)) => cont = Some(c),
                 (Read::List, None) => break,
@@ -280,20 +287,17 @@ pub(crate) async fn print(
     }
     // kubectl prefixes names with their kind when several kinds are printed.
     let with_kind = {
-        let mut distinct: Vec<(&str, &str)> = tables
-            .iter()
-            .map(|(g, _)| (targets.groups[*g].resource.group.as_str(), targets.groups[*g].resource.kind.as_str()))
-            .collect();
+        let mut distinct: Vec<(&str, &str)> =
+            tables.iter().map(|(g, _)| (g.resource.group.as_str(), g.resource.kind.as_str())).collect();
         distinct.sort_unstable();
         distinct.dedup();
         distinct.len() > 1
     };
-    let mut last: Option<usize> = None;
+    let mut last: Option<&Group> = None;
     let mut pending = Lines(vec![]);
     for (g, table) in &tables {
-        let r = &targets.groups[*g].resource;
-        let same = last
-            .is_some_and(|l| targets.groups[l].resource.name == r.name && targets.groups[l].resource.group == r.group);
+        let r = &g.resource;
+        let same = last.is_some_and(|l| l.resource.name == r.name && l.resource.group == r.group);
         if !same {
             printer.flush(&pending);
             pending = Lines(vec![]);

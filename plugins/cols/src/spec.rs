@@ -60,9 +60,10 @@ impl Spec {
                 Ok(if raw == "<none>" { raw } else { kubectl_kit_core::time::age(&raw) })
             }
             Spec::KindName(_) => {
-                let kind = obj["kind"].as_str().unwrap_or_default().to_lowercase();
-                let group = obj["apiVersion"].as_str().and_then(|v| v.split_once('/')).map_or("", |(g, _)| g);
-                let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+                let text = |pointer: &str| obj.pointer(pointer).and_then(Value::as_str);
+                let kind = text("/kind").unwrap_or_default().to_lowercase();
+                let group = text("/apiVersion").and_then(|v| v.split_once('/')).map_or("", |(g, _)| g);
+                let name = text("/metadata/name").unwrap_or_default();
                 let name = if terminal { kubectl_kit_core::output::escape(name) } else { name.to_string() };
                 Ok(if group.is_empty() { format!("{kind}/{name}") } else { format!("{kind}.{group}/{name}") })
             }

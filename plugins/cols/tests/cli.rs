@@ -198,6 +198,30 @@ fn usage_errors_point_at_the_problem() {
     );
 }
 
+/// Issue 25: a backslash before a non-ASCII character in a quoted string aborted the process
+/// (exit 134). kubectl answers `unquote string "\é" error invalid syntax`; so does cols, as a
+/// usage error, before any request.
+#[test]
+fn issue_25_a_backslash_before_a_non_ascii_character_is_a_usage_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("none.yaml");
+    let saved = dir.path().join("pods.json");
+    std::fs::write(&saved, SAVED).expect("write");
+    for template in [r#"{"\é"}"#, r#"{.items[?(@.metadata.name=="\é")]}"#] {
+        let local = ["--local", "-f", saved.to_str().expect("utf-8 path")];
+        for args in [&["pods"][..], &local[..]] {
+            let (code, out, err) = run(cols(&cfg).args(args).arg(format!("-o=jsonpath={template}")));
+            assert_eq!(code, 2, "{template} {args:?}: {err}");
+            assert_eq!(out, "");
+            let first = err.lines().next().unwrap_or_default();
+            assert_eq!(
+                first,
+                format!(r#"error: error parsing jsonpath {template}, unquote string "\é" error invalid syntax"#)
+            );
+        }
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn completion_offers_presets_that_fit_the_resource() {

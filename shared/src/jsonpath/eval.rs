@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::Template;
 use super::parse::{Filter, Node, Param};
-use super::text::{go_sprint_doc, go_type};
+use super::text::{self, go_sprint_doc};
 
 /// A value met while evaluating: a `reflect.Value` in client-go.
 #[derive(Debug, Clone, Copy)]
@@ -66,11 +66,11 @@ impl Template {
     /// client-go's `FindResults`.
     pub(crate) fn run<'a>(&'a self, st: &mut State, data: Val<'a>) -> Result<Vec<Vec<Val<'a>>>, String> {
         let start = st.root_start.min(self.nodes.len());
-        let nodes = &self.nodes[start..];
+        let nodes = self.nodes.get(start..).unwrap_or_default();
         let mut full = vec![];
         let mut i = 0;
-        while i < nodes.len() {
-            let (results, err) = self.walk(st, vec![data], &nodes[i]);
+        while let Some(node) = nodes.get(i) {
+            let (results, err) = self.walk(st, vec![data], node);
             if let Some(e) = err {
                 return Err(e);
             }
@@ -289,7 +289,14 @@ fn eval_array<'a>(input: Vec<Val<'a>>, params: &[Param; 3]) -> Step<'a> {
             let msg = format!("starting index {} is greater than ending index {}", p[0].value, p[1].value);
             return (input, Some(msg));
         }
-        let slice = &items[p[0].value as usize..p[1].value as usize];
+        // Both bounds were checked against the length just above.
+        let Some(slice) = usize::try_from(p[0].value)
+            .ok()
+            .zip(usize::try_from(p[1].value).ok())
+            .and_then(|(from, to)| items.get(from..to))
+        else {
+            return (input, Some(format!("array index out of bounds: index {}, length {len}", p[0].value)));
+        };
         let step = if p[2].known {
             if p[2].value <= 0 {
                 return (input, Some("step must be > 0".into()));
@@ -337,9 +344,49 @@ pub(crate) fn sprint(v: &Val<'_>) -> String {
         Val::Doc(d) => go_sprint_doc(d),
         Val::Text(t) => (*t).to_string(),
         Val::Int(i) => i.to_string(),
-        Val::Float(f) => super::text::go_float(*f),
+        Val::Float(f) => text::go_float(*f),
         Val::Bool(b) => b.to_string(),
         Val::Byte(b) => b.to_string(),
+    }
+}
+
+/// Go's type name for a value, as `reflect.Type` prints it.
+pub(crate) fn go_type(v: &Val<'_>) -> &'static str {
+    match v {
+        Val::Doc(Value::Object(_)) => "map[string]interface {}",
+        Val::Doc(Value::Array(_)) => "[]interface {}",
+        Val::Doc(Value::String(_)) | Val::Text(_) => "string",
+        Val::Doc(Value::Bool(_)) | Val::Bool(_) => "bool",
+        Val::Doc(Value::Number(n)) if text::as_int64(n).is_some() => "int64",
+        Val::Doc(Value::Number(_)) | Val::Float(_) => "float64",
+        Val::Int(_) => "int",
+        Val::Byte(_) => "uint8",
+        Val::Doc(Value::Null) | Val::Invalid => "<nil>",
+    }
+}
+
+/// A template value as JSON, for `jsonpath-as-json` (`None` for the zero value, which Go
+/// cannot marshal: it panics).
+pub(crate) fn to_json(v: &Val<'_>) -> Option<Value> {
+    Some(match v {
+        Val::Invalid => return None,
+        Val::Doc(d) => (*d).clone(),
+        Val::Text(t) => Value::String((*t).to_string()),
+        Val::Int(i) => Value::from(*i),
+        Val::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+        Val::Bool(b) => Value::Bool(*b),
+        Val::Byte(b) => Value::from(*b),
+    })
+}
+
+/// One value as client-go's `PrintResults` writes it: maps and lists as compact JSON, a null
+/// as `null`, the zero value as `<no value>`, the rest as `fmt.Sprint`.
+pub(crate) fn print_value(v: &Val<'_>, out: &mut String) {
+    match v {
+        Val::Doc(d @ (Value::Object(_) | Value::Array(_))) => text::go_json(d, out),
+        Val::Doc(Value::Null) => out.push_str("null"),
+        Val::Invalid => out.push_str("<no value>"),
+        other => out.push_str(&sprint(other)),
     }
 }
 
@@ -362,7 +409,7 @@ fn basic<'a>(v: Val<'a>) -> Result<Basic<'a>, &'static str> {
         Val::Bool(b) => Basic::Bool(b),
         Val::Doc(Value::String(s)) => Basic::Str(s),
         Val::Text(s) => Basic::Str(s),
-        Val::Doc(Value::Number(n)) => match super::text::as_int64(n) {
+        Val::Doc(Value::Number(n)) => match text::as_int64(n) {
             Some(i) => Basic::Int(i),
             None => Basic::Float(n.as_f64().unwrap_or(f64::NAN)),
         },

@@ -3,7 +3,8 @@
 //!
 //! - `parse`: the template grammar, node for node and error for error.
 //! - `eval`: the evaluation, with client-go's `range`/`end` state machine and its quirks.
-//! - [`text`]: how Go prints values (`fmt.Sprint`, `encoding/json`).
+//! - [`text`]: how Go prints JSON documents (`fmt.Sprint`, `encoding/json`); `eval` prints
+//!   its values through it, and it depends on nothing here.
 //!
 //! It is our own code rather than a JSONPath crate because kubectl's dialect is not JSONPath
 //! as other tools read it: `range … end`, `{"\n"}` text, Go's value formatting, what a filter
@@ -12,6 +13,12 @@
 //!
 //! One deliberate difference: where Go visits map entries in random order (`*` and `..` over a
 //! map), entries come in key order here, so output is stable.
+//!
+//! Templates are user input: the text is walked by `char` or by checked ranges, never sliced
+//! at a byte offset that could fall inside a character (the lints below hold every file here to
+//! it).
+
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 mod eval;
 mod parse;
@@ -79,7 +86,7 @@ impl Template {
 
     /// Where parsing of a malformed template stopped (a character offset), for pointing at it.
     pub fn error_offset(text: &str) -> Option<usize> {
-        parse::failure_offset(text).map(|at| text[..at].chars().count())
+        parse::failure_offset(text).map(|at| text.get(..at).unwrap_or(text).chars().count())
     }
 
     /// Missing fields yield nothing instead of an error (kubectl's printers turn this on, and
@@ -106,7 +113,7 @@ impl Template {
                 if i > 0 {
                     out.push(' ');
                 }
-                text::print_value(v, &mut out);
+                eval::print_value(v, &mut out);
             }
         }
         Ok(out)
@@ -117,7 +124,7 @@ impl Template {
     pub fn execute_as_json(&self, data: &Value) -> R<String> {
         let mut out = String::new();
         for set in self.find_results(data)? {
-            let values: Option<Vec<Value>> = set.iter().map(text::to_json).collect();
+            let values: Option<Vec<Value>> = set.iter().map(eval::to_json).collect();
             let values = values.ok_or_else(|| {
                 JsonPathError("reflect: call of reflect.Value.Interface on zero Value (kubectl panics here)".into())
             })?;

@@ -92,7 +92,7 @@ struct Parser<'a> {
 impl<'a> Parser<'a> {
     /// The next rune (`None` at the end); an empty width at the end so `backup` is a no-op.
     fn next(&mut self) -> Option<char> {
-        match self.input[self.pos..].chars().next() {
+        match self.rest().chars().next() {
             None => {
                 self.width = 0;
                 None
@@ -106,7 +106,7 @@ impl<'a> Parser<'a> {
     }
 
     fn backup(&mut self) {
-        self.pos -= self.width;
+        self.pos = self.pos.saturating_sub(self.width);
     }
 
     fn peek(&mut self) -> Option<char> {
@@ -115,19 +115,22 @@ impl<'a> Parser<'a> {
         r
     }
 
+    /// The text read since the last `consume`. `start` and `pos` only ever stop between runes
+    /// (they move by whole runes, or past an ASCII byte just matched), so the range is always
+    /// there; an empty text stands in if it were not.
     fn consume(&mut self) -> &'a str {
-        let v = &self.input[self.start..self.pos];
+        let v = self.input.get(self.start..self.pos).unwrap_or_default();
         self.start = self.pos;
         v
     }
 
     fn rest(&self) -> &'a str {
-        &self.input[self.pos..]
+        self.input.get(self.pos..).unwrap_or_default()
     }
 
     /// The byte before the last rune read (client-go looks at `input[pos-2]` for a backslash).
     fn escaped(&self) -> bool {
-        self.pos >= 2 && self.input.as_bytes()[self.pos - 2] == b'\\'
+        self.pos.checked_sub(2).and_then(|at| self.input.as_bytes().get(at)) == Some(&b'\\')
     }
 
     /// Text up to each `{`, then the action; until the end of the input.
@@ -264,7 +267,8 @@ impl<'a> Parser<'a> {
             }
         }
         let whole = self.consume();
-        let mut text = &whole[1..whole.len() - 1];
+        // `[` was read before the loop and `]` ended it.
+        let mut text = whole.strip_prefix('[').and_then(|t| t.strip_suffix(']')).unwrap_or_default();
         if text == "*" {
             text = ":";
         }
@@ -278,35 +282,30 @@ impl<'a> Parser<'a> {
             return Ok(());
         }
         // `['key']`: parsed again as `.key`, dots and all.
-        if text.len() >= 2 && text.starts_with('\'') && text.ends_with('\'') && !text[1..text.len() - 1].contains('\'')
+        if let Some(key) = text.strip_prefix('\'').and_then(|t| t.strip_suffix('\''))
+            && !key.contains('\'')
         {
-            cur.extend(parse_action(&format!(".{}", &text[1..text.len() - 1]))?);
+            cur.extend(parse_action(&format!(".{key}"))?);
             return Ok(());
         }
-        let Some(groups) = slice_groups(text) else {
+        let Some((start, [end, step])) = slice_groups(text) else {
             return fail(format!("invalid array index {text}"));
         };
-        let mut params = [Param::default(); 3];
-        for i in 0..3 {
-            let mut value = groups[i];
-            if !value.is_empty() {
-                if i > 0 {
-                    value = &value[1..];
-                }
-                if i > 0 && value.is_empty() {
-                    params[i].known = false;
-                } else {
-                    params[i].known = true;
-                    params[i].value =
-                        value.parse::<i64>().or_else(|_| fail(format!("array index {value} is not a number")))?;
-                }
-            } else if i == 1 {
-                params[i] = Param { value: params[0].value.wrapping_add(1), known: true, derived: true };
-            } else {
-                params[i] = Param::default();
+        let bound = |value: &str| -> R<Param> {
+            if value.is_empty() {
+                return Ok(Param::default());
             }
-        }
-        cur.push(Node::Array(params));
+            let value = value.parse::<i64>().or_else(|_| fail(format!("array index {value} is not a number")))?;
+            Ok(Param { value, known: true, derived: false })
+        };
+        let start = bound(start)?;
+        // `[i]` ends at i+1.
+        let end = match end {
+            Some(v) => bound(v)?,
+            None => Param { value: start.value.wrapping_add(1), known: true, derived: true },
+        };
+        let step = step.map(bound).transpose()?.unwrap_or_default();
+        cur.push(Node::Array([start, end, step]));
         Ok(())
     }
 
@@ -335,7 +334,8 @@ impl<'a> Parser<'a> {
             return fail("unclosed array expect ]");
         }
         let whole = self.consume();
-        let text = &whole[..whole.len() - 2];
+        // The loop stopped at `)` and `]` followed.
+        let text = whole.strip_suffix(")]").unwrap_or_default();
         match filter_groups(text) {
             None => cur.push(Node::Filter(Box::new(Filter {
                 left: parse_action(text)?,
@@ -386,66 +386,54 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// The groups of `^(-?[\d]*)(:-?[\d]*)?(:-?[\d]*)?$` (an absent group is empty).
-fn slice_groups(text: &str) -> Option<[&str; 3]> {
-    fn signed_digits(s: &str, from: usize) -> usize {
-        let b = s.as_bytes();
-        let mut i = from;
-        if b.get(i) == Some(&b'-') {
-            i += 1;
-        }
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        i
+/// The groups of `^(-?[\d]*)(:-?[\d]*)?(:-?[\d]*)?$`: the first, then the digits after each
+/// colon that is there (`None` for a group that is absent).
+fn slice_groups(text: &str) -> Option<(&str, [Option<&str>; 2])> {
+    /// `-?[0-9]*` at the front, and what follows.
+    fn signed_digits(s: &str) -> (&str, &str) {
+        let unsigned = s.strip_prefix('-').unwrap_or(s);
+        let digits = unsigned.bytes().take_while(u8::is_ascii_digit).count();
+        // The sign and the digits are ASCII: the split falls between characters.
+        s.split_at_checked(s.len() - unsigned.len() + digits).unwrap_or((s, ""))
     }
-    let mut groups = [""; 3];
-    let first = signed_digits(text, 0);
-    groups[0] = &text[..first];
-    let mut at = first;
-    for g in &mut groups[1..] {
-        if text.as_bytes().get(at) == Some(&b':') {
-            let end = signed_digits(text, at + 1);
-            *g = &text[at..end];
-            at = end;
+    let (first, mut rest) = signed_digits(text);
+    let mut more = [None, None];
+    for group in &mut more {
+        if let Some(after) = rest.strip_prefix(':') {
+            let (digits, tail) = signed_digits(after);
+            *group = Some(digits);
+            rest = tail;
         }
     }
-    (at == text.len()).then_some(groups)
+    rest.is_empty().then_some((first, more))
 }
 
 /// The groups of `^([^!<>=]+)([!<>=]+)(.+?)$`: left side, operator, right side.
 fn filter_groups(text: &str) -> Option<(&str, &str, &str)> {
     let is_op = |c: char| matches!(c, '!' | '<' | '>' | '=');
-    let op_start = text.find(is_op)?;
-    if op_start == 0 {
-        return None;
-    }
-    let after = &text[op_start..];
+    let op_start = text.find(is_op).filter(|at| *at > 0)?;
+    let (left, after) = text.split_at_checked(op_start)?;
     let op_len = after.find(|c: char| !is_op(c)).unwrap_or(after.len());
     // The right side needs at least one character (`.` stops at a newline, which a filter
     // cannot hold); give it the operator's last character when nothing else is left.
-    let (op_len, right_start) = if op_len < after.len() {
-        (op_len, op_start + op_len)
+    let op_len = if op_len < after.len() {
+        op_len
     } else if op_len >= 2 {
-        (op_len - 1, op_start + op_len - 1)
+        op_len - 1
     } else {
         return None;
     };
-    Some((&text[..op_start], &text[op_start..op_start + op_len], &text[right_start..]))
+    let (op, right) = after.split_at_checked(op_len)?;
+    Some((left, op, right))
 }
 
 /// client-go's `UnquoteExtend`: Go's `strconv.UnquoteChar` rules for `"…"` and `'…'`.
 /// `\xHH` above 0x7f gives a raw byte in Go; here it is replaced by U+FFFD when the result is
 /// not UTF-8.
 fn unquote(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let n = b.len();
-    if n < 2 || b[0] != b[n - 1] || (b[0] != b'"' && b[0] != b'\'') {
-        return None;
-    }
-    let quote = b[0];
-    let inner = &s[1..n - 1];
-    if !inner.bytes().any(|c| c == b'\\' || c == quote) {
+    let quote = s.chars().next().filter(|c| matches!(c, '"' | '\''))?;
+    let inner = s.strip_prefix(quote)?.strip_suffix(quote)?;
+    if !inner.contains(['\\', quote]) {
         return Some(inner.to_string());
     }
     let mut out: Vec<u8> = Vec::with_capacity(inner.len());
@@ -458,62 +446,56 @@ fn unquote(s: &str) -> Option<String> {
     Some(String::from_utf8_lossy(&out).into_owned())
 }
 
-/// One character of a quoted string: its bytes and the rest.
-fn unquote_char(s: &str, quote: u8) -> Option<(Vec<u8>, &str)> {
-    let b = s.as_bytes();
-    let c = b[0];
+/// One character of a quoted string (`strconv.UnquoteChar`): its bytes and the rest. Go reads
+/// the character after a backslash as a byte, so a backslash before anything but the escapes
+/// below, a non-ASCII character included, is a syntax error.
+fn unquote_char(s: &str, quote: char) -> Option<(Vec<u8>, &str)> {
+    let mut chars = s.chars();
+    let c = chars.next()?;
     if c == quote {
         return None;
     }
-    if c >= 0x80 {
-        let ch = s.chars().next()?;
-        return Some((ch.to_string().into_bytes(), &s[ch.len_utf8()..]));
+    if c != '\\' {
+        return Some((c.to_string().into_bytes(), chars.as_str()));
     }
-    if c != b'\\' {
-        return Some((vec![c], &s[1..]));
-    }
-    let e = *b.get(1)?;
-    let rest = &s[2..];
+    let e = chars.next()?;
+    let rest = chars.as_str();
     let simple = |v: u8| Some((vec![v], rest));
     match e {
-        b'a' => simple(0x07),
-        b'b' => simple(0x08),
-        b'f' => simple(0x0c),
-        b'n' => simple(b'\n'),
-        b'r' => simple(b'\r'),
-        b't' => simple(b'\t'),
-        b'v' => simple(0x0b),
-        b'\\' => simple(b'\\'),
-        b'\'' | b'"' if e == quote => simple(e),
-        b'x' | b'u' | b'U' => {
+        'a' => simple(0x07),
+        'b' => simple(0x08),
+        'f' => simple(0x0c),
+        'n' => simple(b'\n'),
+        'r' => simple(b'\r'),
+        't' => simple(b'\t'),
+        'v' => simple(0x0b),
+        '\\' => simple(b'\\'),
+        '\'' | '"' if e == quote => Some((vec![e as u8], rest)),
+        'x' | 'u' | 'U' => {
             let n = match e {
-                b'x' => 2,
-                b'u' => 4,
+                'x' => 2,
+                'u' => 4,
                 _ => 8,
             };
-            let digits = rest.get(..n)?;
-            let v = u32::from_str_radix(digits, 16).ok().filter(|_| digits.bytes().all(|d| d.is_ascii_hexdigit()))?;
-            let tail = &rest[n..];
-            if e == b'x' {
+            let (digits, tail) = rest.split_at_checked(n)?;
+            if !digits.bytes().all(|d| d.is_ascii_hexdigit()) {
+                return None;
+            }
+            let v = u32::from_str_radix(digits, 16).ok()?;
+            if e == 'x' {
                 // A single byte, possibly not UTF-8 on its own.
-                return Some((vec![v as u8], tail));
+                return Some((vec![u8::try_from(v).ok()?], tail));
             }
             let ch = char::from_u32(v)?;
             Some((ch.to_string().into_bytes(), tail))
         }
-        b'0'..=b'7' => {
-            let digits = rest.as_bytes().get(..2)?;
-            let mut v = u32::from(e - b'0');
-            for d in digits {
-                if !(b'0'..=b'7').contains(d) {
-                    return None;
-                }
-                v = (v << 3) | u32::from(d - b'0');
+        '0'..='7' => {
+            let (digits, tail) = rest.split_at_checked(2)?;
+            let mut v = e.to_digit(8)?;
+            for d in digits.chars() {
+                v = (v << 3) | d.to_digit(8)?;
             }
-            if v > 255 {
-                return None;
-            }
-            Some((vec![v as u8], &rest[2..]))
+            Some((vec![u8::try_from(v).ok()?], tail))
         }
         _ => None,
     }
@@ -619,5 +601,57 @@ mod tests {
         assert_eq!(unquote(r#""\q""#), None);
         assert_eq!(parse(r#"{"a\\"b"}"#).unwrap_err().0, r#"unquote string "a\\"b" error invalid syntax"#);
         assert_eq!(parse(r#"{"\n"}"#).unwrap(), vec![Node::List(vec![Node::Text("\n".into())])]);
+    }
+
+    /// Issue 25: `\` then a non-ASCII character in a quoted string panicked (the byte after
+    /// the backslash was taken for a whole character). Go reads that byte, knows no such
+    /// escape, and answers with a syntax error; so does this.
+    #[test]
+    fn issue_25_a_backslash_before_a_non_ascii_character_is_invalid_syntax() {
+        assert_eq!(parse(r#"{"\é"}"#).unwrap_err().0, r#"unquote string "\é" error invalid syntax"#);
+        assert_eq!(parse(r"{'\€'}").unwrap_err().0, r"unquote string '\€' error invalid syntax");
+        assert_eq!(parse(r#"{[?(@.a=="\é")]}"#).unwrap_err().0, r#"unquote string "\é" error invalid syntax"#);
+        // The escapes that read digits meet the character where a digit should be.
+        for bad in [r#""\xé""#, r#""\x1é""#, r#""\uéééé""#, r#""\U0001F60é""#, r#""\1é""#, r#""\12é""#] {
+            assert_eq!(unquote(bad), None, "{bad}");
+        }
+        // A character after a complete escape is kept.
+        assert_eq!(unquote(r#""\x41é""#).as_deref(), Some("Aé"));
+        assert_eq!(unquote(r#""\101é\té""#).as_deref(), Some("Aé\té"));
+        assert_eq!(unquote(r#""é\"""#).as_deref(), Some("é\""));
+    }
+
+    /// Every template below, with a multibyte character or a backslash put between any two of
+    /// its characters, parses or fails with a message: never a panic, and a failure points
+    /// inside the template.
+    #[test]
+    fn characters_anywhere_never_panic() {
+        let templates = [
+            r#"{"a\tb"}"#,
+            r"{'x'}",
+            "{.a.b[0:2:1]}",
+            "{['a.b']}",
+            r#"{[?(@.k=="v")].x}"#,
+            "{[?(@.a<=1)]}",
+            "{..name}",
+            "{.a[1,2]}",
+            r"{.a\.b}",
+            "{range .items[*]}{.x}{end}",
+            "{-1.5}",
+            "{[-1:]}",
+        ];
+        for t in templates {
+            let cuts: Vec<usize> = t.char_indices().map(|(i, _)| i).chain([t.len()]).collect();
+            for at in cuts {
+                let (before, after) = t.split_at(at);
+                for insert in ["é", "\\", "\\é", "€", "😀", "'", "\""] {
+                    let mutated = format!("{before}{insert}{after}");
+                    if parse(&mutated).is_err() {
+                        let offset = failure_offset(&mutated).expect("a failure has an offset");
+                        assert!(mutated.is_char_boundary(offset), "{mutated:?}: offset {offset}");
+                    }
+                }
+            }
+        }
     }
 }

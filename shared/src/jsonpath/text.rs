@@ -1,5 +1,7 @@
-//! How Go writes values: `fmt.Sprint` (`%v`) for custom-columns cells and plain JSONPath
-//! values, `encoding/json` for maps and lists in JSONPath output and for `jsonpath-as-json`.
+//! How Go writes JSON documents: `fmt.Sprint` (`%v`) for custom-columns cells and plain
+//! JSONPath values, `encoding/json` for maps and lists in JSONPath output and for
+//! `jsonpath-as-json`. It knows nothing of templates: the evaluation's values (`eval::Val`)
+//! print through these functions.
 //!
 //! Values are JSON decoded the way Kubernetes' unstructured decoding does it: an integer that
 //! fits `int64` is an `int64`, every other number a `float64`.
@@ -8,26 +10,9 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::Val;
-
 /// The `int64` Go's unstructured decoding makes of a number, if it makes one.
 pub(crate) fn as_int64(n: &serde_json::Number) -> Option<i64> {
     if n.is_f64() { None } else { n.as_i64() }
-}
-
-/// Go's type name for a value, as `reflect.Type` prints it.
-pub(crate) fn go_type(v: &Val<'_>) -> &'static str {
-    match v {
-        Val::Doc(Value::Object(_)) => "map[string]interface {}",
-        Val::Doc(Value::Array(_)) => "[]interface {}",
-        Val::Doc(Value::String(_)) | Val::Text(_) => "string",
-        Val::Doc(Value::Bool(_)) | Val::Bool(_) => "bool",
-        Val::Doc(Value::Number(n)) if as_int64(n).is_some() => "int64",
-        Val::Doc(Value::Number(_)) | Val::Float(_) => "float64",
-        Val::Int(_) => "int",
-        Val::Byte(_) => "uint8",
-        Val::Doc(Value::Null) | Val::Invalid => "<nil>",
-    }
 }
 
 /// `fmt.Sprint` of a JSON value decoded into `interface{}`: `<nil>`, `map[k:v]` with sorted
@@ -112,7 +97,10 @@ fn shortest_digits(f: f64) -> (bool, String, i32) {
 
 /// `d.ddde±XX` with at least `min_exp_digits` exponent digits.
 fn exponent_form(digits: &str, exp: i32, min_exp_digits: usize) -> String {
-    let m = if digits.len() > 1 { format!("{}.{}", &digits[..1], &digits[1..]) } else { digits.to_string() };
+    let m = match digits.split_at_checked(1) {
+        Some((first, rest)) if !rest.is_empty() => format!("{first}.{rest}"),
+        _ => digits.to_string(),
+    };
     let esign = if exp < 0 { '-' } else { '+' };
     format!("{m}e{esign}{:0width$}", exp.abs(), width = min_exp_digits)
 }
@@ -125,7 +113,8 @@ fn plain_form(digits: &str, exp: i32) -> String {
     } else if point as usize >= digits.len() {
         format!("{}{}", digits, "0".repeat(point as usize - digits.len()))
     } else {
-        format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
+        let (whole, fraction) = digits.split_at_checked(point as usize).unwrap_or((digits, ""));
+        format!("{whole}.{fraction}")
     }
 }
 
@@ -227,31 +216,6 @@ fn go_json_float(f: f64) -> String {
         return format!("{sign}{}", exponent_form(&digits, exp, 1));
     }
     format!("{sign}{}", plain_form(&digits, exp))
-}
-
-/// A template value as JSON, for `jsonpath-as-json` (`None` for the zero value, which Go
-/// cannot marshal: it panics).
-pub(crate) fn to_json(v: &Val<'_>) -> Option<Value> {
-    Some(match v {
-        Val::Invalid => return None,
-        Val::Doc(d) => (*d).clone(),
-        Val::Text(t) => Value::String((*t).to_string()),
-        Val::Int(i) => Value::from(*i),
-        Val::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
-        Val::Bool(b) => Value::Bool(*b),
-        Val::Byte(b) => Value::from(*b),
-    })
-}
-
-/// One value as client-go's `PrintResults` writes it: maps and lists as compact JSON, a null
-/// as `null`, the zero value as `<no value>`, the rest as `fmt.Sprint`.
-pub(crate) fn print_value(v: &Val<'_>, out: &mut String) {
-    match v {
-        Val::Doc(d @ (Value::Object(_) | Value::Array(_))) => go_json(d, out),
-        Val::Doc(Value::Null) => out.push_str("null"),
-        Val::Invalid => out.push_str("<no value>"),
-        other => out.push_str(&super::eval::sprint(other)),
-    }
 }
 
 #[cfg(test)]

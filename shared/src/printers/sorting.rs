@@ -176,7 +176,10 @@ impl<T> Data<'_, T> {
         if self.failure.is_some() {
             return false;
         }
-        match less(&self.items[i].0, &self.items[j].0) {
+        // Go's pdqsort only compares indexes inside the slice; were one outside, the answer
+        // would be "not less" rather than a panic.
+        let (Some((a, _)), Some((b, _))) = (self.items.get(i), self.items.get(j)) else { return false };
+        match less(a, b) {
             Ok(v) => v,
             Err(e) => {
                 self.failure = Some(e);

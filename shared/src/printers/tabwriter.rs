@@ -54,15 +54,15 @@ impl TabWriter {
                 blocks.resize(aligned, vec![]);
                 open.resize(aligned, false);
             }
-            for (j, cell) in line.split('\t').take(aligned).enumerate() {
+            // `blocks` and `open` have a slot for every aligned cell (resized just above).
+            for ((cell, column), open) in line.split('\t').take(aligned).zip(blocks.iter_mut()).zip(open.iter_mut()) {
                 let w = cell.chars().count() + PADDING;
-                if open[j] {
-                    if let Some(last) = blocks[j].last_mut() {
-                        *last = (*last).max(w);
+                match column.last_mut() {
+                    Some(last) if *open => *last = (*last).max(w),
+                    _ => {
+                        column.push(w.max(MIN_WIDTH));
+                        *open = true;
                     }
-                } else {
-                    blocks[j].push(w.max(MIN_WIDTH));
-                    open[j] = true;
                 }
             }
             for o in open.iter_mut().skip(aligned) {
@@ -82,27 +82,32 @@ impl TabWriter {
             }
         }
         // Pass 2: write, stepping through each column's blocks as they begin.
+        // Per column: the next block to begin, and the width of the block under way.
         let mut next: Vec<usize> = vec![0; blocks.len()];
         let mut current: Vec<Option<usize>> = vec![None; blocks.len()];
         let mut pad = String::new();
         lines(&mut |line: &str| {
             let aligned = line.matches('\t').count();
+            let mut columns = blocks.iter().zip(next.iter_mut()).zip(current.iter_mut());
             for (j, cell) in line.split('\t').enumerate() {
                 out(cell);
-                if j < aligned {
-                    let width = match current[j] {
-                        Some(w) => w,
-                        None => {
-                            let w = blocks[j].get(next[j]).copied().unwrap_or(MIN_WIDTH);
-                            next[j] += 1;
-                            current[j] = Some(w);
-                            w
-                        }
-                    };
-                    pad.clear();
-                    pad.extend(std::iter::repeat_n(' ', width.saturating_sub(cell.chars().count())));
-                    out(&pad);
+                if j >= aligned {
+                    continue;
                 }
+                // The same lines were measured in pass 1: every aligned cell has its column.
+                let width = match columns.next() {
+                    Some(((_, _), Some(w))) => *w,
+                    Some(((column, next), current)) => {
+                        let w = column.get(*next).copied().unwrap_or(MIN_WIDTH);
+                        *next += 1;
+                        *current = Some(w);
+                        w
+                    }
+                    None => MIN_WIDTH,
+                };
+                pad.clear();
+                pad.extend(std::iter::repeat_n(' ', width.saturating_sub(cell.chars().count())));
+                out(&pad);
             }
             for c in current.iter_mut().skip(aligned) {
                 *c = None;

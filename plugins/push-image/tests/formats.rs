@@ -1,0 +1,35 @@
+//! push-image's `-o` formats: the list it declares (help, completion, the usage error) and the
+//! formats it prints are the same. Every listed format gets past the plan to reading the
+//! source (a missing one: exit 1); every other known format is a usage error naming the list
+//! (exit 2), before the source is read.
+
+use std::process::Command;
+
+use kubectl_kit_core::flags::{binary_format_mismatches, format_mismatches, unlisted_formats};
+use kubectl_push_image::Format;
+
+#[test]
+fn the_listed_formats_are_the_picked_formats() {
+    assert_eq!(format_mismatches::<Format>(), Vec::<String>::new());
+}
+
+#[test]
+fn every_listed_format_is_accepted_and_every_other_is_a_usage_error() {
+    let wrong = binary_format_mismatches::<Format>(str::to_string, |format| {
+        let out = Command::new(env!("CARGO_BIN_EXE_kubectl-push_image"))
+            .env_remove("KUBECONFIG")
+            .env("HOME", std::env::temp_dir().join("kubectl-kit-no-home"))
+            .env("PATH", "/nonexistent")
+            .args(["./missing.tar", "app:1", "-o", format])
+            .output()
+            .expect("runs");
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        let listed = !unlisted_formats::<Format>().contains(&format);
+        if listed {
+            assert_eq!(out.status.code(), Some(1), "-o {format}: {err}");
+            assert!(err.contains("cannot read ./missing.tar"), "-o {format}: {err}");
+        }
+        (out.status.code(), err)
+    });
+    assert_eq!(wrong, Vec::<String>::new());
+}
