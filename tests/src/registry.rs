@@ -269,7 +269,7 @@ pub fn crane(credentials: Option<(&str, &str)>) -> Command {
     let tmp = dir.join(format!("config.json.{}.{:?}", std::process::id(), std::thread::current().id()));
     std::fs::write(&tmp, config).expect("config.json");
     std::fs::rename(&tmp, dir.join("config.json")).expect("config.json");
-    let mut c = Command::new(built);
-    c.env("DOCKER_CONFIG", dir).stdin(Stdio::null());
+    let mut c = crate::scrubbed(built, &dir);
+    c.env("DOCKER_CONFIG", dir);
     c
 }
