@@ -8,8 +8,10 @@
 //!
 //! Every command a test runs (kubectl, the plugins) starts from [`scrubbed`]: none of the
 //! machine's environment but `PATH` and a few variables, so that a developer's kubeconfig,
-//! credentials, presets or proxy never reach a test.
+//! credentials, presets or proxy never reach a test. A test waits for the state it asserts
+//! through [`converge`] (see its module), never for time.
 
+pub mod converge;
 pub mod differ;
 pub mod images;
 pub mod krew;
@@ -23,6 +25,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+pub use converge::{Counts, Ran, WAIT, converge, converge_ok, steady};
 
 /// The workspace root.
 pub fn root() -> PathBuf {
@@ -204,19 +208,19 @@ impl Cluster {
         let name = format!("{prefix}-{}-{}", std::process::id(), unique());
         self.kubectl_ok(&["create", "namespace", &name]);
         // Admission refuses pods until the namespace's default ServiceAccount exists.
-        self.wait_for("default service account", Duration::from_secs(60), || {
-            self.kubectl(&["-n", &name, "get", "serviceaccount", "default"]).status.success()
-        });
+        converge_ok(
+            &format!("the default ServiceAccount of namespace {name}"),
+            WAIT,
+            || self.get_json(&["-n", &name, "serviceaccount", "default"]),
+            |_| true,
+        );
         Namespace { name, cluster: self.clone() }
     }
 
-    /// Polls `check` until it is true, panicking with `what` after `timeout`.
-    pub fn wait_for(&self, what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
-        let deadline = Instant::now() + timeout;
-        while !check() {
-            assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
-            std::thread::sleep(Duration::from_millis(250));
-        }
+    /// Waits until `kubectl ARGS` succeeds (a new permission in force, an object served);
+    /// returns its stdout.
+    pub fn wait_kubectl_ok(&self, what: &str, args: &[&str]) -> String {
+        converge(what, WAIT, || Ran::from(&self.kubectl(args)), |r| r.code == 0).stdout
     }
 
     /// Gives the plain test user `kit-user` (context `kubectl-kit-user`) a Role in `namespace`

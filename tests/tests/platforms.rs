@@ -65,11 +65,12 @@ fn ok(out: &Output, what: &str) -> String {
     stdout(out)
 }
 
-/// A namespace with the numbers-api app, its pods Ready.
+/// A namespace with the numbers-api app, its pods Ready and ready endpoints of its Service.
 fn numbers_api(c: &Cluster, prefix: &str) -> kubectl_kit_tests::Namespace {
     let ns = c.namespace(prefix);
     c.apply_fixture(&ns.name, "numbers-api");
-    c.kubectl_ok(&["-n", &ns.name, "wait", "--for=condition=Available", "deployment/numbers-api", "--timeout=90s"]);
+    c.wait_replicas(&ns.name, "deployment/numbers-api", 2);
+    c.wait_endpoints(&ns.name, "numbers-api", kubectl_kit_tests::Counts::listing(2, 2));
     ns
 }
 
