@@ -7,7 +7,7 @@
 //! a missing piece fails the test that asked for it.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use crate::{Cluster, root};
 
@@ -137,16 +137,13 @@ impl KrewHome {
         Self { dir, root, kubectl, kubeconfig: cluster.map(|c| c.kubeconfig.clone()), path }
     }
 
-    /// kubectl with this krew home, nothing else on PATH.
+    /// kubectl with this krew home, [`crate::scrubbed`], nothing else on PATH.
     pub fn kubectl_cmd(&self) -> Command {
-        let mut c = Command::new(&self.kubectl);
-        c.env_clear()
-            .env("PATH", &self.path)
-            .env("HOME", self.dir.path())
+        let mut c = crate::scrubbed(&self.kubectl, self.dir.path());
+        c.env("PATH", &self.path)
             .env("KREW_ROOT", &self.root)
             .env("KREW_NO_UPGRADE_CHECK", "1")
-            .env("KUBECACHEDIR", self.dir.path().join("cache"))
-            .stdin(Stdio::null());
+            .env("KUBECACHEDIR", self.dir.path().join("cache"));
         if let Some(kc) = &self.kubeconfig {
             c.env("KUBECONFIG", kc);
         }

@@ -5,7 +5,13 @@
 //! `target/cluster/kubeconfig`. Cluster tests are `#[ignore]`d, so that `cargo test` reports
 //! them as not run rather than passed; `cargo xtask test` runs them (`--include-ignored`), and a
 //! test that runs without a reachable cluster fails.
+//!
+//! Every command a test runs (kubectl, the plugins) starts from [`scrubbed`]: none of the
+//! machine's environment but `PATH` and a few variables, so that a developer's kubeconfig,
+//! credentials, presets or proxy never reach a test. A test waits for the state it asserts
+//! through [`converge`] (see its module), never for time.
 
+pub mod converge;
 pub mod differ;
 pub mod images;
 pub mod krew;
@@ -14,14 +20,40 @@ pub mod registry;
 pub mod token;
 pub mod upstream;
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+pub use converge::{Counts, Ran, WAIT, converge, converge_ok, steady};
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().map(PathBuf::from).unwrap_or_default()
+}
+
+/// Cargo's target directory (`CARGO_TARGET_DIR`, else the workspace's `target`).
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+}
+
+/// What a scrubbed command keeps of the test's own environment: where programs are, where
+/// temporary files go, and what makes a panic or a coverage run of a plugin useful.
+const KEPT: [&str; 4] = ["PATH", "TMPDIR", "RUST_BACKTRACE", "LLVM_PROFILE_FILE"];
+
+/// `program` with none of the machine's environment but [`KEPT`], `HOME` set to `home`, and
+/// stdin closed: it reads no kubeconfig, Docker credentials, presets, certificates or proxy
+/// settings of the machine's, only what the test gives it.
+pub fn scrubbed(program: impl AsRef<OsStr>, home: &Path) -> Command {
+    let mut c = Command::new(program);
+    c.env_clear().env("HOME", home).stdin(Stdio::null());
+    for var in KEPT {
+        if let Some(v) = std::env::var_os(var) {
+            c.env(var, v);
+        }
+    }
+    c
 }
 
 /// A reachable cluster and the kubectl to talk to it with.
@@ -80,8 +112,7 @@ pub fn plugin_path(name: &str) -> PathBuf {
     use std::collections::HashSet;
     use std::sync::Mutex;
     static BUILT: Mutex<Option<HashSet<String>>> = Mutex::new(None);
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
-    let path = target.join("debug").join(format!("kubectl-{name}"));
+    let path = target_dir().join("debug").join(format!("kubectl-{name}"));
     let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
     if built.get_or_insert_with(HashSet::new).insert(name.to_string()) {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -97,10 +128,17 @@ pub fn plugin_path(name: &str) -> PathBuf {
 }
 
 impl Cluster {
-    /// A kubectl command for this cluster.
+    /// A kubectl command for this cluster, [`scrubbed`], with a home of the tests' own (under
+    /// the target directory, where its discovery cache lasts from run to run).
     pub fn kubectl_cmd(&self) -> Command {
-        let mut c = Command::new(&self.kubectl);
-        c.env("KUBECONFIG", &self.kubeconfig).stdin(Stdio::null());
+        static HOME: OnceLock<PathBuf> = OnceLock::new();
+        let home = HOME.get_or_init(|| {
+            let home = target_dir().join("test-home");
+            std::fs::create_dir_all(&home).unwrap_or_else(|e| panic!("{}: {e}", home.display()));
+            home
+        });
+        let mut c = scrubbed(&self.kubectl, home);
+        c.env("KUBECONFIG", &self.kubeconfig);
         c
     }
 
@@ -170,19 +208,19 @@ impl Cluster {
         let name = format!("{prefix}-{}-{}", std::process::id(), unique());
         self.kubectl_ok(&["create", "namespace", &name]);
         // Admission refuses pods until the namespace's default ServiceAccount exists.
-        self.wait_for("default service account", Duration::from_secs(60), || {
-            self.kubectl(&["-n", &name, "get", "serviceaccount", "default"]).status.success()
-        });
+        converge_ok(
+            &format!("the default ServiceAccount of namespace {name}"),
+            WAIT,
+            || self.get_json(&["-n", &name, "serviceaccount", "default"]),
+            |_| true,
+        );
         Namespace { name, cluster: self.clone() }
     }
 
-    /// Polls `check` until it is true, panicking with `what` after `timeout`.
-    pub fn wait_for(&self, what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
-        let deadline = Instant::now() + timeout;
-        while !check() {
-            assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
-            std::thread::sleep(Duration::from_millis(250));
-        }
+    /// Waits until `kubectl ARGS` succeeds (a new permission in force, an object served);
+    /// returns its stdout.
+    pub fn wait_kubectl_ok(&self, what: &str, args: &[&str]) -> String {
+        converge(what, WAIT, || Ran::from(&self.kubectl(args)), |r| r.code == 0).stdout
     }
 
     /// Gives the plain test user `kit-user` (context `kubectl-kit-user`) a Role in `namespace`
@@ -207,11 +245,17 @@ subjects: [{{apiGroup: rbac.authorization.k8s.io, kind: User, name: kit-user}}]
         );
     }
 
-    /// A plugin command pointed at this cluster, with its own discovery cache directory.
-    pub fn plugin(&self, name: &str, cache: &Path) -> Command {
-        let mut c = Command::new(plugin_path(name));
-        c.env("KUBECONFIG", &self.kubeconfig).env("KUBECACHEDIR", cache).stdin(Stdio::null());
+    /// `program` pointed at this cluster (`KUBECONFIG`), [`scrubbed`], with `cache` as its home
+    /// and its discovery cache directory.
+    pub fn command(&self, program: impl AsRef<OsStr>, cache: &Path) -> Command {
+        let mut c = scrubbed(program, cache);
+        c.env("KUBECONFIG", &self.kubeconfig).env("KUBECACHEDIR", cache);
         c
+    }
+
+    /// A plugin command pointed at this cluster: [`Cluster::command`] of the plugin's binary.
+    pub fn plugin(&self, name: &str, cache: &Path) -> Command {
+        self.command(plugin_path(name), cache)
     }
 }
 

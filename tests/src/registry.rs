@@ -6,7 +6,7 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::token::TokenService;
 
@@ -219,11 +219,12 @@ impl Drop for Registry {
 
 /// Waits up to 20 s for `what` to listen on `address:port`.
 fn wait_for_port(address: &str, port: u16, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect((address, port)).is_err() {
-        assert!(Instant::now() < deadline, "{what} on {address}:{port} did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    crate::converge_ok(
+        &format!("{what} listening on {address}:{port}"),
+        Duration::from_secs(20),
+        || std::net::TcpStream::connect((address, port)).map_err(|e| e.to_string()),
+        |_| true,
+    );
 }
 
 /// An `auth:` section for the registry's `htpasswd` access controller, with a bcrypt entry for
@@ -269,7 +270,7 @@ pub fn crane(credentials: Option<(&str, &str)>) -> Command {
     let tmp = dir.join(format!("config.json.{}.{:?}", std::process::id(), std::thread::current().id()));
     std::fs::write(&tmp, config).expect("config.json");
     std::fs::rename(&tmp, dir.join("config.json")).expect("config.json");
-    let mut c = Command::new(built);
-    c.env("DOCKER_CONFIG", dir).stdin(Stdio::null());
+    let mut c = crate::scrubbed(built, &dir);
+    c.env("DOCKER_CONFIG", dir);
     c
 }

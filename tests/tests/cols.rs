@@ -3,7 +3,7 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use kubectl_kit_tests::{require_cluster, stderr, stdout};
+use kubectl_kit_tests::{WAIT, converge_ok, require_cluster, stderr, stdout};
 
 #[test]
 #[ignore = "needs the test cluster (cargo xtask test runs it)"]
@@ -12,7 +12,10 @@ fn presets_print_what_kubectl_custom_columns_prints() {
     let ns = c.namespace("cols");
     c.apply_fixture(&ns.name, "numbers-api");
     c.apply_fixture(&ns.name, "hello-kiamol");
-    c.kubectl_ok(&["-n", &ns.name, "wait", "--for=condition=Ready", "pod", "--all", "--timeout=60s"]);
+    // `kubectl wait pod --all` would take the pods there are when it starts, maybe not the
+    // Deployment's yet.
+    c.wait_replicas(&ns.name, "deployment/numbers-api", 2);
+    c.wait_pods(&ns.name, "app in (numbers-api, hello-kiamol)", 3, "Ready", |p| p.ready);
     let cache = tempfile::tempdir().expect("tempdir");
     let cfg = cache.path().join("no-presets.yaml");
     let cases = [
@@ -55,7 +58,8 @@ fn add_appends_columns_to_kubectls_default_view() {
     let c = require_cluster!("cols add");
     let ns = c.namespace("cols-add");
     c.apply_fixture(&ns.name, "numbers-api");
-    c.kubectl_ok(&["-n", &ns.name, "wait", "--for=condition=Available", "deployment/numbers-api", "--timeout=60s"]);
+    // Available needs no more than the rollout's minimum; the row below shows 2/2.
+    c.wait_replicas(&ns.name, "deployment/numbers-api", 2);
     let cache = tempfile::tempdir().expect("tempdir");
     let ours = c
         .plugin("cols", cache.path())
@@ -85,9 +89,7 @@ fn lists_are_one_request_per_page_and_errors_read_like_kubectl() {
     let ns = c.namespace("cols-pages");
     c.apply_fixture(&ns.name, "example-replica-set");
     c.apply_fixture(&ns.name, "numbers-api");
-    c.wait_for("5 pods", Duration::from_secs(60), || {
-        c.kubectl_ok(&["-n", &ns.name, "get", "pods", "-o", "name"]).lines().count() == 5
-    });
+    converge_ok("5 pods", WAIT, || c.pods(&ns.name, ""), |p| p.len() == 5);
     let cache = tempfile::tempdir().expect("tempdir");
     let out = c
         .plugin("cols", cache.path())
@@ -134,7 +136,7 @@ fn watch_prints_a_row_for_each_change() {
     let c = require_cluster!("cols watch");
     let ns = c.namespace("cols-watch");
     c.apply_fixture(&ns.name, "numbers-api");
-    c.kubectl_ok(&["-n", &ns.name, "wait", "--for=condition=Available", "deployment/numbers-api", "--timeout=60s"]);
+    c.wait_replicas(&ns.name, "deployment/numbers-api", 2);
     let cache = tempfile::tempdir().expect("tempdir");
     let mut child = c
         .plugin("cols", cache.path())
@@ -145,7 +147,7 @@ fn watch_prints_a_row_for_each_change() {
         .expect("spawn");
     let rx = kubectl_kit_tests::stdout_lines(&mut child);
     let mut seen: Vec<String> = vec![];
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(30);
     while seen.len() < 3 && Instant::now() < deadline {
         if let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
             seen.push(l);
@@ -203,18 +205,24 @@ fn the_default_view_watches_as_kubectl_watches() {
         }
     }
     c.apply_fixture(&ns.name, "hello-kiamol");
-    c.wait_for("hello-kiamol running", Duration::from_secs(60), || {
-        c.kubectl_ok(&["-n", &ns.name, "get", "pod", "hello-kiamol", "-o", "jsonpath={.status.phase}"]) == "Running"
-    });
+    c.wait_pods(&ns.name, "app=hello-kiamol", 1, "Running", |p| p.phase == "Running");
     c.kubectl_ok(&["-n", &ns.name, "delete", "pod", "hello-kiamol", "--wait=true"]);
-    let collect = |rx: &std::sync::mpsc::Receiver<String>| {
-        let mut lines = vec![];
-        while let Ok(l) = rx.recv_timeout(Duration::from_secs(3)) {
-            lines.push(l);
+    // Both print a line per change, each when its watch delivers it: read until both have
+    // printed as many lines and fell quiet (a slow reader is waited for, up to a minute).
+    let (mut theirs, mut ours) = (vec![], vec![]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut quiet_since = Instant::now();
+    while Instant::now() < deadline {
+        let before = theirs.len() + ours.len();
+        theirs.extend(k_out.try_iter());
+        ours.extend(o_out.try_iter());
+        if theirs.len() + ours.len() != before {
+            quiet_since = Instant::now();
+        } else if theirs.len() == ours.len() && theirs.len() >= 3 && quiet_since.elapsed() >= Duration::from_secs(3) {
+            break;
         }
-        lines
-    };
-    let (theirs, ours) = (collect(&k_out), collect(&o_out));
+        std::thread::sleep(Duration::from_millis(100));
+    }
     for child in [&mut k, &mut o] {
         let _ = child.kill();
         let _ = child.wait();

@@ -8,8 +8,6 @@
 //! of its pods, `myconfig` the `kube-root-ca.crt` ConfigMap every namespace has. Commands that
 //! name no namespace run in the test's.
 
-use std::time::Duration;
-
 use kubectl_kit_tests::differ::{Tally, compare_masking_ages};
 use kubectl_kit_tests::{require_cluster, root, stdout};
 
@@ -29,11 +27,8 @@ fn the_docs_templates_print_the_same_through_cols_as_through_kubectl() {
     for app in ["numbers-api", "hello-kiamol", "example-replica-set", "legacy-db", "widget"] {
         c.apply_fixture(&ns.name, app);
     }
-    c.kubectl_ok(&["-n", &ns.name, "wait", "--for=condition=Available", "deployment/numbers-api", "--timeout=60s"]);
-    c.wait_for("6 running pods", Duration::from_secs(60), || {
-        let out = c.kubectl_ok(&["-n", &ns.name, "get", "pods", "--field-selector=status.phase=Running", "-o", "name"]);
-        out.lines().count() == 6
-    });
+    // Both commands print the same objects only once their controllers are done with them.
+    kubectl_kit_tests::differ::wait_fixtures(&c, &ns.name);
     let pod = c.kubectl_ok(&["-n", &ns.name, "get", "pod", "hello-kiamol", "-o", "name"]);
     let text = std::fs::read_to_string(root().join("tests/fixtures/jsonpath-corpus.yaml")).expect("corpus");
     let corpus: Vec<serde_yaml::Value> = serde_yaml::from_str(&text).expect("corpus is YAML");

@@ -4,8 +4,6 @@
 //! Specs avoid `*` and `..` over maps with several keys: Go visits those in random order, so
 //! kubectl itself is not repeatable there.
 
-use std::time::Duration;
-
 use kubectl_kit_tests::{Cluster, Namespace, require_cluster, stderr, stdout};
 
 const WIDGETS: &str = r#"
@@ -50,11 +48,8 @@ fn setup(c: &Cluster) -> Namespace {
         c.apply_fixture(&ns.name, app);
     }
     c.apply(&ns.name, WIDGETS);
-    c.kubectl_ok(&["-n", &ns.name, "wait", "--for=condition=Available", "deployment/numbers-api", "--timeout=60s"]);
-    c.wait_for("6 running pods", Duration::from_secs(60), || {
-        let out = c.kubectl_ok(&["-n", &ns.name, "get", "pods", "--field-selector=status.phase=Running", "-o", "name"]);
-        out.lines().count() == 6
-    });
+    // Both commands print the same objects only once their controllers are done with them.
+    kubectl_kit_tests::differ::wait_fixtures(c, &ns.name);
     ns
 }
 
@@ -264,9 +259,7 @@ fn the_reported_templates_and_kubectls_quirks_match_kubectl() {
     let c = require_cluster!("cols regressions");
     let ns = setup(&c);
     c.apply(&ns.name, PORTS_POD);
-    c.wait_for("three-containers running", Duration::from_secs(60), || {
-        c.kubectl_ok(&["-n", &ns.name, "get", "pod", "three-containers", "-o", "jsonpath={.status.phase}"]) == "Running"
-    });
+    c.wait_pods(&ns.name, "", 7, "Ready", |p| p.ready);
     let cache = tempfile::tempdir().expect("tempdir");
     let mut failures = vec![];
     let mut check = |args: &[&str], default_view: bool| {

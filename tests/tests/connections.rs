@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use kubectl_kit_tests::{plugin_path, require_cluster, stderr, stdout};
+use kubectl_kit_tests::{plugin_path, require_cluster, scrubbed, stderr, stdout};
 
 #[test]
 #[ignore = "needs the test cluster (cargo xtask test runs it)"]
@@ -29,12 +29,11 @@ fn an_api_server_named_under_localhost_is_reached_without_dns() {
     let path = dir.path().join("config");
     std::fs::write(&path, serde_yaml::to_string(&kc).expect("yaml")).expect("write");
     for (plugin, args) in [("shortname", vec!["po"]), ("detach", vec!["list", "-A"]), ("cols", vec!["namespaces"])] {
-        let out = Command::new(plugin_path(plugin))
+        let out = scrubbed(plugin_path(plugin), dir.path())
             .arg("--kubeconfig")
             .arg(&path)
             .args(&args)
             .arg("-v=6")
-            .env_remove("KUBECONFIG")
             .env("KUBECACHEDIR", dir.path().join(format!("cache-{plugin}")))
             .output()
             .expect("plugin runs");

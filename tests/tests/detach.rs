@@ -5,7 +5,9 @@
 use std::process::Output;
 use std::time::Duration;
 
-use kubectl_kit_tests::{Cluster, got, lines, require_cluster, stderr, stdout, until};
+use kubectl_kit_tests::{
+    Cluster, Counts, WAIT, converge, converge_ok, got, lines, require_cluster, stderr, stdout, until,
+};
 use serde_json::Value;
 
 fn deployment(name: &str, replicas: u32, labels: &str) -> String {
@@ -94,7 +96,8 @@ fn slice_ips(c: &Cluster, ns: &str, svc: &str) -> Vec<String> {
     text.split_whitespace().map(str::to_string).collect()
 }
 
-/// Applies a Deployment (and Services) and waits until every replica is a ready endpoint.
+/// Applies a Deployment (and Services) and waits until every replica is Ready and a ready
+/// endpoint of each Service.
 fn app(c: &Cluster, ns: &str, name: &str, replicas: u32, labels: &str, services: &[(&str, &str)]) {
     let mut m = deployment(name, replicas, labels);
     for (s, sel) in services {
@@ -102,9 +105,9 @@ fn app(c: &Cluster, ns: &str, name: &str, replicas: u32, labels: &str, services:
         m.push_str(&service(s, sel));
     }
     c.apply(ns, &m);
-    c.kubectl_ok(&["-n", ns, "wait", "--for=condition=Available", &format!("deployment/{name}"), "--timeout=60s"]);
+    c.wait_replicas(ns, &format!("deployment/{name}"), i64::from(replicas));
     for (s, _) in services {
-        c.wait_for("ready endpoints", Duration::from_secs(60), || slice_ips(c, ns, s).len() == replicas as usize);
+        c.wait_endpoints(ns, s, Counts::listing(replicas as usize, replicas as usize));
     }
 }
 
@@ -156,19 +159,27 @@ fn detach_one_of_three_then_reattach() {
     let out = detach(&c, n, &["reattach", "pod", &victim]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains(&format!("pod/{victim} reattached (restored app=web)")), "{}", stdout(&out));
-    c.wait_for("the owner back to 3 with the reattached pod", Duration::from_secs(60), || {
-        let owned: Vec<Value> =
-            pods(&c, n, "app=web").into_iter().filter(|p| controller(p).as_deref() == Some(&rs)).collect();
-        owned.len() == 3
-            && owned.iter().any(|p| p["metadata"]["name"] == victim.as_str())
-            && pods(&c, n, "app=web").iter().all(|p| p["metadata"]["deletionTimestamp"].is_null())
+    // (name, owned by the ReplicaSet, being deleted) of each pod.
+    let census = || -> Vec<(String, bool, bool)> {
+        pods(&c, n, "app=web")
+            .iter()
+            .map(|p| {
+                let name = p["metadata"]["name"].as_str().unwrap_or_default().to_string();
+                (name, controller(p).as_deref() == Some(rs.as_str()), !p["metadata"]["deletionTimestamp"].is_null())
+            })
+            .collect()
+    };
+    converge("the ReplicaSet back to 3 pods, the reattached pod one of them", WAIT, census, |pods| {
+        pods.iter().filter(|(_, owned, _)| *owned).count() == 3
+            && pods.iter().any(|(name, owned, _)| *owned && name == &victim)
+            && pods.iter().all(|(_, _, deleted)| !deleted)
     });
     let back = pod_named(&c, n, &victim);
     assert_eq!(back["metadata"]["labels"]["app"], "web");
     assert!(back["metadata"]["labels"]["kubectl-kit/detached"].is_null());
     assert!(back["metadata"]["annotations"]["kubectl-kit/original-labels"].is_null());
     assert_eq!(back["metadata"]["annotations"]["controller.kubernetes.io/pod-deletion-cost"], "1000");
-    c.wait_for("the IP back in the Service", Duration::from_secs(60), || slice_ips(&c, n, "web").contains(&ip));
+    converge("the reattached pod's IP back in Service web", WAIT, || slice_ips(&c, n, "web"), |ips| ips.contains(&ip));
 }
 
 #[test]
@@ -270,11 +281,8 @@ spec:
     for (app, kind, why) in
         [("db", "StatefulSet", "same name"), ("agent", "DaemonSet", "same node"), ("once", "Job", "completions")]
     {
-        c.wait_for(&format!("a pod of {kind}"), Duration::from_secs(60), || {
-            !pods(&c, n, &format!("app={app}")).is_empty()
-        });
-        let p = &pods(&c, n, &format!("app={app}"))[0];
-        let name = p["metadata"]["name"].as_str().expect("name");
+        let found = c.wait_pods(n, &format!("app={app}"), 1, &format!("a pod of {kind}"), |_| true);
+        let name = found[0].name.as_str();
         let out = detach(&c, n, &["pod", name]);
         assert_eq!(out.status.code(), Some(1), "{kind}: {}", stderr(&out));
         assert!(stderr(&out).contains(&format!("refusing to detach pod {name} from {kind}/")), "{}", stderr(&out));
@@ -321,7 +329,7 @@ fn every_ready_replica_needs_all_replicas() {
     assert_eq!(pods(&c, n, "kubectl-kit/detached").len(), 2);
     let out = detach(&c, n, &["cleanup", "--older-than", "0s"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    c.wait_for("detached pods deleted", Duration::from_secs(60), || pods(&c, n, "kubectl-kit/detached").is_empty());
+    converge_ok("the detached pods deleted", WAIT, || c.pods(n, "kubectl-kit/detached"), Vec::is_empty);
 }
 
 #[test]
@@ -386,9 +394,7 @@ fn a_user_who_may_read_but_not_patch_gets_forbidden_and_nothing_changes() {
         "jsonpath={range .items[*]}{.metadata.name}={.metadata.labels}{\"\\n\"}{end}",
     ]);
     let name = pods(&c, n, "app=ro")[0]["metadata"]["name"].as_str().expect("name").to_string();
-    c.wait_for("the role to apply", Duration::from_secs(30), || {
-        c.kubectl(&["--context", "kubectl-kit-user", "-n", n, "get", "pods"]).status.success()
-    });
+    c.wait_kubectl_ok("kit-user's Role in force", &["--context", "kubectl-kit-user", "-n", n, "get", "pods"]);
     for args in [vec!["pod", name.as_str()], vec!["pod", "-l", "app=ro", "--all-replicas"]] {
         let mut full = vec!["--context", "kubectl-kit-user"];
         full.extend(args.iter().copied());

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use kubectl_kit_tests::{Cluster, got, lines, require_cluster, root, stdout, until};
+use kubectl_kit_tests::{Cluster, converge, got, lines, require_cluster, root, stdout, until};
 use serde_json::Value;
 
 static TURNS: Mutex<()> = Mutex::new(());
@@ -251,7 +251,9 @@ spec:
             .map(|l| l.split(',').skip(1).filter_map(|f| f.trim().parse().ok()).collect())
             .unwrap_or_default()
     };
-    c.wait_for("the kit-starved priority level", Duration::from_secs(30), || !level(&dump()).is_empty());
+    converge("the kit-starved priority level in the server's dump", Duration::from_secs(60), dump, |d| {
+        !level(d).is_empty()
+    });
     // Readers that take the big list at 1 KiB/s hold kit-user's seats; more are started until
     // the server rejects one, which shows every seat is taken.
     let pki = root().join("target/cluster/pki");

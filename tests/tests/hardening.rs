@@ -4,10 +4,10 @@
 //! names the authority to check, and a bearer token stays out of even `-v=9` logs.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
-use kubectl_kit_tests::{Cluster, plugin_path, require_cluster, stderr, stdout};
+use kubectl_kit_tests::{Cluster, plugin_path, require_cluster, scrubbed, stderr, stdout};
 
 /// Each plugin with an invocation that has to reach the API server.
 fn invocations(work: &Path) -> Vec<(&'static str, Vec<String>)> {
@@ -30,14 +30,12 @@ fn run(plugin: &str, kubeconfig: &Path, args: &[String], extra: &[&str]) -> (Out
     // Built (if need be) before the clock starts.
     let bin = plugin_path(plugin);
     let start = Instant::now();
-    let out = Command::new(bin)
+    let out = scrubbed(bin, cache.path())
         .arg("--kubeconfig")
         .arg(kubeconfig)
         .args(args)
         .args(extra)
-        .env_remove("KUBECONFIG")
         .env("KUBECACHEDIR", cache.path())
-        .stdin(Stdio::null())
         .output()
         .expect("plugin runs");
     (out, start.elapsed())
@@ -209,7 +207,8 @@ fn a_server_certificate_from_another_authority_names_the_field_in_every_plugin()
     let other = params.self_signed(&key).expect("ca");
     let kc = cluster_kubeconfig_with(&c, dir.path(), "other-ca", "certificate-authority-data", &pem_b64(&other.pem()));
     // kubectl refuses it too.
-    let out = Command::new(&c.kubectl).arg("--kubeconfig").arg(&kc).args(["get", "pods"]).output().expect("kubectl");
+    let out =
+        scrubbed(&c.kubectl, dir.path()).arg("--kubeconfig").arg(&kc).args(["get", "pods"]).output().expect("kubectl");
     assert!(!out.status.success(), "kubectl accepted the server");
     for (plugin, args) in invocations(dir.path()) {
         let (out, _) = run(plugin, &kc, &args, &["--request-timeout=20s"]);

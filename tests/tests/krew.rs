@@ -6,7 +6,6 @@
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use kubectl_kit_tests::krew::KrewHome;
 use kubectl_kit_tests::{require_cluster, require_release, stderr, stdout};
@@ -193,9 +192,12 @@ fn kubectl_completes_plugin_arguments_from_the_cluster() {
     // cols: resource words from live discovery (the cluster's CRD too), then presets and names.
     let got = complete(&["cols", "wi"]);
     assert_eq!(got, ["widgets", ":4"]);
-    c.wait_for("numbers-api pods", Duration::from_secs(60), || {
-        complete(&["cols", "-n", &ns.name, "po", "numbers-api"]).len() == 3
-    });
+    kubectl_kit_tests::converge(
+        "numbers-api's two pods completed",
+        kubectl_kit_tests::WAIT,
+        || complete(&["cols", "-n", &ns.name, "po", "numbers-api"]),
+        |got| got.len() == 3,
+    );
     let got = complete(&["cols", "-n", &ns.name, "po", ""]);
     for want in ["ip", "images", "ready"] {
         assert!(got.contains(&want.to_string()), "{want} missing from {got:?}");

@@ -4,7 +4,7 @@
 
 use std::process::{Command, Output};
 
-use kubectl_kit_tests::{plugin_path, stderr, stdout};
+use kubectl_kit_tests::{plugin_path, scrubbed, stderr, stdout};
 
 /// Each plugin, with the words before `-o` (a subcommand, or a positional argument it needs)
 /// and the formats it prints.
@@ -39,8 +39,9 @@ const CASES: &[(&str, &[&str], &[&str])] = &[
 
 /// A plugin with no kubeconfig to find: an attempt to connect would fail loudly.
 fn plugin(name: &str, argv0: Option<&std::path::Path>) -> Command {
-    let mut c = Command::new(argv0.map(std::path::Path::to_path_buf).unwrap_or_else(|| plugin_path(name)));
-    c.env("KUBECONFIG", "/nonexistent/kubeconfig").env("HOME", "/nonexistent").env_remove("KUBERNETES_SERVICE_HOST");
+    let program = argv0.map(std::path::Path::to_path_buf).unwrap_or_else(|| plugin_path(name));
+    let mut c = scrubbed(program, std::path::Path::new("/nonexistent"));
+    c.env("KUBECONFIG", "/nonexistent/kubeconfig");
     c
 }
 

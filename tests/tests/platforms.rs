@@ -10,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use kubectl_kit_tests::krew::Release;
-use kubectl_kit_tests::{Cluster, images, registry, require_cluster, require_release, stderr, stdout};
+use kubectl_kit_tests::{Cluster, images, registry, require_cluster, require_release, scrubbed, stderr, stdout};
 
 /// The binary of `plugin` for `os/arch`, unpacked from the archive its manifest names into
 /// `dir`.
@@ -65,11 +65,12 @@ fn ok(out: &Output, what: &str) -> String {
     stdout(out)
 }
 
-/// A namespace with the numbers-api app, its pods Ready.
+/// A namespace with the numbers-api app, its pods Ready and ready endpoints of its Service.
 fn numbers_api(c: &Cluster, prefix: &str) -> kubectl_kit_tests::Namespace {
     let ns = c.namespace(prefix);
     c.apply_fixture(&ns.name, "numbers-api");
-    c.kubectl_ok(&["-n", &ns.name, "wait", "--for=condition=Available", "deployment/numbers-api", "--timeout=90s"]);
+    c.wait_replicas(&ns.name, "deployment/numbers-api", 2);
+    c.wait_endpoints(&ns.name, "numbers-api", kubectl_kit_tests::Counts::listing(2, 2));
     ns
 }
 
@@ -84,9 +85,7 @@ fn linux_arm64_binaries_run_under_qemu_against_the_cluster() {
     // The arm64 binary and this machine's, with the same cluster, namespace and cache layout.
     let both = |plugin: &str, args: &[&str]| -> (Output, Output) {
         let bin = unpack(&release, plugin, "linux", "arm64", dir.path());
-        let mut arm = Command::new("qemu-aarch64-static");
-        arm.arg(&bin).args(args).env("KUBECONFIG", &c.kubeconfig).env("KUBECACHEDIR", &cache);
-        let arm = run(&mut arm);
+        let arm = run(c.command("qemu-aarch64-static", &cache).arg(&bin).args(args));
         let mut native = c.plugin(&plugin.replace('-', "_"), &cache);
         native.args(args);
         (arm, run(&mut native))
@@ -122,13 +121,8 @@ fn linux_arm64_binaries_run_under_qemu_against_the_cluster() {
     let (host, _) = c.registry_hosts();
     let repo = format!("kit/arm64-{}", std::process::id());
     let bin = unpack(&release, "push-image", "linux", "arm64", dir.path());
-    let mut push = Command::new("qemu-aarch64-static");
-    push.arg(&bin)
-        .arg(&layout)
-        .arg(format!("{repo}:v1"))
-        .args(["--platform", "linux/arm64", "-o", "json"])
-        .env("KUBECONFIG", &c.kubeconfig)
-        .env("KUBECACHEDIR", &cache);
+    let mut push = c.command("qemu-aarch64-static", &cache);
+    push.arg(&bin).arg(&layout).arg(format!("{repo}:v1")).args(["--platform", "linux/arm64", "-o", "json"]);
     let report: serde_json::Value =
         serde_json::from_str(&ok(&run(&mut push), "arm64 push-image")).expect("JSON report");
     assert_eq!(report["images"][0]["digest"], img.digest.as_str(), "{report}");
@@ -140,17 +134,13 @@ fn linux_arm64_binaries_run_under_qemu_against_the_cluster() {
     assert_eq!(images::digest(&manifest.stdout), img.digest);
 }
 
-/// wine with a prefix of its own under `target/` (made on first use, kept for later runs),
-/// quiet, and without the Mono and Gecko installers it would offer.
-fn wine(bin: &Path) -> Command {
+/// `cmd` (a [`kubectl_kit_tests::scrubbed`] `wine`: no display) run under wine with a prefix
+/// of its own under `target/` (made on first use, kept for later runs), quiet, and without the
+/// Mono and Gecko installers it would offer.
+fn wine(mut cmd: Command, bin: &Path) -> Command {
     let prefix = kubectl_kit_tests::root().join("target/wine");
-    let mut c = Command::new("wine");
-    c.arg(bin)
-        .env("WINEPREFIX", prefix)
-        .env("WINEDEBUG", "-all")
-        .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
-        .env_remove("DISPLAY");
-    c
+    cmd.arg(bin).env("WINEPREFIX", prefix).env("WINEDEBUG", "-all").env("WINEDLLOVERRIDES", "mscoree,mshtml=");
+    cmd
 }
 
 /// `bcryptprimitives.dll` for wine versions without it (Debian 12's 8.0), built with the zig
@@ -190,7 +180,7 @@ fn windows_binaries_run_under_wine() {
     // Every plugin starts and prints its help, named as kubectl runs it.
     for p in &release.plugins {
         let bin = unpack(&release, p, "windows", "amd64", dir.path());
-        let help = ok(&run(wine(&bin).arg("--help")), &format!("{p}.exe --help"));
+        let help = ok(&run(wine(scrubbed("wine", dir.path()), &bin).arg("--help")), &format!("{p}.exe --help"));
         assert!(help.contains(&format!("Usage: kubectl {p}")), "{p}: {help}");
     }
 
@@ -207,9 +197,9 @@ fn windows_binaries_run_under_wine() {
             .env("KUBECONFIG", dir.path().join("none"))
             .env_remove("HOME");
     };
-    let mut win = wine(&cols);
+    let mut win = wine(scrubbed("wine", dir.path()), &cols);
     offline(&mut win);
-    let mut native = Command::new(kubectl_kit_tests::plugin_path("cols"));
+    let mut native = scrubbed(kubectl_kit_tests::plugin_path("cols"), dir.path());
     offline(&mut native);
     let text = ok(&run(&mut win), "cols.exe -f");
     assert_eq!(text.lines().count(), 3, "{text}");
@@ -222,8 +212,8 @@ fn windows_binaries_run_under_wine() {
     for (bin, plugin, args) in
         [(&shortname, "shortname", vec!["po", "deploy"]), (&cols, "cols", vec!["pods", "-n", &ns.name, "ip"])]
     {
-        let mut win = wine(bin);
-        win.args(&args).env("KUBECONFIG", &c.kubeconfig).env("KUBECACHEDIR", &cache);
+        let mut win = wine(c.command("wine", &cache), bin);
+        win.args(&args);
         let mut native = c.plugin(plugin, &cache);
         native.args(&args);
         let text = ok(&run(&mut win), &format!("{plugin}.exe {}", args.join(" ")));
@@ -232,7 +222,8 @@ fn windows_binaries_run_under_wine() {
     }
     // --kubeconfig as a Windows path (wine's Z: drive is the root of this machine).
     let windows_path = format!("Z:{}", c.kubeconfig.display()).replace('/', "\\");
-    let text = ok(&run(wine(&shortname).args(["po", "--kubeconfig", &windows_path])), "shortname.exe --kubeconfig");
+    let mut win = wine(scrubbed("wine", dir.path()), &shortname);
+    let text = ok(&run(win.args(["po", "--kubeconfig", &windows_path])), "shortname.exe --kubeconfig");
     assert!(text.contains("pods"), "{text}");
 }
 

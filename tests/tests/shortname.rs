@@ -1,11 +1,9 @@
 //! `kubectl shortname` against the real cluster, checked against the cluster's own kubectl.
 
+use kubectl_kit_tests::{Ran, WAIT, converge, require_cluster, stderr, stdout};
+use serde_json::Value;
 use std::collections::BTreeSet;
 use std::sync::Mutex;
-use std::time::Duration;
-
-use kubectl_kit_tests::{require_cluster, stderr, stdout};
-use serde_json::Value;
 
 /// Tests that plant CRDs change discovery for everyone: they and the whole-table comparisons
 /// take turns.
@@ -211,10 +209,12 @@ fn planted_collision_is_reported_and_explained_as_kubectl_resolves_it() {
         &format!("crd/gizmos.{gb}"),
         "--timeout=60s",
     ]);
-    c.wait_for("both CRDs in discovery", Duration::from_secs(60), || {
-        let t = stdout(&c.kubectl(&["api-resources"]));
-        t.contains(&"gadgets   ".to_string()) && t.contains(&ga) && t.contains(&gb)
-    });
+    converge(
+        "both CRDs in discovery",
+        WAIT,
+        || Ran::from(&c.kubectl(&["api-resources"])),
+        |r| r.stdout.contains("gadgets   ") && r.stdout.contains(&ga) && r.stdout.contains(&gb),
+    );
     c.apply(&ns.name, &format!("apiVersion: {ga}/v1\nkind: Gadget\nmetadata: {{name: from-alpha}}\n---\napiVersion: {gb}/v1\nkind: Gizmo\nmetadata: {{name: from-beta}}\n"));
 
     // What kubectl does with the word: one resource wins, with a warning naming the other.

@@ -1,9 +1,7 @@
 //! The test cluster itself: a Deployment becomes Available on kwok nodes, its Service gets ready
 //! endpoints, and the server is Kubernetes v1.35.
 
-use std::time::Duration;
-
-use kubectl_kit_tests::require_cluster;
+use kubectl_kit_tests::{Counts, require_cluster};
 
 #[test]
 #[ignore = "needs the test cluster (cargo xtask test runs it)"]
@@ -11,31 +9,9 @@ fn deployment_becomes_available_with_ready_endpoints_on_kwok_nodes() {
     let c = require_cluster!("smoke");
     let ns = c.namespace("smoke");
     c.apply_fixture(&ns.name, "numbers-api");
-    c.kubectl_ok(&["-n", &ns.name, "wait", "--for=condition=Available", "deployment/numbers-api", "--timeout=60s"]);
-
-    let mut addresses: Vec<String> = vec![];
-    c.wait_for("2 ready endpoints", Duration::from_secs(60), || {
-        let out = c.kubectl(&[
-            "-n",
-            &ns.name,
-            "get",
-            "endpointslices",
-            "-l",
-            "kubernetes.io/service-name=numbers-api",
-            "-o",
-            "json",
-        ]);
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-        addresses = v["items"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|s| s["endpoints"].as_array().cloned().unwrap_or_default())
-            .filter(|e| e["conditions"]["ready"] == serde_json::Value::Bool(true))
-            .filter_map(|e| e["addresses"][0].as_str().map(str::to_string))
-            .collect();
-        addresses.len() == 2
-    });
+    c.wait_replicas(&ns.name, "deployment/numbers-api", 2);
+    let slices = c.wait_endpoints(&ns.name, "numbers-api", Counts::listing(2, 2));
+    let addresses = slices.addresses();
 
     // Both pods run on kwok nodes, with the IPs the slice lists.
     let pods: serde_json::Value =
@@ -49,7 +25,7 @@ fn deployment_becomes_available_with_ready_endpoints_on_kwok_nodes() {
             c.kubectl_ok(&["get", "node", node, "-o", "jsonpath={.metadata.annotations.kwok\\.x-k8s\\.io/node}"]);
         assert_eq!(labels, "fake", "node {node} is a kwok node");
         let ip = pod["status"]["podIP"].as_str().expect("pod IP");
-        assert!(addresses.iter().any(|a| a == ip), "{ip} not in {addresses:?}");
+        assert!(addresses.contains(&ip), "{ip} not in {addresses:?}");
     }
 
     let version: serde_json::Value = serde_json::from_str(&c.kubectl_ok(&["get", "--raw", "/version"])).expect("json");

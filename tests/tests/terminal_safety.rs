@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use kubectl_kit_tests::{require_cluster, stderr, stdout};
+use kubectl_kit_tests::{Ran, require_cluster, stderr, stdout, steady};
 
 const HOSTILE: &str = "\u{1b}[31mred\u{7}bell\u{8}bs\rcr\u{9b}csi\u{202e}bidi";
 const RAW: [char; 6] = ['\u{1b}', '\u{7}', '\u{8}', '\r', '\u{9b}', '\u{202e}'];
@@ -42,9 +42,7 @@ fn hostile_server_text_is_escaped_in_tables_and_exact_in_json() {
          "involvedObject": {"kind": "Pod", "name": "stuck", "namespace": ns.name},
          "reason": "Hostile", "message": HOSTILE, "type": "Warning"}]});
     c.apply(&ns.name, &ascii_json(&objects));
-    c.wait_for("the event", Duration::from_secs(30), || {
-        c.kubectl(&["-n", &ns.name, "get", "event", "stuck.hostile"]).status.success()
-    });
+    c.wait_event(&ns.name, "Pod/stuck", "Hostile");
     let cache = tempfile::tempdir().expect("tempdir");
 
     for args in [
@@ -77,26 +75,29 @@ fn hostile_server_text_is_escaped_in_tables_and_exact_in_json() {
         "jsonpath output stays kubectl's"
     );
 
-    // The crash's evidence carries the event's message exactly in JSON, once the container
-    // has exited (the stage runs it for a second) and backs off.
-    let crash_evidence = || {
-        let out =
-            c.plugin("trace_svc", cache.path()).args(["-n", &ns.name, "stuck", "-o", "json"]).output().expect("runs");
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-        let pods = v["hops"].as_array().and_then(|h| h.iter().find(|h| h["hop"] == "pods")).cloned();
-        let causes = pods.and_then(|p| p["causes"].as_array().cloned()).unwrap_or_default();
-        let crash = causes.iter().find(|c| c["cause"].as_str().is_some_and(|c| c.contains("CrashLoopBackOff")))?;
-        crash["evidence"]
-            .as_array()?
-            .iter()
-            .find_map(|e| e.as_str()?.strip_prefix("event BackOff ×1: ").map(str::to_string))
-    };
-    c.wait_for("the crash loop's BackOff event", Duration::from_secs(90), || crash_evidence().is_some());
-    assert_eq!(crash_evidence().as_deref(), Some(HOSTILE), "JSON keeps the exact text");
-    let out = c.plugin("trace_svc", cache.path()).args(["-n", &ns.name, "stuck"]).output().expect("runs");
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("bell"), "{}", stdout(&out));
-    assert!(clean(&stdout(&out)), "trace printed raw controls: {:?}", stdout(&out));
+    // The crash's evidence carries the event's message exactly in JSON, while the container
+    // backs off (the stage runs it for a second between back-offs) and the hostile BackOff event
+    // (named to list last: the latest) is there. Both traces are of that one state.
+    kubectl_kit_tests::plugin_path("trace_svc");
+    let trace =
+        |args: &[&str]| Ran::run(c.plugin("trace_svc", cache.path()).args(["-n", &ns.name, "stuck"]).args(args));
+    let (_, (json, text)) = steady(
+        "crashy backing off",
+        Duration::from_secs(90),
+        || c.pods(&ns.name, "app=stuck"),
+        |p| p.as_ref().is_ok_and(|p| p.iter().any(|p| p.name == "crashy" && p.waiting() == "CrashLoopBackOff")),
+        |_| (trace(&["-o", "json"]), trace(&[])),
+    );
+    let v = json.json();
+    let pods = v["hops"].as_array().and_then(|h| h.iter().find(|h| h["hop"] == "pods")).cloned().unwrap_or_default();
+    let causes = pods["causes"].as_array().cloned().unwrap_or_default();
+    let crash = causes.iter().find(|c| c["cause"] == "CrashLoopBackOff").unwrap_or_else(|| panic!("{json:?}"));
+    let evidence =
+        crash["evidence"].as_array().into_iter().flatten().find_map(|e| e.as_str()?.strip_prefix("event BackOff ×1: "));
+    assert_eq!(evidence, Some(HOSTILE), "JSON keeps the exact text: {crash}");
+    assert_eq!(text.code, 1, "{text:?}");
+    assert!(text.stdout.contains("bell"), "{text:?}");
+    assert!(clean(&text.stdout), "trace printed raw controls: {:?}", text.stdout);
 
     let out = c.plugin("detach", cache.path()).args(["-n", &ns.name, "list"]).output().expect("runs");
     assert!(out.status.success(), "{}", stderr(&out));

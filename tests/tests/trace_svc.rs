@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use kubectl_kit_tests::{Cluster, require_cluster, stderr};
+use kubectl_kit_tests::{Cluster, Counts, converge_ok, require_cluster, stderr};
 use serde_json::Value;
 
 fn trace(c: &Cluster, ns: &str, args: &[&str]) -> (i32, Value, String) {
@@ -24,24 +24,14 @@ fn details(h: &Value) -> String {
         .unwrap_or_default()
 }
 
-/// Waits until every replica is Ready and listed as a ready endpoint of the app's Service.
-fn ready(c: &Cluster, ns: &str, deploy: &str) {
-    c.kubectl_ok(&["-n", ns, "wait", "--for=condition=Available", &format!("deployment/{deploy}"), "--timeout=60s"]);
-    c.wait_for("every replica a ready endpoint", Duration::from_secs(60), || {
-        let want = c.kubectl_ok(&["-n", ns, "get", "deployment", deploy, "-o", "jsonpath={.spec.replicas}"]);
-        let have = c.kubectl_ok(&["-n", ns, "get", "deployment", deploy, "-o", "jsonpath={.status.readyReplicas}"]);
-        let slices = c.kubectl_ok(&[
-            "-n",
-            ns,
-            "get",
-            "endpointslices",
-            "-l",
-            &format!("kubernetes.io/service-name={deploy}"),
-            "-o",
-            "jsonpath={..conditions.ready}",
-        ]);
-        want == have && slices.matches("true").count().to_string() == want
-    });
+/// Waits until the Deployment `deploy` has `replicas` replicas, all Ready, and each of
+/// `services` lists them all as ready endpoints (and nothing else: no pod of an older
+/// replica count still terminating).
+fn ready(c: &Cluster, ns: &str, deploy: &str, replicas: usize, services: &[&str]) {
+    c.wait_replicas(ns, &format!("deployment/{deploy}"), replicas as i64);
+    for s in services {
+        c.wait_endpoints(ns, s, Counts::listing(replicas, replicas));
+    }
 }
 
 #[test]
@@ -52,16 +42,10 @@ fn demo_apps_trace_correctly() {
     for app in ["numbers-api", "numbers-web", "external-api", "legacy-db", "client-node-port"] {
         c.apply_fixture(&ns.name, app);
     }
-    ready(&c, &ns.name, "numbers-api");
-    c.kubectl_ok(&[
-        "-n",
-        &ns.name,
-        "wait",
-        "--for=condition=Available",
-        "deployment/numbers-web",
-        "deployment/client-deployment",
-        "--timeout=60s",
-    ]);
+    ready(&c, &ns.name, "numbers-api", 2, &["numbers-api"]);
+    // Traffic reaches them, so each trace exits 0.
+    ready(&c, &ns.name, "numbers-web", 1, &["numbers-web"]);
+    ready(&c, &ns.name, "client-deployment", 1, &["client-node-port"]);
 
     let (code, v, err) = trace(&c, &ns.name, &["numbers-api"]);
     assert_eq!(code, 0, "{err}");
@@ -101,7 +85,7 @@ fn selector_matching_no_pod_names_the_nearest_and_the_differing_labels() {
     let ns = c.namespace("trace-sel");
     c.apply_fixture(&ns.name, "numbers-api");
     c.apply(&ns.name, "apiVersion: v1\nkind: Service\nmetadata: {name: typo}\nspec:\n  selector: {app: numbers, version: v1}\n  ports: [{port: 80, targetPort: http}]\n");
-    ready(&c, &ns.name, "numbers-api");
+    ready(&c, &ns.name, "numbers-api", 2, &["numbers-api"]);
     let (code, v, _) = trace(&c, &ns.name, &["typo"]);
     assert_eq!(code, 1);
     let sel = hop(&v, "selector");
@@ -119,7 +103,10 @@ fn named_target_port_missing_on_a_pod_drops_it() {
     let ns = c.namespace("trace-port");
     c.apply_fixture(&ns.name, "numbers-api");
     c.apply(&ns.name, "apiVersion: v1\nkind: Service\nmetadata: {name: wrong-port}\nspec:\n  selector: {app: numbers-api}\n  ports: [{name: web, port: 80, targetPort: web}]\n");
-    ready(&c, &ns.name, "numbers-api");
+    ready(&c, &ns.name, "numbers-api", 2, &["numbers-api"]);
+    // The EndpointSlice controller lists both pods, under no port (`ports: null`): no pod has
+    // a port named web.
+    c.wait_endpoints(&ns.name, "wrong-port", Counts::listing(2, 2));
     let (code, v, _) = trace(&c, &ns.name, &["wrong-port"]);
     assert_eq!(code, 1);
     let ports = hop(&v, "ports");
@@ -134,20 +121,8 @@ fn pods_that_are_not_ready_are_explained() {
     let c = require_cluster!("trace-svc not ready");
     let ns = c.namespace("trace-unready");
     c.apply(&ns.name, "apiVersion: v1\nkind: Pod\nmetadata: {name: stuck, labels: {app: stuck}}\nspec:\n  nodeSelector: {kit.example.com/no-such-node: \"true\"}\n  containers: [{name: c, image: x, ports: [{containerPort: 80}]}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: stuck}\nspec:\n  selector: {app: stuck}\n  ports: [{port: 80}]\n");
-    c.wait_for("the pod's FailedScheduling event", Duration::from_secs(30), || {
-        c.kubectl_ok(&[
-            "-n",
-            &ns.name,
-            "get",
-            "events",
-            "--field-selector=involvedObject.kind=Pod,reason=FailedScheduling",
-            "-o",
-            "name",
-        ])
-        .lines()
-        .count()
-            > 0
-    });
+    c.wait_event(&ns.name, "Pod/stuck", "FailedScheduling");
+    c.wait_pods(&ns.name, "app=stuck", 1, "Unschedulable", |p| p.unmet("Unschedulable"));
     let (code, v, _) = trace(&c, &ns.name, &["stuck"]);
     assert_eq!(code, 1);
     let pods = hop(&v, "pods");
@@ -175,7 +150,8 @@ fn service_kinds_and_ports_are_diagnosed() {
     c.apply_fixture(&ns.name, "numbers-api");
     c.apply(&ns.name, "apiVersion: v1\nkind: Service\nmetadata: {name: by-ip}\nspec: {type: ExternalName, externalName: 10.1.2.3}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: headless}\nspec:\n  clusterIP: None\n  selector: {app: numbers-api}\n  ports: [{port: 80, targetPort: http}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: local}\nspec:\n  type: NodePort\n  externalTrafficPolicy: Local\n  sessionAffinity: ClientIP\n  selector: {app: numbers-api}\n  ports: [{port: 80, targetPort: http}]\n");
     c.kubectl_ok(&["-n", &ns.name, "scale", "deployment/numbers-api", "--replicas=1"]);
-    ready(&c, &ns.name, "numbers-api");
+    // The Services traced below select the same pod; `local` must reach it (exit 0).
+    ready(&c, &ns.name, "numbers-api", 1, &["numbers-api", "headless", "local"]);
 
     let (code, v, _) = trace(&c, &ns.name, &["by-ip"]);
     assert_eq!(code, 1, "an IP in externalName is a mistake");
@@ -210,16 +186,8 @@ fn network_policies_and_ingresses_are_checked() {
     let ns = c.namespace("trace-netpol");
     c.apply_fixture(&ns.name, "numbers-api");
     c.apply(&ns.name, "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: only-clients}\nspec:\n  podSelector: {matchLabels: {app: numbers-api}}\n  policyTypes: [Ingress]\n  ingress:\n  - from: [{podSelector: {matchLabels: {role: client}}}]\n    ports: [{port: http}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: good-client, labels: {role: client}}\nspec: {containers: [{name: c, image: x}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: bad-client, labels: {role: other}}\nspec: {containers: [{name: c, image: x}]}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\nspec:\n  rules:\n  - http:\n      paths:\n      - {path: /, pathType: Prefix, backend: {service: {name: numbers-api, port: {number: 8080}}}}\n");
-    ready(&c, &ns.name, "numbers-api");
-    c.kubectl_ok(&[
-        "-n",
-        &ns.name,
-        "wait",
-        "--for=condition=Ready",
-        "pod/good-client",
-        "pod/bad-client",
-        "--timeout=60s",
-    ]);
+    ready(&c, &ns.name, "numbers-api", 2, &["numbers-api"]);
+    c.wait_pods(&ns.name, "role in (client, other)", 2, "Ready", |p| p.ready);
     let (code, v, _) = trace(&c, &ns.name, &["numbers-api", "--from", "pod/good-client"]);
     assert_eq!(hop(&v, "network-policy")["status"], "ok", "{v}");
     let ing = hop(&v, "ingress");
@@ -253,11 +221,12 @@ fn requests_do_not_grow_with_pods() {
     let ns = c.namespace("trace-1000");
     c.apply_fixture(&ns.name, "numbers-api");
     c.kubectl_ok(&["-n", &ns.name, "scale", "deployment/numbers-api", "--replicas=1000"]);
-    c.kubectl_ok(&["-n", &ns.name, "wait", "--for=condition=Available", "deployment/numbers-api", "--timeout=240s"]);
-    c.wait_for("1000 ready replicas", Duration::from_secs(240), || {
-        c.kubectl_ok(&["-n", &ns.name, "get", "deployment", "numbers-api", "-o", "jsonpath={.status.readyReplicas}"])
-            == "1000"
-    });
+    converge_ok(
+        "deployment/numbers-api with 1000 ready replicas",
+        Duration::from_secs(400),
+        || c.replicas(&ns.name, "deployment/numbers-api"),
+        |r| r.settled_at(1000),
+    );
     let cache = tempfile::tempdir().expect("tempdir");
     let out = c
         .plugin("trace_svc", cache.path())
@@ -329,7 +298,7 @@ fn watch_traces_again_when_the_pods_change() {
     let c = require_cluster!("trace-svc watch");
     let ns = c.namespace("trace-watch");
     c.apply_fixture(&ns.name, "numbers-api");
-    ready(&c, &ns.name, "numbers-api");
+    ready(&c, &ns.name, "numbers-api", 2, &["numbers-api"]);
     let cache = tempfile::tempdir().expect("tempdir");
     let (mut child, rx, first) = watching(&c, cache.path(), &ns.name, "numbers-api", "app=numbers-api");
     assert!(first.contains("would reach 2 of 2 pod(s)"), "{first}");
@@ -353,8 +322,8 @@ fn watch_follows_a_services_new_selector() {
         n,
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: other}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: other}}\n  template:\n    metadata: {labels: {app: other}}\n    spec: {containers: [{name: c, image: x, ports: [{name: http, containerPort: 80}]}]}\n",
     );
-    ready(&c, n, "numbers-api");
-    c.kubectl_ok(&["-n", n, "wait", "--for=condition=Available", "deployment/other", "--timeout=60s"]);
+    ready(&c, n, "numbers-api", 2, &["numbers-api"]);
+    c.wait_replicas(n, "deployment/other", 1);
     let cache = tempfile::tempdir().expect("tempdir");
     let mut child = c
         .plugin("trace_svc", cache.path())
@@ -393,7 +362,7 @@ fn protocols_undeclared_ports_and_policies_are_reported() {
 apiVersion: v1\nkind: Service\nmetadata: {name: undeclared}\nspec:\n  selector: {app: numbers-api}\n  publishNotReadyAddresses: true\n  internalTrafficPolicy: Local\n  ports: [{port: 81, targetPort: 8081}]\n---\n\
 apiVersion: v1\nkind: Service\nmetadata: {name: ranges}\nspec:\n  type: LoadBalancer\n  loadBalancerSourceRanges: [192.0.2.0/24]\n  selector: {app: numbers-api}\n  ports: [{port: 80, targetPort: http}]\n",
     );
-    ready(&c, &ns.name, "numbers-api");
+    ready(&c, &ns.name, "numbers-api", 2, &["numbers-api"]);
 
     let (code, v, _) = trace(&c, &ns.name, &["udp"]);
     assert_eq!(code, 1, "the named port is TCP on the pods: {v}");
@@ -427,7 +396,7 @@ fn a_user_who_may_not_list_services_or_slices_gets_a_partial_trace() {
     let ns = c.namespace("trace-rbac");
     let n = &ns.name;
     c.apply_fixture(n, "numbers-api");
-    ready(&c, n, "numbers-api");
+    ready(&c, n, "numbers-api", 2, &["numbers-api"]);
     // kit-user may get Services by name and read pods, nothing else: no list of Services, no
     // EndpointSlices, nothing cluster-wide.
     c.grant_kit_user(
@@ -436,9 +405,10 @@ fn a_user_who_may_not_list_services_or_slices_gets_a_partial_trace() {
         "- {apiGroups: [''], resources: [services], verbs: [get]}
 - {apiGroups: [''], resources: [pods], verbs: [get, list]}",
     );
-    c.wait_for("the role to apply", Duration::from_secs(30), || {
-        c.kubectl(&["--context", "kubectl-kit-user", "-n", n, "get", "service", "numbers-api"]).status.success()
-    });
+    c.wait_kubectl_ok(
+        "kit-user's Role in force",
+        &["--context", "kubectl-kit-user", "-n", n, "get", "service", "numbers-api"],
+    );
     let (code, v, err) = trace(&c, n, &["--context", "kubectl-kit-user", "numbers-api"]);
     assert!(!err.contains("panicked"), "{err}");
     assert!(v.is_object(), "no JSON trace (exit {code}): {err}");
