@@ -109,22 +109,20 @@ fn find_cluster() -> Result<Cluster, String> {
 
 /// Path of a plugin binary, built (once per test process) so that it is never stale.
 pub fn plugin_path(name: &str) -> PathBuf {
-    use std::collections::HashSet;
-    use std::sync::Mutex;
-    static BUILT: Mutex<Option<HashSet<String>>> = Mutex::new(None);
-    let path = target_dir().join("debug").join(format!("kubectl-{name}"));
-    let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
-    if built.get_or_insert_with(HashSet::new).insert(name.to_string()) {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        // Every binary at once: built one package at a time, features unify differently for
+        // each, so shared dependencies rebuild and the binaries overwrite each other in turn.
         let status = Command::new(cargo)
             .current_dir(root())
-            // Binaries use `_` where the command has `-` (kubectl-trace_svc of kubectl-trace-svc).
-            .args(["build", "--quiet", "-p", &format!("kubectl-{}", name.replace('_', "-"))])
+            .args(["build", "--quiet", "--workspace", "--bins"])
             .status()
             .expect("cargo runs");
-        assert!(status.success(), "building kubectl-{name} failed");
-    }
-    path
+        assert!(status.success(), "building the plugins failed");
+    });
+    // Binaries use `_` where the command has `-` (kubectl-trace_svc of kubectl-trace-svc).
+    target_dir().join("debug").join(format!("kubectl-{name}"))
 }
 
 impl Cluster {
