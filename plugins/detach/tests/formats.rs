@@ -9,7 +9,7 @@ use kubectl_kit_core::flags::{OutputFlags, binary_format_mismatches, format_mism
 use kubectl_kit_core::output::Report;
 
 /// detach's `-o` is the shared report format.
-const _: fn() -> kubectl_detach::detach::Output = OutputFlags::<Report>::default;
+const _: fn() -> kubectl_detach::cli::Output = OutputFlags::<Report>::default;
 
 #[test]
 fn the_listed_formats_are_the_picked_formats() {
