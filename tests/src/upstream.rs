@@ -10,6 +10,8 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
+use kubectl_kit_core::gotemplate::Template;
+
 use serde_json::{Value, json};
 
 use crate::root;
@@ -171,4 +173,60 @@ pub fn go_runtime_facts() -> Value {
     let out = go().args(["run", ".", "gotemplate-facts"]).output().expect("go runs");
     assert!(out.status.success(), "reading Go's facts failed:\n{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("facts are JSON")
+}
+
+/// Our go-template engine on one case, in the printer's terms.
+pub fn go_template_ours(template: &str, data: &Value, allow: bool) -> GoTemplateResult {
+    match Template::parse(template) {
+        Err(e) => GoTemplateResult {
+            output: vec![],
+            error: None,
+            parse_error: Some(e.0),
+            printer_output: None,
+            printer_error: None,
+        },
+        Ok(t) => {
+            let t = t.allow_missing_keys(allow);
+            let mut output = vec![];
+            let error = t.execute(&mut output, data).err();
+            let object = data.is_object();
+            GoTemplateResult {
+                printer_output: object.then(|| output.clone()),
+                printer_error: error.as_ref().filter(|_| object).map(|e| e.kubectl_message(template)),
+                error: error.map(|e| e.to_string()),
+                output,
+                parse_error: None,
+            }
+        }
+    }
+}
+
+/// How ours differs from kubectl's (`go_template`), if it does. kubectl's printer writes a debug dump after an
+/// error's partial output; ours stops at the partial output.
+pub fn go_template_difference(go: &GoTemplateResult, mine: &GoTemplateResult) -> Option<String> {
+    let mut why = vec![];
+    if go.parse_error != mine.parse_error {
+        why.push(format!("parse error: kubectl {:?}, ours {:?}", go.parse_error, mine.parse_error));
+    }
+    if go.output != mine.output {
+        why.push(format!(
+            "output: kubectl {:?}, ours {:?}",
+            String::from_utf8_lossy(&go.output),
+            String::from_utf8_lossy(&mine.output)
+        ));
+    }
+    if go.error != mine.error {
+        why.push(format!("error: kubectl {:?}, ours {:?}", go.error, mine.error));
+    }
+    if go.printer_error != mine.printer_error {
+        why.push(format!("printer error: kubectl {:?}, ours {:?}", go.printer_error, mine.printer_error));
+    }
+    let printed_prefix = match (&go.printer_output, &mine.printer_output) {
+        (Some(g), Some(m)) => g.starts_with(m) && (go.printer_error.is_some() || g == m),
+        (g, m) => g.is_none() && m.is_none(),
+    };
+    if !printed_prefix {
+        why.push("PrintObj's output does not begin with the output".to_string());
+    }
+    (!why.is_empty()).then(|| why.join("; "))
 }

@@ -18,65 +18,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use kubectl_kit_core::gotemplate::{Template, json_array_capacity, unicode};
-use kubectl_kit_tests::upstream::{self, GoTemplateResult};
+use kubectl_kit_core::gotemplate::{json_array_capacity, unicode};
+use kubectl_kit_tests::upstream;
 use serde_json::{Value, json};
-
-/// Our engine on one case, in the printer's terms.
-fn ours(template: &str, data: &Value, allow: bool) -> GoTemplateResult {
-    match Template::parse(template) {
-        Err(e) => GoTemplateResult {
-            output: vec![],
-            error: None,
-            parse_error: Some(e.0),
-            printer_output: None,
-            printer_error: None,
-        },
-        Ok(t) => {
-            let t = t.allow_missing_keys(allow);
-            let mut output = vec![];
-            let error = t.execute(&mut output, data).err();
-            let object = data.is_object();
-            GoTemplateResult {
-                printer_output: object.then(|| output.clone()),
-                printer_error: error.as_ref().filter(|_| object).map(|e| e.kubectl_message(template)),
-                error: error.map(|e| e.to_string()),
-                output,
-                parse_error: None,
-            }
-        }
-    }
-}
-
-/// How ours differs from kubectl's, if it does. kubectl's printer writes a debug dump after an
-/// error's partial output; ours stops at the partial output.
-fn difference(go: &GoTemplateResult, mine: &GoTemplateResult) -> Option<String> {
-    let mut why = vec![];
-    if go.parse_error != mine.parse_error {
-        why.push(format!("parse error: kubectl {:?}, ours {:?}", go.parse_error, mine.parse_error));
-    }
-    if go.output != mine.output {
-        why.push(format!(
-            "output: kubectl {:?}, ours {:?}",
-            String::from_utf8_lossy(&go.output),
-            String::from_utf8_lossy(&mine.output)
-        ));
-    }
-    if go.error != mine.error {
-        why.push(format!("error: kubectl {:?}, ours {:?}", go.error, mine.error));
-    }
-    if go.printer_error != mine.printer_error {
-        why.push(format!("printer error: kubectl {:?}, ours {:?}", go.printer_error, mine.printer_error));
-    }
-    let printed_prefix = match (&go.printer_output, &mine.printer_output) {
-        (Some(g), Some(m)) => g.starts_with(m) && (go.printer_error.is_some() || g == m),
-        (g, m) => g.is_none() && m.is_none(),
-    };
-    if !printed_prefix {
-        why.push("PrintObj's output does not begin with the output".to_string());
-    }
-    (!why.is_empty()).then(|| why.join("; "))
-}
 
 /// Runs every case through kubectl and ours; returns (identical, failures).
 fn compare(evals: &[Eval]) -> (usize, Vec<String>) {
@@ -85,8 +29,8 @@ fn compare(evals: &[Eval]) -> (usize, Vec<String>) {
     let mut same = 0;
     let mut failures = vec![];
     for ((template, data, allow), go) in evals.iter().zip(&go) {
-        let mine = ours(template, data, *allow);
-        match difference(go, &mine) {
+        let mine = upstream::go_template_ours(template, data, *allow);
+        match upstream::go_template_difference(go, &mine) {
             None => same += 1,
             Some(why) => {
                 let shown = data.to_string();
