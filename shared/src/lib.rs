@@ -11,6 +11,7 @@
 //! - [`projection`]: decoding only the fields a command reads.
 //! - [`selector`]: label selectors, evaluated and printed.
 //! - [`jsonpath`]: kubectl's JSONPath dialect (a model of client-go's).
+//! - [`gotemplate`]: kubectl's go-template output (a model of Go's text/template).
 //! - [`printers`]: `kubectl get`'s printers: custom-columns, `--sort-by`, the tabwriter layout.
 //! - [`quantity`]: resource quantities, parsed and ordered exactly as apimachinery does.
 //! - [`manifests`]: `-f` files, directories and standard input, as kubectl reads them.
@@ -32,6 +33,7 @@ pub mod completion;
 pub mod discovery;
 pub mod error;
 pub mod flags;
+pub mod gotemplate;
 pub mod jsonpath;
 pub mod list;
 pub mod manifests;
