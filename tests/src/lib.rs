@@ -9,6 +9,7 @@
 pub mod differ;
 pub mod images;
 pub mod krew;
+pub mod kyaml;
 pub mod proxy;
 pub mod registry;
 pub mod token;

@@ -20,6 +20,7 @@ const TARGETS: &[&str] = &[
     "selectors",
     "arguments",
     "server_lists",
+    "kyaml",
 ];
 
 pub fn run(args: &[&str]) -> Result<()> {
