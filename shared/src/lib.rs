@@ -16,6 +16,7 @@
 //! - [`quantity`]: resource quantities, parsed and ordered exactly as apimachinery does.
 //! - [`manifests`]: `-f` files, directories and standard input, as kubectl reads them.
 //! - [`output`]: kubectl-style tables, json/yaml, broken pipes.
+//! - [`kyaml`]: `-o kyaml`, byte for byte as kubectl 1.35 prints it.
 //! - [`terminal`]: escaping of untrusted text for the terminal.
 //! - [`error`]: one error type, kinds, kubectl-like rendering, exit codes, redaction; the rule
 //!   for a read RBAC forbids ([`error::visible`]: not visible, with the server's message).
@@ -35,6 +36,7 @@ pub mod error;
 pub mod flags;
 pub mod gotemplate;
 pub mod jsonpath;
+pub mod kyaml;
 pub mod list;
 pub mod manifests;
 pub mod net;

@@ -23,6 +23,7 @@ const TARGETS: &[&str] = &[
     "quantities",
     "durations",
     "sort_by",
+    "kyaml",
 ];
 
 pub fn run(args: &[&str]) -> Result<()> {
