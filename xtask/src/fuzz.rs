@@ -11,6 +11,7 @@ use crate::{paths, util};
 
 const TARGETS: &[&str] = &[
     "jsonpath",
+    "gotemplate",
     "custom_columns",
     "presets_yaml",
     "projection",

@@ -38,6 +38,9 @@ pub(crate) struct Exec<'a, 'w> {
     pub(crate) vars: Vec<(&'a str, Val<'a>)>,
     pub(crate) depth: usize,
     pub(crate) name: &'a str,
+    /// Steps left: unbounded (`u64::MAX`) as in Go, except where a caller such as the fuzzer
+    /// must stop a template that loops for long.
+    pub(crate) fuel: u64,
 }
 
 impl<'a> Exec<'a, '_> {
@@ -121,7 +124,17 @@ impl<'a> Exec<'a, '_> {
         Ok(())
     }
 
+    /// One step of the evaluation.
+    fn step(&mut self) -> R<()> {
+        if self.fuel == 0 {
+            return Err(Flow::Error("evaluation budget exhausted".to_string()));
+        }
+        self.fuel -= 1;
+        Ok(())
+    }
+
     fn walk(&mut self, dot: &Val<'a>, node: &'a Node) -> R<()> {
+        self.step()?;
         self.at(At::Node(node));
         match node {
             Node::Action { pipe, .. } => {
@@ -171,6 +184,7 @@ impl<'a> Exec<'a, '_> {
     }
 
     fn one_iteration(&mut self, b: &'a Branch, mark: usize, index: Val<'a>, elem: Val<'a>) -> R<()> {
+        self.step()?;
         let decl = &b.pipe.decl;
         let name = |i: usize| decl.get(i).and_then(|v| v.ident.first()).map(String::as_str).unwrap_or("");
         if !decl.is_empty() {
@@ -325,6 +339,7 @@ impl<'a> Exec<'a, '_> {
     }
 
     fn eval_command(&mut self, dot: &Val<'a>, cmd: &'a CommandNode, fin: Option<Val<'a>>) -> R<Val<'a>> {
+        self.step()?;
         let Some(first) = cmd.args.first() else {
             return Err(self.errorf("empty command"));
         };

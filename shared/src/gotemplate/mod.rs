@@ -121,6 +121,13 @@ impl Template {
     /// Runs the template on one object, writing to `out`; on an error, what was written stays
     /// written, as kubectl's does.
     pub fn execute(&self, out: &mut dyn Write, data: &Value) -> Result<(), ExecError> {
+        self.execute_with_fuel(out, data, u64::MAX)
+    }
+
+    /// [`Template::execute`] that stops after `fuel` steps (a range iteration, a node, a
+    /// command), for the fuzzer: Go has no such limit, and neither has `execute`.
+    #[doc(hidden)]
+    pub fn execute_with_fuel(&self, out: &mut dyn Write, data: &Value, fuel: u64) -> Result<(), ExecError> {
         let mut exec = exec::Exec {
             trees: &self.trees,
             text: &self.source,
@@ -130,6 +137,7 @@ impl Template {
             vars: Vec::new(),
             depth: 0,
             name: parse::NAME,
+            fuel,
         };
         match node::grow(|| exec.run(data)) {
             Ok(()) => Ok(()),
