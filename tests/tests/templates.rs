@@ -216,6 +216,25 @@ fn go_templates_print_what_kubectl_prints() {
         (vec!["cm".into(), format!("-o=go-template-file={broken}")], Usage),
         (vec!["cm".into(), "-o=go-template".into()], Usage),
         (vec!["cm".into(), "-o=go-template=".into()], Usage),
+        // --sort-by orders a List's items before the template sees them.
+        (
+            vec![
+                "cm,secrets".into(),
+                "--sort-by=.metadata.uid".into(),
+                o("{{range .items}}{{.metadata.name}} {{end}}"),
+            ],
+            Same,
+        ),
+        (
+            vec![
+                "cm,secrets".into(),
+                "--sort-by={.metadata.labels.tier}".into(),
+                "-o=jsonpath={.items[*].metadata.name}".into(),
+            ],
+            Same,
+        ),
+        (vec!["cm".into(), "--sort-by=.metadata.nope".into(), o("{{range .items}}{{.metadata.name}} {{end}}")], Same),
+        (vec!["cm".into(), "settings".into(), "--sort-by=.metadata.uid".into(), o("{{.metadata.name}}")], Same),
         // The files' live objects.
         (
             vec![
@@ -253,7 +272,7 @@ fn kyaml_prints_what_kubectl_prints() {
     let c = require_cluster!("cols kyaml");
     let ns = setup(&c);
     let cache = tempfile::tempdir().expect("tempdir");
-    let cases: [&[&str]; 8] = [
+    let cases: [&[&str]; 9] = [
         &["cm", "settings", "-o=kyaml"],
         &["secret", "api-token", "-o", "kyaml"],
         &["svc", "client-node-port", "-o=kyaml"],
@@ -262,6 +281,7 @@ fn kyaml_prints_what_kubectl_prints() {
         &["cm", "-l=nothing", "-o=kyaml"],
         &["cm", "nope", "-o=kyaml"],
         &["cm", "nope", "settings", "-o=kyaml"],
+        &["cm,secrets", "--sort-by=.metadata.uid", "-o=kyaml"],
     ];
     let mut failures = vec![];
     for args in cases {

@@ -123,7 +123,11 @@ async fn objects(kube: &Kube, plan: &Plan, targets: &Targets, format: &ObjectFor
         ObjectFormat::JsonPath { template, .. } => template.fields(),
         ObjectFormat::GoTemplate(_) | ObjectFormat::Kyaml => vec![vec![]],
     };
-    let mut projection = Projection::none();
+    let sort = plan.object_sort_field()?;
+    let mut projection = match &sort {
+        Some(s) => Projection::from_paths(&s.template().fields()),
+        None => Projection::none(),
+    };
     for path in fields {
         if targets.single || plan.watch {
             projection.add(&path);
@@ -158,8 +162,14 @@ async fn objects(kube: &Kube, plan: &Plan, targets: &Targets, format: &ObjectFor
     if targets.single && items.is_empty() && !outcome.missing.is_empty() {
         return objects::missing(outcome);
     }
-    let data =
-        if targets.single && items.len() == 1 { items.pop().unwrap_or(Value::Null) } else { render::list_of(items) };
+    let data = if targets.single && items.len() == 1 {
+        items.pop().unwrap_or(Value::Null)
+    } else {
+        if let Some(s) = &sort {
+            render::sort_items(&mut items, s)?;
+        }
+        render::list_of(items)
+    };
     render::objects(format, &data)?;
     objects::missing(outcome)
 }

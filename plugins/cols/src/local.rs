@@ -25,8 +25,15 @@ pub(crate) fn print(plan: &Plan) -> Result<()> {
     }
     match render::printing(plan, &presets, false)? {
         Printing::Objects(format) => {
-            let data =
-                if single { objects.into_iter().next().unwrap_or(Value::Null) } else { render::list_of(objects) };
+            let data = if single {
+                objects.into_iter().next().unwrap_or(Value::Null)
+            } else {
+                let mut objects = objects;
+                if let Some(s) = plan.object_sort_field()? {
+                    render::sort_items(&mut objects, &s)?;
+                }
+                render::list_of(objects)
+            };
             render::objects(format, &data)
         }
         Printing::Rows(mut printer) => {

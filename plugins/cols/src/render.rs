@@ -300,6 +300,20 @@ pub(crate) fn without_managed_fields(data: &Value) -> Value {
     data
 }
 
+/// The items of a List in `--sort-by` order, as kubectl's sorting printer hands them to
+/// `-o jsonpath`, `-o go-template` and `-o kyaml`: the same keys, checks and order as rows.
+pub(crate) fn sort_items(items: &mut Vec<Value>, sort: &SortField) -> Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let keys = items.iter().map(|o| sort.key(o)).collect::<std::result::Result<Vec<_>, _>>().map_err(Error::runtime)?;
+    sort.check_found(&keys).map_err(Error::runtime)?;
+    let mut keyed: Vec<(sorting::SortKey, Value)> = keys.into_iter().zip(std::mem::take(items)).collect();
+    sorting::sort(&mut keyed).map_err(|e| Error::runtime(sorting::unsortable(&sort.field, &e)))?;
+    *items = keyed.into_iter().map(|(_, o)| o).collect();
+    Ok(())
+}
+
 /// kubectl's List around several objects.
 pub(crate) fn list_of(items: Vec<Value>) -> Value {
     serde_json::json!({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}})
