@@ -481,6 +481,11 @@ const CORNERS: &[&str] = &[
     "{{html .spec.html}} {{js .spec.html}} {{urlquery .spec.html}} {{js .spec.uni}} {{js .spec.ctl}}",
     "{{.spec.html | html}} {{.missing | html}} {{html}}",
     // print and printf corners.
+    // Precisions past what Rust's formatter takes (u16::MAX), up to Go's limit (found by the
+    // gotemplate fuzz target).
+    "{{printf \"%.70000f|%.70000e|%.70000g|%#.70000g|%.70000x\" 1.5 0.1 0.1 0.1 0.1}}",
+    "{{printf \"%-[10s|%5.2111111(f|\" 1.5 255}}",
+    "{{printf \"%.66000f|%.66000e|%.66000G\" -5e-324 1.7976931348623157e308 -123.456}}",
     "{{print}} {{print .spec.three .metadata.labels}} {{println 1 2}}",
     "{{printf}}",
     "{{printf 1}}",

@@ -776,20 +776,26 @@ pub(crate) fn format_float(out: &mut Vec<u8>, v: f64, fmt: u8, prec: i64) {
         format_digits(out, true, neg, &d, prec, fmt);
         return;
     }
+    // Rust's formatter panics on a precision near u16::MAX or past it; Go's reaches about
+    // 10 000 000 (fmt's tooLarge). A double has at most 1074 fraction digits and 767
+    // significant ones, so digits past 4096 are zeros: formatted up to it, padded after.
+    let capped = |p: i64| usize::try_from(p).unwrap_or(0).min(4096);
     match fmt {
         b'f' => {
             if neg {
                 out.push(b'-');
             }
-            out.extend_from_slice(format!("{abs:.*}", prec as usize).as_bytes());
+            out.extend_from_slice(format!("{abs:.*}", capped(prec)).as_bytes());
+            let pad = usize::try_from(prec).unwrap_or(0).saturating_sub(capped(prec));
+            out.resize(out.len() + pad, b'0');
         }
         b'e' | b'E' => {
-            let d = digits_of(&format!("{abs:.*e}", prec as usize));
+            let d = digits_of(&format!("{abs:.*e}", capped(prec)));
             format_digits(out, false, neg, &d, prec, fmt);
         }
         _ => {
             let prec = prec.max(1);
-            let d = digits_of(&format!("{abs:.*e}", (prec - 1) as usize));
+            let d = digits_of(&format!("{abs:.*e}", capped(prec - 1)));
             format_digits(out, false, neg, &d, prec, fmt);
         }
     }
