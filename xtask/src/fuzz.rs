@@ -23,6 +23,7 @@ use crate::{paths, util};
 
 const TARGETS: &[&str] = &[
     "jsonpath",
+    "gotemplate",
     "custom_columns",
     "presets_yaml",
     "projection",
@@ -35,6 +36,7 @@ const TARGETS: &[&str] = &[
     "quantities",
     "durations",
     "sort_by",
+    "kyaml",
 ];
 
 /// The lines around SECURITY.md's campaign table, which this command rewrites.
