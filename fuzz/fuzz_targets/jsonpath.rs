@@ -18,6 +18,13 @@ fuzz_target!(|data: &[u8]| {
     });
     let _ = Template::error_offset(text);
     let Ok(t) = Template::parse(text) else { return };
+    // Each range runs its body once per value it ranges over, and a range over `..` inside
+    // another descends again from each item, as in client-go
+    // (`jsonpath::tests::nested_ranges_over_descent_descend_from_each_item`): past two, one
+    // input takes seconds and gigabytes without reaching new code.
+    if text.matches("range").count() > 2 {
+        return;
+    }
     for allow in [true, false] {
         let whole = t.clone().allow_missing_keys(allow).execute(&doc);
         let projection = Projection::from_paths(&t.fields());

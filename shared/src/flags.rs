@@ -247,14 +247,35 @@ impl<F: Formats> OutputFlags<F> {
                 None => None,
             })
         };
-        picked.ok_or_else(|| {
-            let mut names: Vec<&str> = F::NAMES.iter().map(|n| n.trim_end_matches('=')).collect();
-            names.sort_unstable();
-            crate::Error::usage(format!(
-                "unable to match a printer suitable for the output format \"{value}\", allowed formats are: {}",
-                names.join(",")
-            ))
-        })
+        picked.ok_or_else(|| Self::refusal(value))
+    }
+
+    /// The format asked for with kubectl's `--template TEXT` beside `-o` (kubectl's rules):
+    /// without `-o` it means `-o go-template`; it is the argument of a format named bare
+    /// (`-o jsonpath --template '{.x}'`); a format that takes an argument and got one in `-o`
+    /// as well matches no printer; a format that takes none ignores it. An empty `TEXT` is no
+    /// `--template`.
+    pub fn format_with_template(&self, template: Option<&str>) -> crate::Result<F> {
+        let Some(text) = template.filter(|t| !t.is_empty()) else { return self.format() };
+        let value = self.output.as_deref().unwrap_or("");
+        let name = if value.is_empty() { "go-template" } else { value };
+        if F::NAMES.iter().any(|n| n.strip_suffix('=') == Some(name)) {
+            return F::pick(name, Some(text)).ok_or_else(|| Self::refusal(value));
+        }
+        if F::NAMES.iter().any(|n| *n == value && !n.ends_with('=')) {
+            return self.format();
+        }
+        Err(Self::refusal(value))
+    }
+
+    /// kubectl's usage error for a format it has no printer for, listing the command's formats.
+    fn refusal(value: &str) -> crate::Error {
+        let mut names: Vec<&str> = F::NAMES.iter().map(|n| n.trim_end_matches('=')).collect();
+        names.sort_unstable();
+        crate::Error::usage(format!(
+            "unable to match a printer suitable for the output format \"{value}\", allowed formats are: {}",
+            names.join(",")
+        ))
     }
 }
 
@@ -374,6 +395,60 @@ mod tests {
                     "error: unable to match a printer suitable for the output format \"{bad}\", allowed formats are: json,template,template-file"
                 )),
                 "{bad}"
+            );
+        }
+    }
+
+    /// kubectl get's template formats beside one without an argument.
+    #[derive(Debug, Clone, PartialEq)]
+    enum Templated {
+        Table,
+        Json,
+        GoTemplate(Option<String>),
+        JsonPath(Option<String>),
+    }
+
+    impl Formats for Templated {
+        const NAMES: &'static [&'static str] = &["go-template=", "json", "jsonpath="];
+
+        fn pick(name: &str, arg: Option<&str>) -> Option<Self> {
+            let arg = arg.map(str::to_string);
+            Some(match name {
+                "" => Templated::Table,
+                "json" => Templated::Json,
+                "go-template" => Templated::GoTemplate(arg),
+                "jsonpath" => Templated::JsonPath(arg),
+                _ => return None,
+            })
+        }
+    }
+
+    #[test]
+    fn template_flag_follows_kubectls_rules() {
+        let pick = |o: Option<&str>, t: Option<&str>| {
+            OutputFlags::<Templated>::with(o.map(String::from)).format_with_template(t).map_err(|e| e.to_string())
+        };
+        let some = |t: &str| Some(t.to_string());
+        // No -o: --template means go-template.
+        assert_eq!(pick(None, Some("{{.a}}")), Ok(Templated::GoTemplate(some("{{.a}}"))));
+        assert_eq!(pick(Some(""), Some("{{.a}}")), Ok(Templated::GoTemplate(some("{{.a}}"))));
+        // A bare template format takes it as its argument.
+        assert_eq!(pick(Some("jsonpath"), Some("{.a}")), Ok(Templated::JsonPath(some("{.a}"))));
+        assert_eq!(pick(Some("go-template"), Some("x")), Ok(Templated::GoTemplate(some("x"))));
+        // A format without an argument ignores it.
+        assert_eq!(pick(Some("json"), Some("x")), Ok(Templated::Json));
+        // Empty or absent: -o alone decides.
+        assert_eq!(pick(None, Some("")), Ok(Templated::Table));
+        assert_eq!(pick(Some("go-template=y"), None), Ok(Templated::GoTemplate(some("y"))));
+        assert_eq!(pick(Some("go-template"), Some("")), Ok(Templated::GoTemplate(None)));
+        // An argument in -o and --template too: no printer, kubectl's message.
+        for o in ["go-template=y", "go-template=", "jsonpath={.b}", "yaml"] {
+            assert_eq!(
+                pick(Some(o), Some("x")),
+                Err(format!(
+                    "error: unable to match a printer suitable for the output format \"{o}\", allowed formats are: go-template,json,jsonpath"
+                )),
+                "{o}"
             );
         }
     }

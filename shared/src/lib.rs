@@ -11,10 +11,12 @@
 //! - [`projection`]: decoding only the fields a command reads.
 //! - [`selector`]: label selectors, evaluated and printed.
 //! - [`jsonpath`]: kubectl's JSONPath dialect (a model of client-go's).
+//! - [`gotemplate`]: kubectl's go-template output (a model of Go's text/template).
 //! - [`printers`]: `kubectl get`'s printers: custom-columns, `--sort-by`, the tabwriter layout.
 //! - [`quantity`]: resource quantities, parsed and ordered exactly as apimachinery does.
 //! - [`manifests`]: `-f` files, directories and standard input, as kubectl reads them.
 //! - [`output`]: kubectl-style tables, json/yaml, broken pipes.
+//! - [`kyaml`]: `-o kyaml`, byte for byte as kubectl 1.35 prints it.
 //! - [`terminal`]: escaping of untrusted text for the terminal.
 //! - [`error`]: one error type, kinds, kubectl-like rendering, exit codes, redaction; the rule
 //!   for a read RBAC forbids ([`error::visible`]: not visible, with the server's message).
@@ -32,7 +34,9 @@ pub mod completion;
 pub mod discovery;
 pub mod error;
 pub mod flags;
+pub mod gotemplate;
 pub mod jsonpath;
+pub mod kyaml;
 pub mod list;
 pub mod manifests;
 pub mod net;

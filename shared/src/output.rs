@@ -136,6 +136,12 @@ pub fn out(text: &str) {
     write_or_exit(&mut io::stdout().lock(), text.as_bytes(), true);
 }
 
+/// [`out`] for bytes that need not be UTF-8 (a template's output: `base64decode` of a binary
+/// secret is printed as it is, as kubectl prints it).
+pub fn out_bytes(bytes: &[u8]) {
+    write_or_exit(&mut io::stdout().lock(), bytes, true);
+}
+
 static STDERR_SILENCED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Drops everything later written to stderr. Completion mode needs it: kubectl passes the

@@ -15,6 +15,7 @@ pub mod converge;
 pub mod differ;
 pub mod images;
 pub mod krew;
+pub mod kyaml;
 pub mod proxy;
 pub mod registry;
 pub mod token;

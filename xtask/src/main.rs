@@ -52,7 +52,10 @@ commands:
                    which --stress does not build: name them with --test after a
                    `cargo xtask dist --all-targets`)
   bench [FILTER] [--large]   benchmarks against kubectl and other peers, printed as ratios
-  fuzz [--seconds N] [TARGET...]   run the parsers' fuzz targets (default 60 s each)
+  fuzz [--seconds N] [--runs N] [--jobs N] [--summary] [TARGET...]
+                   fuzzing campaigns: each target until 600 s or 10 M executions pass without
+                   a failure, the corpus grown and minimized in fuzz/corpus, the figures
+                   recorded in SECURITY.md; --summary prints that record
   dist [--all-targets | --target TRIPLE...] [--base-url URL] [--no-build]
                    release archives, SHA256SUMS, krew manifests and index in target/dist
   prereq [--dry-run] [cluster|dist|test|stress|bench]

@@ -5,8 +5,8 @@
 //!   and users add their own (`kubectl cols presets add NAME RESOURCE SPEC`).
 //! - `kubectl cols pods --add IP:.status.podIP` → kubectl's default view plus columns
 //!   (the server-side Table with the object included).
-//! - `-o custom-columns=…`, `-o custom-columns-file=…`, `-o jsonpath=…`: kubectl's own syntax,
-//!   byte for byte the same output.
+//! - `-o custom-columns=…`, `-o custom-columns-file=…`, `-o jsonpath=…`, `-o go-template=…`,
+//!   `-o kyaml`: kubectl's own syntax, byte for byte the same output.
 //! - `-o json|yaml|csv|markdown`: the projected table as data.
 //!
 //! The pipeline, one module each: [`cli`] (arguments) → [`plan`] (checked before any request)
@@ -36,7 +36,6 @@ mod watch;
 use kubectl_kit_core::completion::{self, Candidate, Request, Values};
 use kubectl_kit_core::discovery::Catalog;
 use kubectl_kit_core::flags::NoHeaders;
-use kubectl_kit_core::jsonpath::Template;
 use kubectl_kit_core::output::{self, Report, Table};
 use kubectl_kit_core::printers::sorting::SortField;
 use kubectl_kit_core::projection::Projection;
@@ -44,7 +43,7 @@ use kubectl_kit_core::{Error, Kube, Result};
 use serde_json::Value;
 
 pub use cli::{Cli, Command, PresetsAction};
-use plan::{Plan, Source};
+use plan::{ObjectFormat, Plan, Source};
 use render::{Printing, RowPrinter};
 use resolve::{Read, Targets};
 use spec::Spec;
@@ -69,7 +68,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
     }
     match render::printing(&plan, &targets.preset_columns, true)? {
-        Printing::JsonPath { template, as_json } => jsonpath(&kube, &plan, &targets, template, as_json).await,
+        Printing::Objects(format) => objects(&kube, &plan, &targets, format).await,
         Printing::Rows(printer) => rows(&kube, &plan, &targets, *printer).await,
         Printing::DefaultView { wide, added } => default_view(&kube, &plan, &targets, wide, added).await,
     }
@@ -116,11 +115,20 @@ async fn rows(kube: &Kube, plan: &Plan, targets: &Targets, mut printer: RowPrint
         .await
 }
 
-/// `-o jsonpath…`: the template on the object named, or on a List of everything read; with
-/// `-w`, on each object (as kubectl's watch prints them one by one) and each change.
-async fn jsonpath(kube: &Kube, plan: &Plan, targets: &Targets, template: &Template, as_json: bool) -> Result<()> {
-    let mut projection = Projection::none();
-    for path in template.fields() {
+/// `-o jsonpath…`, `-o go-template…`, `-o kyaml`: the object named, or a List of everything
+/// read; with `-w`, each object (as kubectl's watch prints them one by one) and each change.
+async fn objects(kube: &Kube, plan: &Plan, targets: &Targets, format: &ObjectFormat) -> Result<()> {
+    // Only a JSONPath template says which fields it reads; Go templates can reach anything.
+    let fields = match format {
+        ObjectFormat::JsonPath { template, .. } => template.fields(),
+        ObjectFormat::GoTemplate(_) | ObjectFormat::Kyaml => vec![vec![]],
+    };
+    let sort = plan.object_sort_field()?;
+    let mut projection = match &sort {
+        Some(s) => Projection::from_paths(&s.template().fields()),
+        None => Projection::none(),
+    };
+    for path in fields {
         if targets.single || plan.watch {
             projection.add(&path);
             continue;
@@ -134,10 +142,7 @@ async fn jsonpath(kube: &Kube, plan: &Plan, targets: &Targets, template: &Templa
         }
     }
     if plan.watch {
-        let print = |_: &mut (), obj: Value| {
-            output::out(&render::jsonpath(template, &obj, as_json)?);
-            Ok(())
-        };
+        let print = |_: &mut (), obj: Value| render::objects(format, &obj);
         let list = async |state: &mut ()| {
             Ok(objects::read(kube, targets, &plan.list, &projection, |obj| print(state, obj)).await?.resource_version)
         };
@@ -153,9 +158,19 @@ async fn jsonpath(kube: &Kube, plan: &Plan, targets: &Targets, template: &Templa
         Ok(())
     })
     .await?;
-    let data =
-        if targets.single && items.len() == 1 { items.pop().unwrap_or(Value::Null) } else { render::list_of(items) };
-    output::out(&render::jsonpath(template, &data, as_json)?);
+    // One object named and not found: kubectl prints nothing, not an empty List.
+    if targets.single && items.is_empty() && !outcome.missing.is_empty() {
+        return objects::missing(outcome);
+    }
+    let data = if targets.single && items.len() == 1 {
+        items.pop().unwrap_or(Value::Null)
+    } else {
+        if let Some(s) = &sort {
+            render::sort_items(&mut items, s)?;
+        }
+        render::list_of(items)
+    };
+    render::objects(format, &data)?;
     objects::missing(outcome)
 }
 

@@ -1,7 +1,7 @@
 //! `--local -f FILE`: the files' own objects re-projected without a cluster (saved
 //! `kubectl get -o json|yaml` output, manifests). Presets are matched to the objects' kind.
 
-use kubectl_kit_core::{Error, Result, output};
+use kubectl_kit_core::{Error, Result};
 use serde_json::Value;
 
 use crate::plan::{Plan, Source, View};
@@ -24,11 +24,17 @@ pub(crate) fn print(plan: &Plan) -> Result<()> {
         presets.extend(plan.preset_columns(preset)?);
     }
     match render::printing(plan, &presets, false)? {
-        Printing::JsonPath { template, as_json } => {
-            let data =
-                if single { objects.into_iter().next().unwrap_or(Value::Null) } else { render::list_of(objects) };
-            output::out(&render::jsonpath(template, &data, as_json)?);
-            Ok(())
+        Printing::Objects(format) => {
+            let data = if single {
+                objects.into_iter().next().unwrap_or(Value::Null)
+            } else {
+                let mut objects = objects;
+                if let Some(s) = plan.object_sort_field()? {
+                    render::sort_items(&mut objects, &s)?;
+                }
+                render::list_of(objects)
+            };
+            render::objects(format, &data)
         }
         Printing::Rows(mut printer) => {
             for o in &objects {

@@ -1,6 +1,7 @@
 //! Arguments → a plan, checked before any request: what is read, how rows are made, how they
 //! print. Every mistake found here is a usage error (exit 2) and never touches the cluster.
 
+use kubectl_kit_core::gotemplate;
 use kubectl_kit_core::jsonpath::Template;
 use kubectl_kit_core::list::ListOptions;
 use kubectl_kit_core::manifests::{self, Manifests};
@@ -38,10 +39,22 @@ pub(crate) enum View {
     Columns { format: DataFormat, wide: bool, added: Vec<Spec> },
     /// `-o custom-columns=…` or `-o custom-columns-file=…`.
     CustomColumns { columns: Vec<Spec>, headers: bool },
-    /// `-o jsonpath=…`, `-o jsonpath-file=…`, `-o jsonpath-as-json=…`.
-    JsonPath { template: Template, as_json: bool },
+    /// A printer of whole objects (jsonpath, go-template, kyaml): the object named, or a
+    /// List of everything read.
+    Objects(ObjectFormat),
     /// `-o name`: `kind.group/name` per object.
     Name,
+}
+
+/// How `-o` prints whole objects, each one or a List of them, as kubectl's printers do.
+#[derive(Debug)]
+pub(crate) enum ObjectFormat {
+    /// `-o jsonpath=…`, `-o jsonpath-file=…`, `-o jsonpath-as-json=…`.
+    JsonPath { template: Template, as_json: bool },
+    /// `-o go-template=…`, `-o go-template-file=…` and their aliases, `--template`.
+    GoTemplate(gotemplate::Template),
+    /// `-o kyaml`.
+    Kyaml,
 }
 
 /// What is read.
@@ -105,7 +118,9 @@ impl Plan {
             _ => false,
         };
         if !cli.add.is_empty() && !added {
-            return Err(Error::usage("--add cannot be combined with -o custom-columns or -o jsonpath"));
+            return Err(Error::usage(
+                "--add cannot be combined with -o custom-columns, jsonpath, go-template, kyaml or name",
+            ));
         }
         // kubectl relaxes a sort field one way for objects and another for its default view
         // (which uses a field that does not relax as it is): refuse only what neither takes.
@@ -201,7 +216,7 @@ fn spec_error(e: SpecError) -> Error {
 }
 
 fn view(cli: &Cli) -> Result<View> {
-    let out = cli.output.format()?;
+    let out = cli.output.format_with_template(cli.template.as_deref())?;
     let template = |text: String, as_json: bool| -> Result<View> {
         let template = Template::parse(&text).map_err(|e| {
             let err = Error::usage(format!("error parsing jsonpath {text}, {e}"));
@@ -211,9 +226,14 @@ fn view(cli: &Cli) -> Result<View> {
             }
         })?;
         let template = template.allow_missing_keys(cli.allow_missing_template_keys);
-        Ok(View::JsonPath { template, as_json })
+        Ok(View::Objects(ObjectFormat::JsonPath { template, as_json }))
     };
     let no_template = || Error::usage("template format specified but no template given");
+    // kubectl's GoTemplatePrinter: the text is parsed once, missing keys as the flag says.
+    let go_template = |text: String| -> Result<View> {
+        let template = gotemplate::Template::parse(&text).map_err(|e| Error::usage(e.kubectl_message(&text)))?;
+        Ok(View::Objects(ObjectFormat::GoTemplate(template.allow_missing_keys(cli.allow_missing_template_keys))))
+    };
     let wide = out == Output::Wide;
     let format = match out {
         Output::CustomColumns(Some(spec)) => {
@@ -243,6 +263,15 @@ fn view(cli: &Cli) -> Result<View> {
                 .map_err(|e| Error::usage(format!("error reading --template {file}, {e}")))?;
             return template(text, false);
         }
+        Output::GoTemplate(None) | Output::GoTemplateFile(None) => return Err(no_template()),
+        Output::GoTemplate(Some(t)) | Output::GoTemplateFile(Some(t)) if t.is_empty() => return Err(no_template()),
+        Output::GoTemplate(Some(t)) => return go_template(t),
+        Output::GoTemplateFile(Some(file)) => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| Error::usage(format!("error reading --template {file}, {e}")))?;
+            return go_template(text);
+        }
+        Output::Kyaml => return Ok(View::Objects(ObjectFormat::Kyaml)),
         Output::Name => return Ok(View::Name),
         Output::Default | Output::Wide => DataFormat::Text,
         Output::Json => DataFormat::Json,

@@ -1,5 +1,6 @@
 //! Rows → text: custom-columns and preset tables laid out by kubectl's tabwriter, the
-//! projected table as JSON, YAML, CSV or Markdown, and JSONPath output.
+//! projected table as JSON, YAML, CSV or Markdown, and whole objects through JSONPath, Go
+//! templates or KYAML.
 //!
 //! Cells are made as objects arrive and kept compact (see `rows`): column widths need every
 //! row. Like kubectl, a failing cell stops the output at its row (in print order): the rows
@@ -15,14 +16,14 @@ use kubectl_kit_core::printers::tabwriter::TabWriter;
 use kubectl_kit_core::{Error, Result};
 use serde_json::Value;
 
-use crate::plan::{DataFormat, Plan, View};
+use crate::plan::{DataFormat, ObjectFormat, Plan, View};
 use crate::rows::Rows;
 use crate::spec::{self, Spec};
 
 /// How the objects print: the one choice, for the cluster's objects and for `--local` files.
 pub(crate) enum Printing<'a> {
-    /// `-o jsonpath…`: the template on the object named, or on a List of them.
-    JsonPath { template: &'a Template, as_json: bool },
+    /// `-o jsonpath…`, `-o go-template…`, `-o kyaml`: the object named, or a List of them.
+    Objects(&'a ObjectFormat),
     /// Rows of columns: custom-columns, `-o name`, presets and `--add`.
     Rows(Box<RowPrinter>),
     /// kubectl's default view (the server-side Table), with the `--add` columns appended.
@@ -34,7 +35,7 @@ pub(crate) enum Printing<'a> {
 /// (`server_table`); files read with `--local` have no server, and show each object's KIND.
 pub(crate) fn printing<'a>(plan: &'a Plan, presets: &[Spec], server_table: bool) -> Result<Printing<'a>> {
     let (columns, format, headers) = match &plan.view {
-        View::JsonPath { template, as_json } => return Ok(Printing::JsonPath { template, as_json: *as_json }),
+        View::Objects(format) => return Ok(Printing::Objects(format)),
         View::CustomColumns { columns, headers } => (columns.clone(), DataFormat::Text, *headers),
         View::Name => (vec![spec::kind_name().map_err(Error::runtime)?], DataFormat::Text, false),
         View::Columns { format, wide, added } => {
@@ -237,6 +238,82 @@ pub(crate) fn jsonpath(template: &Template, data: &Value, as_json: bool) -> Resu
     })
 }
 
+/// Prints one object (or a List) as `-o` asks: on an error, what kubectl has printed to
+/// standard output by then is printed too.
+pub(crate) fn objects(format: &ObjectFormat, data: &Value) -> Result<()> {
+    match format {
+        ObjectFormat::JsonPath { template, as_json } => {
+            output::out(&jsonpath(template, data, *as_json)?);
+            Ok(())
+        }
+        ObjectFormat::GoTemplate(template) => {
+            let (printed, failed) = go_template(template, data);
+            output::out_bytes(&printed);
+            failed.map_or(Ok(()), Err)
+        }
+        ObjectFormat::Kyaml => {
+            output::out(&kubectl_kit_core::kyaml::document(&without_managed_fields(data)));
+            Ok(())
+        }
+    }
+}
+
+/// kubectl's GoTemplatePrinter on one object: the bytes for standard output, and the error.
+/// After an execution error kubectl writes to standard output what the template wrote, a line
+/// with the error, the template, then the raw object twice; the objects are left out here (they
+/// can hold secrets, and run to megabytes on long lists), so our output is the start of
+/// kubectl's.
+pub(crate) fn go_template(template: &kubectl_kit_core::gotemplate::Template, data: &Value) -> (Vec<u8>, Option<Error>) {
+    use kubectl_kit_core::gotemplate::ExecError;
+    let mut printed = Vec::new();
+    let failed = match template.execute(&mut printed, data) {
+        Ok(()) => None,
+        Err(ExecError::Write(e)) => Some(Error::runtime("could not write the template's output").caused_by(e)),
+        Err(e) => {
+            let source = template.source();
+            printed.extend_from_slice(
+                format!(
+                    "Error executing template: {e}. Printing more information for debugging the template:\n\ttemplate was:\n\t\t{source}\n"
+                )
+                .as_bytes(),
+            );
+            Some(Error::runtime(e.kubectl_message(source)))
+        }
+    };
+    (printed, failed)
+}
+
+/// The object or List as `-o json|yaml|kyaml` print it without `--show-managed-fields`:
+/// `metadata.managedFields` dropped, from each item of a List.
+pub(crate) fn without_managed_fields(data: &Value) -> Value {
+    let mut data = data.clone();
+    let drop = |obj: &mut Value| {
+        if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.remove("managedFields");
+        }
+    };
+    // A List to kubectl is anything with an `items` array (unstructured's IsList).
+    match data.get_mut("items") {
+        Some(Value::Array(items)) => items.iter_mut().for_each(drop),
+        _ => drop(&mut data),
+    }
+    data
+}
+
+/// The items of a List in `--sort-by` order, as kubectl's sorting printer hands them to
+/// `-o jsonpath`, `-o go-template` and `-o kyaml`: the same keys, checks and order as rows.
+pub(crate) fn sort_items(items: &mut Vec<Value>, sort: &SortField) -> Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let keys = items.iter().map(|o| sort.key(o)).collect::<std::result::Result<Vec<_>, _>>().map_err(Error::runtime)?;
+    sort.check_found(&keys).map_err(Error::runtime)?;
+    let mut keyed: Vec<(sorting::SortKey, Value)> = keys.into_iter().zip(std::mem::take(items)).collect();
+    sorting::sort(&mut keyed).map_err(|e| Error::runtime(sorting::unsortable(&sort.field, &e)))?;
+    *items = keyed.into_iter().map(|(_, o)| o).collect();
+    Ok(())
+}
+
 /// kubectl's List around several objects.
 pub(crate) fn list_of(items: Vec<Value>) -> Value {
     serde_json::json!({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}})
@@ -296,6 +373,37 @@ fn md_line<'a>(cells: impl Iterator<Item = &'a str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kyaml_leaves_out_managed_fields_of_an_object_and_of_a_lists_items() {
+        let obj =
+            serde_json::json!({"kind": "ConfigMap", "metadata": {"name": "a", "managedFields": [{"manager": "m"}]}});
+        let bare = serde_json::json!({"kind": "ConfigMap", "metadata": {"name": "a"}});
+        assert_eq!(without_managed_fields(&obj), bare);
+        let list = list_of(vec![obj.clone(), bare.clone()]);
+        assert_eq!(without_managed_fields(&list), list_of(vec![bare.clone(), bare]));
+        // Only `metadata.managedFields` goes.
+        let deep = serde_json::json!({"kind": "X", "spec": {"managedFields": 1}, "metadata": {}});
+        assert_eq!(without_managed_fields(&deep), deep);
+    }
+
+    #[test]
+    fn a_go_template_error_keeps_the_output_and_kubectls_first_debugging_lines() {
+        let t = kubectl_kit_core::gotemplate::Template::parse("a {{.x}} b {{index .l 3}} c").expect("parses");
+        let data = serde_json::json!({"x": "secret-value", "l": []});
+        let (printed, failed) = go_template(&t, &data);
+        let printed = String::from_utf8(printed).expect("utf-8");
+        let (before, debug) = printed.split_once("Error executing template: ").expect("the debugging lines");
+        assert_eq!(before, "a secret-value b ");
+        let failed = failed.expect("an error").to_string();
+        assert!(
+            failed.starts_with("error: error executing template \"a {{.x}} b {{index .l 3}} c\": template: output:1:")
+        );
+        assert!(debug.ends_with("\ttemplate was:\n\t\ta {{.x}} b {{index .l 3}} c\n"), "{debug:?}");
+        // The object given to the template is not printed.
+        assert!(!debug.contains("secret-value"), "{debug:?}");
+        assert_eq!(go_template(&t, &serde_json::json!({"x": 1, "l": [0, 1, 2, 3]})).0, b"a 1 b 3 c");
+    }
 
     #[test]
     fn csv_neutralises_formulas() {

@@ -42,12 +42,16 @@ fn every_listed_format_prints_and_every_other_is_a_usage_error() {
     std::fs::write(&columns, "NAME\n.metadata.name\n").expect("write");
     let template = dir.path().join("template.txt");
     std::fs::write(&template, "{.items[*].metadata.name}").expect("write");
+    let go_template = dir.path().join("template.tmpl");
+    std::fs::write(&go_template, "{{range .items}}{{.metadata.name}} {{end}}").expect("write");
     let saved = saved.to_str().expect("utf-8 path");
     let value = |name: &str| match name {
         "custom-columns=" => "custom-columns=NAME:.metadata.name".to_string(),
         "custom-columns-file=" => format!("custom-columns-file={}", columns.display()),
         "jsonpath=" | "jsonpath-as-json=" => format!("{name}{{.items[*].metadata.name}}"),
         "jsonpath-file=" => format!("jsonpath-file={}", template.display()),
+        "go-template=" | "template=" => format!("{name}{{{{range .items}}}}{{{{.metadata.name}}}} {{{{end}}}}"),
+        "go-template-file=" | "templatefile=" => format!("{name}{}", go_template.display()),
         other => {
             assert!(!other.ends_with('='), "{other}: a format with an argument needs one here");
             other.to_string()

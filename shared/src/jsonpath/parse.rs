@@ -603,11 +603,11 @@ mod tests {
         assert_eq!(parse(r#"{"\n"}"#).unwrap(), vec![Node::List(vec![Node::Text("\n".into())])]);
     }
 
-    /// Issue 25: `\` then a non-ASCII character in a quoted string panicked (the byte after
+    /// Issue 26: `\` then a non-ASCII character in a quoted string panicked (the byte after
     /// the backslash was taken for a whole character). Go reads that byte, knows no such
     /// escape, and answers with a syntax error; so does this.
     #[test]
-    fn issue_25_a_backslash_before_a_non_ascii_character_is_invalid_syntax() {
+    fn issue_26_a_backslash_before_a_non_ascii_character_is_invalid_syntax() {
         assert_eq!(parse(r#"{"\é"}"#).unwrap_err().0, r#"unquote string "\é" error invalid syntax"#);
         assert_eq!(parse(r"{'\€'}").unwrap_err().0, r"unquote string '\€' error invalid syntax");
         assert_eq!(parse(r#"{[?(@.a=="\é")]}"#).unwrap_err().0, r#"unquote string "\é" error invalid syntax"#);

@@ -144,3 +144,28 @@ fn projections_cover_what_templates_read() {
     assert_eq!(f("{@}"), vec![Vec::<String>::new()]);
     assert!(f(r#"{.a[?(@.b=="x")].c}"#).contains(&vec!["a".into(), "[]".into(), "b".into()]));
 }
+
+/// A fuzz campaign's out-of-memory input nested many ranges over `..`. A range over `..` runs
+/// its body once for the current value and each map and list under it, and a range inside it
+/// descends again from each of those, so the work grows with the nesting and the document's
+/// depth together, in client-go as here: the language's cost, not a defect. The fuzz target
+/// bounds the nesting; this pins the count for one to three levels.
+#[test]
+fn nested_ranges_over_descent_descend_from_each_item() {
+    fn containers(v: &Value) -> Vec<&Value> {
+        let children: Vec<&Value> = match v {
+            Value::Object(m) => m.values().collect(),
+            Value::Array(a) => a.iter().collect(),
+            _ => return vec![],
+        };
+        std::iter::once(v).chain(children.into_iter().flat_map(containers)).collect()
+    }
+    fn count(v: &Value, depth: usize) -> usize {
+        if depth == 0 { 1 } else { containers(v).into_iter().map(|u| count(u, depth - 1)).sum() }
+    }
+    let d = json!({"a": {"b": 1, "e": {"f": [true]}}, "c": [2, [3, {"g": null}]]});
+    for depth in 1..=3 {
+        let template = format!("{}x{}", "{range ..}".repeat(depth), "{end}".repeat(depth));
+        assert_eq!(run(&template, &d).unwrap().len(), count(&d, depth), "{template}");
+    }
+}

@@ -9,6 +9,8 @@
 //	kubectl-cases eval < CASES.jsonl
 //	    Evaluates JSONPath cases with client-go itself, as kubectl's jsonpath printer sets it
 //	    up, for inputs that cannot be Kubernetes objects (lists, scalars).
+//	kubectl-cases gotemplate-extract | gotemplate-eval | gotemplate-facts
+//	    Go's text/template suites and kubectl's go-template printer (see gotemplate.go).
 package main
 
 import (
@@ -42,6 +44,15 @@ func main() {
 		err = extract(os.Args[2])
 	case "eval":
 		err = eval()
+	case "gotemplate-extract":
+		if len(os.Args) != 3 {
+			fail("usage: kubectl-cases gotemplate-extract OUT.jsonl")
+		}
+		err = gotemplateExtract(os.Args[2])
+	case "gotemplate-eval":
+		err = gotemplateEval()
+	case "gotemplate-facts":
+		err = gotemplateFacts()
 	default:
 		fail("unknown command " + os.Args[1])
 	}

@@ -1,0 +1,78 @@
+//! `-o kyaml`: any JSON document prints without panicking, as YAML that reads back as the same
+//! document where the JSON ↔ YAML round trip allows it. It does not where kubectl's encoder
+//! itself loses a value: a key left bare that YAML reads as a number (`1e400`), a NEL (kubectl
+//! folds it), and a line of a multi-line string that starts with white space other than a
+//! space or a tab (the encoder escapes the escape).
+#![no_main]
+
+use kubectl_kit_core::kyaml;
+use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
+
+fuzz_target!(|data: &[u8]| {
+    let doc: Value = match serde_json::from_slice(data) {
+        Ok(v) => v,
+        // Any text is also a string value and a key.
+        Err(_) => match std::str::from_utf8(data) {
+            Ok(s) => serde_json::json!({ s: s }),
+            Err(_) => return,
+        },
+    };
+    let text = kyaml::document(&doc);
+    assert!(text.starts_with("---\n") && text.ends_with('\n'));
+    if beyond_yaml_integers(&doc) {
+        return;
+    }
+    let yaml: serde_yaml::Value = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("not YAML ({e}):\n{text}"));
+    if lossy(&doc) {
+        return;
+    }
+    if let Ok(back) = serde_yaml::from_value::<Value>(yaml) {
+        assert!(same(&doc, &back), "{doc}\nprinted as\n{text}\nreads back as {back}");
+    }
+});
+
+/// Holds a number kubectl prints as an integer literal of 2^64 or more (a double below 1e21),
+/// which YAML parsers here cannot hold.
+fn beyond_yaml_integers(v: &Value) -> bool {
+    match v {
+        Value::Number(n) => {
+            n.as_i64().is_none() && n.as_f64().is_some_and(|f| (1.8446744073709552e19..1e21).contains(&f.abs()))
+        }
+        Value::Array(items) => items.iter().any(beyond_yaml_integers),
+        Value::Object(map) => map.values().any(beyond_yaml_integers),
+        _ => false,
+    }
+}
+
+/// Holds a string the encoder cannot print faithfully: a NEL (kubectl folds it), or a line of
+/// a multi-line string that starts with white space other than a space or a tab.
+fn lossy(v: &Value) -> bool {
+    let string = |s: &str| {
+        let mut after_break = s.contains('\n');
+        s.contains('\u{85}')
+            || s.chars().any(|c| {
+                let bad = after_break && c.is_whitespace() && !matches!(c, ' ' | '\t' | '\n');
+                after_break = c == '\n';
+                bad
+            })
+    };
+    match v {
+        Value::String(s) => string(s),
+        Value::Array(items) => items.iter().any(lossy),
+        Value::Object(map) => map.iter().any(|(k, v)| string(k) || lossy(v)),
+        _ => false,
+    }
+}
+
+/// Equal, numbers compared as doubles (kubectl prints an integer beyond int64 as a double).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
