@@ -1,307 +1,14 @@
-//! text/template's evaluator (`text/template/exec.go`) over borrowed JSON: the same walk, the
-//! same places where a value is an `interface {}` and where it is dug out, the same node an
-//! error is reported at (Go moves it as it evaluates, and errors quote the last node reached),
-//! the same variable scopes, and the same error texts.
+//! Evaluating pipelines: commands, constants, fields, chains, variables, function calls and
+//! their arguments, checked against the function's Go signature.
 
-use std::collections::HashMap;
-use std::io::Write;
+use crate::gotemplate::funcs::{self, Ty};
+use crate::gotemplate::node::{Arg, At, CommandNode, Func, NumberNode, PipeNode, grow};
+use crate::gotemplate::strconv::quote;
+use crate::gotemplate::value::{Str, Val, concrete};
 
-use serde_json::Value;
-
-use super::fmt::{sprint_one, sprint_s};
-use super::funcs::{self, Ty};
-use super::node::{Arg, At, Branch, BranchKind, CommandNode, Func, ListNode, Node, NumberNode, PipeNode, grow};
-use super::strconv::quote;
-use super::value::{Slice, Str, Val, concrete, sorted_entries};
-
-/// `maxExecDepth`: templates invoked within templates.
-pub(crate) const MAX_EXEC_DEPTH: usize = 100_000;
-
-/// Why a walk stopped.
-pub(crate) enum Flow {
-    /// An execution error, with Go's text.
-    Error(String),
-    /// Writing the output failed.
-    Write(std::io::Error),
-    Break,
-    Continue,
-}
-
-type R<T> = Result<T, Flow>;
-
-pub(crate) struct Exec<'a, 'w> {
-    pub(crate) trees: &'a HashMap<String, ListNode>,
-    pub(crate) text: &'a str,
-    pub(crate) missing_error: bool,
-    pub(crate) out: &'w mut dyn Write,
-    pub(crate) node: At<'a>,
-    pub(crate) vars: Vec<(&'a str, Val<'a>)>,
-    pub(crate) depth: usize,
-    pub(crate) name: &'a str,
-    /// Steps left: unbounded (`u64::MAX`) as in Go, except where a caller such as the fuzzer
-    /// must stop a template that loops for long.
-    pub(crate) fuel: u64,
-}
+use super::{Exec, R, reflect_string};
 
 impl<'a> Exec<'a, '_> {
-    /// Runs the template `name` on `data`, as `Template.Execute` does.
-    pub(crate) fn run(&mut self, data: &'a Value) -> R<()> {
-        let Some(root) = self.trees.get(self.name) else {
-            return Err(Flow::Error(format!(
-                "template: {}: {} is an incomplete or empty template",
-                self.name,
-                quote(self.name.as_bytes())
-            )));
-        };
-        let dot = concrete(data);
-        self.vars = vec![("$", dot.clone())];
-        self.walk_list(&dot, root)
-    }
-
-    fn at(&mut self, node: At<'a>) {
-        self.node = node;
-    }
-
-    /// `state.errorf`: the message, located at the current node.
-    pub(crate) fn errorf(&self, msg: impl std::fmt::Display) -> Flow {
-        let Some(pos) = self.node.pos() else {
-            return Flow::Error(format!("template: {}: {}", self.name, msg));
-        };
-        let before = self.text.as_bytes().get(..pos).unwrap_or_default();
-        let line = 1 + before.iter().filter(|&&c| c == b'\n').count();
-        let col = match before.iter().rposition(|&c| c == b'\n') {
-            Some(nl) => pos - nl - 1,
-            None => pos,
-        };
-        Flow::Error(format!(
-            "template: {}:{}:{}: executing {} at <{}>: {}",
-            super::parse::NAME,
-            line,
-            col,
-            quote(self.name.as_bytes()),
-            self.node.render(),
-            msg
-        ))
-    }
-
-    fn write(&mut self, bytes: &[u8]) -> R<()> {
-        self.out.write_all(bytes).map_err(Flow::Write)
-    }
-
-    // ---- variables ----
-
-    fn var_value(&self, name: &str) -> R<Val<'a>> {
-        match self.vars.iter().rev().find(|(n, _)| *n == name) {
-            Some((_, v)) => Ok(v.clone()),
-            None => Err(self.errorf(format_args!("undefined variable: {name}"))),
-        }
-    }
-
-    fn set_var(&mut self, name: &str, value: Val<'a>) -> R<()> {
-        match self.vars.iter_mut().rev().find(|(n, _)| *n == name) {
-            Some(slot) => {
-                slot.1 = value;
-                Ok(())
-            }
-            None => Err(self.errorf(format_args!("undefined variable: {name}"))),
-        }
-    }
-
-    fn set_top_var(&mut self, n: usize, value: Val<'a>) {
-        let len = self.vars.len();
-        if let Some(slot) = len.checked_sub(n).and_then(|i| self.vars.get_mut(i)) {
-            slot.1 = value;
-        }
-    }
-
-    // ---- walking ----
-
-    fn walk_list(&mut self, dot: &Val<'a>, list: &'a ListNode) -> R<()> {
-        self.at(At::List(list));
-        for node in &list.nodes {
-            self.walk(dot, node)?;
-        }
-        Ok(())
-    }
-
-    /// One step of the evaluation.
-    fn step(&mut self) -> R<()> {
-        if self.fuel == 0 {
-            return Err(Flow::Error("evaluation budget exhausted".to_string()));
-        }
-        self.fuel -= 1;
-        Ok(())
-    }
-
-    fn walk(&mut self, dot: &Val<'a>, node: &'a Node) -> R<()> {
-        self.step()?;
-        self.at(At::Node(node));
-        match node {
-            Node::Action { pipe, .. } => {
-                let val = self.eval_pipeline(dot, pipe)?;
-                if pipe.decl.is_empty() {
-                    self.print_value(At::Node(node), &val)?;
-                }
-                Ok(())
-            }
-            Node::Break { .. } => Err(Flow::Break),
-            Node::Continue { .. } => Err(Flow::Continue),
-            Node::If(b) => grow(|| self.walk_if_or_with(BranchKind::If, dot, b)),
-            Node::With(b) => grow(|| self.walk_if_or_with(BranchKind::With, dot, b)),
-            Node::Range(b) => grow(|| self.walk_range(dot, b)),
-            Node::Template { name, pipe, .. } => grow(|| self.walk_template(dot, node, name, pipe.as_ref())),
-            Node::Text { text, .. } => self.write(text.as_bytes()),
-        }
-    }
-
-    fn walk_if_or_with(&mut self, kind: BranchKind, dot: &Val<'a>, b: &'a Branch) -> R<()> {
-        let mark = self.vars.len();
-        let result = self.if_or_with(kind, dot, b);
-        self.vars.truncate(mark);
-        result
-    }
-
-    fn if_or_with(&mut self, kind: BranchKind, dot: &Val<'a>, b: &'a Branch) -> R<()> {
-        let val = self.eval_pipeline(dot, &b.pipe)?;
-        if val.clone().indirect_interface().truth() {
-            if kind == BranchKind::With { self.walk_list(&val, &b.list) } else { self.walk_list(dot, &b.list) }
-        } else if let Some(e) = &b.else_list {
-            self.walk_list(dot, e)
-        } else {
-            Ok(())
-        }
-    }
-
-    fn walk_range(&mut self, dot: &Val<'a>, b: &'a Branch) -> R<()> {
-        self.at(At::Branch(BranchKind::Range, b));
-        let mark = self.vars.len();
-        let result = self.range(dot, b);
-        self.vars.truncate(mark);
-        match result {
-            Err(Flow::Break) => Ok(()),
-            other => other,
-        }
-    }
-
-    fn one_iteration(&mut self, b: &'a Branch, mark: usize, index: Val<'a>, elem: Val<'a>) -> R<()> {
-        self.step()?;
-        let decl = &b.pipe.decl;
-        let name = |i: usize| decl.get(i).and_then(|v| v.ident.first()).map(String::as_str).unwrap_or("");
-        if !decl.is_empty() {
-            if b.pipe.is_assign {
-                if decl.len() > 1 {
-                    self.set_var(name(0), index.clone())?;
-                } else {
-                    self.set_var(name(0), elem.clone())?;
-                }
-            } else {
-                self.set_top_var(1, elem.clone());
-            }
-        }
-        if decl.len() > 1 {
-            if b.pipe.is_assign {
-                self.set_var(name(1), elem.clone())?;
-            } else {
-                self.set_top_var(2, index);
-            }
-        }
-        let result = self.walk_list(&elem, &b.list);
-        self.vars.truncate(mark);
-        match result {
-            Err(Flow::Continue) => Ok(()),
-            other => other,
-        }
-    }
-
-    fn range(&mut self, dot: &Val<'a>, b: &'a Branch) -> R<()> {
-        let val = self.eval_pipeline(dot, &b.pipe)?.indirect().0;
-        let mark = self.vars.len();
-        let ran = match &val {
-            Val::Int(_) | Val::Int64(_) | Val::Uint8(_) => {
-                if b.pipe.decl.len() > 1 {
-                    return Err(self.errorf(format_args!(
-                        "can't use {} to iterate over more than one variable",
-                        String::from_utf8_lossy(&sprint_one(&val))
-                    )));
-                }
-                let n = val.int_like().unwrap_or(0);
-                for i in 0..n.max(0) {
-                    let elem = match val {
-                        Val::Int(_) => Val::Int(i),
-                        Val::Uint8(_) => Val::Uint8(i as u8),
-                        _ => Val::Int64(i),
-                    };
-                    self.one_iteration(b, mark, Val::Invalid, elem)?;
-                }
-                n > 0
-            }
-            Val::Slice(s) => {
-                for i in 0..s.len {
-                    self.one_iteration(b, mark, Val::Int(i as i64), Val::Iface(s.get(i)))?;
-                }
-                s.len > 0
-            }
-            Val::Map(m) => {
-                for (k, v) in sorted_entries(m) {
-                    self.one_iteration(b, mark, Val::Str(Str::Borrowed(k.as_bytes())), Val::Iface(v))?;
-                }
-                !m.is_empty()
-            }
-            Val::Invalid => false,
-            _ => {
-                return Err(self
-                    .errorf(format_args!("range can't iterate over {}", String::from_utf8_lossy(&sprint_one(&val)))));
-            }
-        };
-        if ran {
-            return Ok(());
-        }
-        match &b.else_list {
-            Some(e) => self.walk_list(dot, e),
-            None => Ok(()),
-        }
-    }
-
-    fn walk_template(&mut self, dot: &Val<'a>, node: &'a Node, name: &'a str, pipe: Option<&'a PipeNode>) -> R<()> {
-        self.at(At::Node(node));
-        let Some((name, tree)) = self.trees.get_key_value(name) else {
-            return Err(self.errorf(format_args!("template {} not defined", quote(name.as_bytes()))));
-        };
-        if self.depth == MAX_EXEC_DEPTH {
-            return Err(self.errorf(format_args!("exceeded maximum template depth ({MAX_EXEC_DEPTH})")));
-        }
-        let dot = match pipe {
-            Some(p) => self.eval_pipeline(dot, p)?,
-            None => Val::Invalid,
-        };
-        let vars = std::mem::replace(&mut self.vars, vec![("$", dot.clone())]);
-        let (caller_name, caller_node) = (self.name, self.node);
-        self.name = name;
-        self.depth += 1;
-        let result = self.walk_list(&dot, tree);
-        self.depth -= 1;
-        self.name = caller_name;
-        self.node = caller_node;
-        self.vars = vars;
-        result
-    }
-
-    fn print_value(&mut self, node: At<'a>, v: &Val<'a>) -> R<()> {
-        self.at(node);
-        match v {
-            Val::Invalid => self.write(b"<no value>"),
-            Val::Str(s) => self.write(s.bytes()),
-            Val::Int(i) | Val::Int64(i) => write!(self.out, "{i}").map_err(Flow::Write),
-            Val::Bool(b) => self.write(if *b { b"true" } else { b"false" }),
-            other => {
-                let text = sprint_one(other);
-                self.write(&text)
-            }
-        }
-    }
-
-    // ---- evaluation ----
-
     pub(crate) fn eval_pipeline(&mut self, dot: &Val<'a>, pipe: &'a PipeNode) -> R<Val<'a>> {
         grow(|| {
             self.at(At::Pipe(pipe));
@@ -331,7 +38,7 @@ impl<'a> Exec<'a, '_> {
         if args.len() > 1 || has_final {
             let mut s = String::new();
             if let Some(first) = args.first() {
-                super::node::write_arg(&mut s, first);
+                crate::gotemplate::node::write_arg(&mut s, first);
             }
             return Err(self.errorf(format_args!("can't give argument to non-function {s}")));
         }
@@ -421,7 +128,7 @@ impl<'a> Exec<'a, '_> {
         }
         if let Arg::Nil { .. } = node {
             let mut s = String::new();
-            super::node::write_arg(&mut s, chain);
+            crate::gotemplate::node::write_arg(&mut s, chain);
             return Err(self.errorf(format_args!("indirection through explicit nil in {s}")));
         }
         let pipe = self.eval_arg(dot, Ty::Nil, node)?;
@@ -569,7 +276,7 @@ impl<'a> Exec<'a, '_> {
             let callee = match args.first() {
                 Some(a) => {
                     let mut s = String::new();
-                    super::node::write_arg(&mut s, a);
+                    crate::gotemplate::node::write_arg(&mut s, a);
                     s
                 }
                 None => reflect_string(argv.first().unwrap_or(&Val::Invalid)),
@@ -648,7 +355,7 @@ impl<'a> Exec<'a, '_> {
                 Arg::String { text, .. } => Ok(Val::Str(Str::Borrowed(text))),
                 _ => {
                     let mut s = String::new();
-                    super::node::write_arg(&mut s, n);
+                    crate::gotemplate::node::write_arg(&mut s, n);
                     Err(self.errorf(format_args!("expected string; found {s}")))
                 }
             },
@@ -658,36 +365,10 @@ impl<'a> Exec<'a, '_> {
                 Arg::String { text, .. } => Ok(Val::Str(Str::Borrowed(text))),
                 _ => {
                     let mut s = String::new();
-                    super::node::write_arg(&mut s, n);
+                    crate::gotemplate::node::write_arg(&mut s, n);
                     Err(self.errorf(format_args!("can't handle assignment of {s} to empty interface argument")))
                 }
             },
         }
-    }
-}
-
-/// `reflect.Value.String()`: a string's text, or `<T Value>`.
-fn reflect_string(v: &Val) -> String {
-    match v {
-        Val::Str(s) => String::from_utf8_lossy(s.bytes()).into_owned(),
-        Val::Invalid => "<invalid Value>".to_string(),
-        other => format!("<{} Value>", other.type_name().unwrap_or("invalid")),
-    }
-}
-
-/// `%s` of a value, as `fmt.Errorf` prints a `reflect.Value` argument.
-pub(crate) fn value_s(v: &Val) -> String {
-    String::from_utf8_lossy(&sprint_s(v)).into_owned()
-}
-
-/// `%v` of a value.
-pub(crate) fn value_v(v: &Val) -> String {
-    String::from_utf8_lossy(&sprint_one(v)).into_owned()
-}
-
-impl<'a> Slice<'a> {
-    /// `reflect.Value.Slice3(i, j, k)` (`k` is the capacity end).
-    pub(crate) fn window(&self, i: usize, j: usize, k: usize) -> Slice<'a> {
-        Slice { items: self.items, off: self.off + i, len: j - i, cap: k - i }
     }
 }

@@ -1,300 +1,13 @@
-//! text/template's lexer (`text/template/parse/lex.go`): the same items at the same byte
-//! positions and lines, the same trim markers and comments, the same error texts. kubectl
-//! uses the default delimiters and defines no function named `break` or `continue`, so both
-//! are keywords.
+//! The lexer's states, one method each: text, delimiters and comments, the inside of an
+//! action, and the tokens found there (identifiers, fields, variables, chars, numbers, strings).
 
-use std::borrow::Cow;
-
-use super::unicode::{is_digit, is_letter};
-
-/// Byte offset into the template text.
-pub(crate) type Pos = usize;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum ItemType {
-    Error,
-    Bool,
-    Char,
-    CharConstant,
-    Comment,
-    Complex,
-    Assign,
-    Declare,
-    Eof,
-    Field,
-    Identifier,
-    LeftDelim,
-    LeftParen,
-    Number,
-    Pipe,
-    RawString,
-    RightDelim,
-    RightParen,
-    Space,
-    String,
-    Text,
-    Variable,
-    // Keywords, after all the rest.
-    Keyword,
-    Block,
-    Break,
-    Continue,
-    Dot,
-    Define,
-    Else,
-    End,
-    If,
-    Nil,
-    Range,
-    Template,
-    With,
-}
-
-fn keyword(word: &str) -> Option<ItemType> {
-    Some(match word {
-        "." => ItemType::Dot,
-        "block" => ItemType::Block,
-        "break" => ItemType::Break,
-        "continue" => ItemType::Continue,
-        "define" => ItemType::Define,
-        "else" => ItemType::Else,
-        "end" => ItemType::End,
-        "if" => ItemType::If,
-        "range" => ItemType::Range,
-        "nil" => ItemType::Nil,
-        "template" => ItemType::Template,
-        "with" => ItemType::With,
-        _ => return None,
-    })
-}
-
-#[derive(Clone, Debug)]
-pub(crate) struct Item<'a> {
-    pub(crate) typ: ItemType,
-    pub(crate) pos: Pos,
-    pub(crate) val: Cow<'a, str>,
-    pub(crate) line: usize,
-}
-
-impl Item<'_> {
-    /// `item.String()`, as parse errors print a token.
-    pub(crate) fn describe(&self) -> String {
-        match self.typ {
-            ItemType::Eof => "EOF".to_string(),
-            ItemType::Error => self.val.to_string(),
-            t if t > ItemType::Keyword => format!("<{}>", self.val),
-            _ => {
-                if self.val.len() > 10 {
-                    let head: String = self.val.chars().take(10).collect();
-                    format!("{}...", super::strconv::quote(head.as_bytes()))
-                } else {
-                    super::strconv::quote(self.val.as_bytes())
-                }
-            }
-        }
-    }
-}
-
-const LEFT_DELIM: &str = "{{";
-const RIGHT_DELIM: &str = "}}";
-const LEFT_COMMENT: &str = "/*";
-const RIGHT_COMMENT: &str = "*/";
-const SPACE_CHARS: &[char] = &[' ', '\t', '\r', '\n'];
-
-fn is_space(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\r' | '\n')
-}
-
-fn is_alnum(c: char) -> bool {
-    c == '_' || is_letter(c) || is_digit(c)
-}
-
-fn has_left_trim_marker(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.first() == Some(&b'-') && b.get(1).is_some_and(|&c| is_space(char::from(c)))
-}
-
-fn has_right_trim_marker(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.first().is_some_and(|&c| is_space(char::from(c))) && b.get(1) == Some(&b'-')
-}
-
-/// `%#U` of a rune, as lexer errors print it.
-fn sharp_u(c: char) -> String {
-    let mut p = super::fmt::Printer::new();
-    p.do_printf(b"%#U", &[super::value::Val::Int(i64::from(c as u32))]);
-    String::from_utf8_lossy(&p.buf).into_owned()
-}
-
-#[derive(Clone, Copy)]
-enum State {
-    Text,
-    LeftDelim,
-    Comment,
-    RightDelim,
-    InsideAction,
-    Space,
-    Identifier,
-    Field,
-    Variable,
-    Char,
-    Number,
-    Quote,
-    RawQuote,
-}
-
-pub(crate) struct Lexer<'a> {
-    input: &'a str,
-    pos: Pos,
-    start: Pos,
-    at_eof: bool,
-    paren_depth: usize,
-    line: usize,
-    start_line: usize,
-    item: Option<Item<'a>>,
-    inside_action: bool,
-}
-
-/// `None` ends the run of states: an item is ready.
-type Next = Option<State>;
+use super::{
+    ItemType, LEFT_COMMENT, LEFT_DELIM, Lexer, Next, RIGHT_COMMENT, RIGHT_DELIM, SPACE_CHARS, State,
+    has_left_trim_marker, has_right_trim_marker, is_alnum, is_space, keyword, sharp_u,
+};
 
 impl<'a> Lexer<'a> {
-    pub(crate) fn new(input: &'a str) -> Self {
-        Lexer {
-            input,
-            pos: 0,
-            start: 0,
-            at_eof: false,
-            paren_depth: 0,
-            line: 1,
-            start_line: 1,
-            item: None,
-            inside_action: false,
-        }
-    }
-
-    fn rest(&self) -> &'a str {
-        self.input.get(self.pos..).unwrap_or_default()
-    }
-
-    fn slice(&self, from: Pos, to: Pos) -> &'a str {
-        self.input.get(from..to).unwrap_or_default()
-    }
-
-    fn next(&mut self) -> Option<char> {
-        match self.rest().chars().next() {
-            None => {
-                self.at_eof = true;
-                None
-            }
-            Some(c) => {
-                self.pos += c.len_utf8();
-                if c == '\n' {
-                    self.line += 1;
-                }
-                Some(c)
-            }
-        }
-    }
-
-    fn peek(&mut self) -> Option<char> {
-        let c = self.next();
-        self.backup();
-        c
-    }
-
-    fn backup(&mut self) {
-        if !self.at_eof
-            && self.pos > 0
-            && let Some(c) = self.input.get(..self.pos).and_then(|s| s.chars().next_back())
-        {
-            self.pos -= c.len_utf8();
-            if c == '\n' {
-                self.line -= 1;
-            }
-        }
-    }
-
-    fn this_item(&mut self, typ: ItemType) -> Item<'a> {
-        let item =
-            Item { typ, pos: self.start, val: Cow::Borrowed(self.slice(self.start, self.pos)), line: self.start_line };
-        self.start = self.pos;
-        self.start_line = self.line;
-        item
-    }
-
-    fn emit(&mut self, typ: ItemType) -> Next {
-        let item = self.this_item(typ);
-        self.emit_item(item)
-    }
-
-    fn emit_item(&mut self, item: Item<'a>) -> Next {
-        self.item = Some(item);
-        None
-    }
-
-    fn ignore(&mut self) {
-        self.line += self.slice(self.start, self.pos).matches('\n').count();
-        self.start = self.pos;
-        self.start_line = self.line;
-    }
-
-    fn accept(&mut self, valid: &str) -> bool {
-        match self.next() {
-            Some(c) if valid.contains(c) => true,
-            _ => {
-                self.backup();
-                false
-            }
-        }
-    }
-
-    fn accept_run(&mut self, valid: &str) {
-        while let Some(c) = self.next() {
-            if !valid.contains(c) {
-                break;
-            }
-        }
-        self.backup();
-    }
-
-    fn errorf(&mut self, msg: String) -> Next {
-        self.item = Some(Item { typ: ItemType::Error, pos: self.start, val: Cow::Owned(msg), line: self.start_line });
-        self.start = 0;
-        self.pos = 0;
-        self.input = "";
-        None
-    }
-
-    /// The next item.
-    pub(crate) fn next_item(&mut self) -> Item<'a> {
-        self.item = None;
-        let eof = Item { typ: ItemType::Eof, pos: self.pos, val: Cow::Borrowed("EOF"), line: self.start_line };
-        let mut state = if self.inside_action { State::InsideAction } else { State::Text };
-        loop {
-            let next = match state {
-                State::Text => self.lex_text(),
-                State::LeftDelim => self.lex_left_delim(),
-                State::Comment => self.lex_comment(),
-                State::RightDelim => self.lex_right_delim(),
-                State::InsideAction => self.lex_inside_action(),
-                State::Space => self.lex_space(),
-                State::Identifier => self.lex_identifier(),
-                State::Field => self.lex_field_or_variable(ItemType::Field),
-                State::Variable => self.lex_variable(),
-                State::Char => self.lex_char(),
-                State::Number => self.lex_number(),
-                State::Quote => self.lex_quote(),
-                State::RawQuote => self.lex_raw_quote(),
-            };
-            match next {
-                Some(s) => state = s,
-                None => return self.item.take().unwrap_or(eof),
-            }
-        }
-    }
-
-    fn lex_text(&mut self) -> Next {
+    pub(super) fn lex_text(&mut self) -> Next {
         if let Some(x) = self.rest().find(LEFT_DELIM) {
             if x > 0 {
                 self.pos += x;
@@ -335,7 +48,7 @@ impl<'a> Lexer<'a> {
         (false, false)
     }
 
-    fn lex_left_delim(&mut self) -> Next {
+    pub(super) fn lex_left_delim(&mut self) -> Next {
         self.pos += LEFT_DELIM.len();
         let trim_space = has_left_trim_marker(self.rest());
         let after_marker = if trim_space { 2 } else { 0 };
@@ -352,7 +65,7 @@ impl<'a> Lexer<'a> {
         self.emit_item(item)
     }
 
-    fn lex_comment(&mut self) -> Next {
+    pub(super) fn lex_comment(&mut self) -> Next {
         self.pos += LEFT_COMMENT.len();
         let Some(x) = self.rest().find(RIGHT_COMMENT) else {
             return self.errorf("unclosed comment".to_string());
@@ -376,7 +89,7 @@ impl<'a> Lexer<'a> {
         Some(State::Text)
     }
 
-    fn lex_right_delim(&mut self) -> Next {
+    pub(super) fn lex_right_delim(&mut self) -> Next {
         let (_, trim_space) = self.at_right_delim();
         if trim_space {
             self.pos += 2;
@@ -393,7 +106,7 @@ impl<'a> Lexer<'a> {
         self.emit_item(item)
     }
 
-    fn lex_inside_action(&mut self) -> Next {
+    pub(super) fn lex_inside_action(&mut self) -> Next {
         let (delim, _) = self.at_right_delim();
         if delim {
             if self.paren_depth == 0 {
@@ -447,12 +160,12 @@ impl<'a> Lexer<'a> {
                 self.paren_depth -= 1;
                 self.emit(ItemType::RightParen)
             }
-            _ if r.is_ascii() && super::unicode::is_print(r) => self.emit(ItemType::Char),
+            _ if r.is_ascii() && crate::gotemplate::unicode::is_print(r) => self.emit(ItemType::Char),
             _ => self.errorf(format!("unrecognized character in action: {}", sharp_u(r))),
         }
     }
 
-    fn lex_space(&mut self) -> Next {
+    pub(super) fn lex_space(&mut self) -> Next {
         let mut num_spaces = 0;
         while let Some(r) = self.peek() {
             if !is_space(r) {
@@ -472,7 +185,7 @@ impl<'a> Lexer<'a> {
         self.emit(ItemType::Space)
     }
 
-    fn lex_identifier(&mut self) -> Next {
+    pub(super) fn lex_identifier(&mut self) -> Next {
         loop {
             let r = self.next();
             if r.is_some_and(is_alnum) {
@@ -496,14 +209,14 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn lex_variable(&mut self) -> Next {
+    pub(super) fn lex_variable(&mut self) -> Next {
         if self.at_terminator() {
             return self.emit(ItemType::Variable);
         }
         self.lex_field_or_variable(ItemType::Variable)
     }
 
-    fn lex_field_or_variable(&mut self, typ: ItemType) -> Next {
+    pub(super) fn lex_field_or_variable(&mut self, typ: ItemType) -> Next {
         if self.at_terminator() {
             if typ == ItemType::Variable {
                 return self.emit(ItemType::Variable);
@@ -533,7 +246,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn lex_char(&mut self) -> Next {
+    pub(super) fn lex_char(&mut self) -> Next {
         loop {
             match self.next() {
                 Some('\\') => {
@@ -550,14 +263,14 @@ impl<'a> Lexer<'a> {
         self.emit(ItemType::CharConstant)
     }
 
-    fn lex_number(&mut self) -> Next {
+    pub(super) fn lex_number(&mut self) -> Next {
         if !self.scan_number() {
-            let text = super::strconv::quote(self.slice(self.start, self.pos).as_bytes());
+            let text = crate::gotemplate::strconv::quote(self.slice(self.start, self.pos).as_bytes());
             return self.errorf(format!("bad number syntax: {text}"));
         }
         if let Some('+' | '-') = self.peek() {
             if !self.scan_number() || !self.slice(self.start, self.pos).ends_with('i') {
-                let text = super::strconv::quote(self.slice(self.start, self.pos).as_bytes());
+                let text = crate::gotemplate::strconv::quote(self.slice(self.start, self.pos).as_bytes());
                 return self.errorf(format!("bad number syntax: {text}"));
             }
             return self.emit(ItemType::Complex);
@@ -597,7 +310,7 @@ impl<'a> Lexer<'a> {
         true
     }
 
-    fn lex_quote(&mut self) -> Next {
+    pub(super) fn lex_quote(&mut self) -> Next {
         loop {
             match self.next() {
                 Some('\\') => {
@@ -614,7 +327,7 @@ impl<'a> Lexer<'a> {
         self.emit(ItemType::String)
     }
 
-    fn lex_raw_quote(&mut self) -> Next {
+    pub(super) fn lex_raw_quote(&mut self) -> Next {
         loop {
             match self.next() {
                 None => return self.errorf("unterminated raw quoted string".to_string()),
