@@ -338,6 +338,8 @@ mod tests {
             "0x1p1024",
             "0x1.fffffffffffff8p1023",
             "0xffffffffffffffffff",
+            // A fuzz campaign's input: Go's ParseInt answers ErrRange, so kubectl leaves it bare.
+            "0x0ddddddddddddddddddddddddd",
             "0b",
             "0x",
             "+nan",
