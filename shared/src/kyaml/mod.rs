@@ -311,6 +311,17 @@ mod tests {
         assert_eq!(document(&json!({})), "---\n{}\n");
     }
 
+    /// A fuzz campaign's input: a key longer than YAML's 1024-character limit on implicit keys.
+    /// kubectl's encoder writes it quoted on one line like any other key (so YAML parsers refuse
+    /// the document), and so does this.
+    #[test]
+    fn a_long_key_is_written_as_any_other() {
+        let key = "k\u{2}".repeat(400);
+        let out = body(json!({ key.clone(): 1 }));
+        let quoted = format!("\"{}\": 1,", "k\\x02".repeat(400));
+        assert_eq!(out, format!("{{\n  {quoted}\n}}"));
+    }
+
     #[test]
     fn numbers_read_as_kubectl_decodes_them() {
         let n = |text: &str| body(serde_json::from_str(text).expect("a JSON number"));
