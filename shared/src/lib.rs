@@ -48,6 +48,7 @@ pub mod quantity;
 pub mod selector;
 pub mod terminal;
 pub mod time;
+pub mod unicode;
 
 pub use client::Kube;
 pub use error::{Error, Result};

@@ -15,7 +15,7 @@
 //! - `exec` and `funcs`: the evaluator and the builtins, with Go's notion of when a value is an
 //!   `interface {}` and where an error is reported.
 //! - `fmt` and `strconv`: Go's printing (`print`, `printf`, `println`, every `{{value}}`) and
-//!   quoting, float formatting and number parsing; `unicode`: Go's character classes.
+//!   quoting, float formatting and number parsing; Go's character classes are `crate::unicode`.
 //!
 //! Recursion runs on a growing stack: Go's own limits (10 000 nested parentheses, templates
 //! 100 000 deep) are reached and reported as Go reports them, never by overflowing ours.
@@ -33,7 +33,7 @@ mod lex;
 mod node;
 mod parse;
 mod strconv;
-pub mod unicode;
+pub use crate::unicode;
 mod value;
 
 use std::collections::HashMap;

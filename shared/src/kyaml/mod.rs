@@ -23,8 +23,8 @@
 //! test inputs and on hostile generated values, and against `kubectl get -o kyaml`.
 
 mod ambiguous;
-mod unicode;
 
+use crate::unicode::{is_letter, is_number, is_print};
 use serde_json::{Map, Number, Value};
 
 /// One document as `kubectl get -o kyaml` prints an object: `---`, the value, a line break.
@@ -263,30 +263,6 @@ fn write_escaped(c: char, out: &mut String) {
         c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
         c => out.push_str(&format!("\\U{:08x}", c as u32)),
     }
-}
-
-/// Go's `unicode.IsPrint`.
-fn is_print(c: char) -> bool {
-    if c.is_ascii() {
-        return (' '..='~').contains(&c);
-    }
-    unicode::contains(unicode::PRINT, c)
-}
-
-/// Go's `unicode.IsLetter`.
-fn is_letter(c: char) -> bool {
-    if c.is_ascii() {
-        return c.is_ascii_alphabetic();
-    }
-    unicode::contains(unicode::LETTER, c)
-}
-
-/// Go's `unicode.IsNumber`.
-fn is_number(c: char) -> bool {
-    if c.is_ascii() {
-        return c.is_ascii_digit();
-    }
-    unicode::contains(unicode::NUMBER, c)
 }
 
 #[cfg(test)]
