@@ -296,6 +296,8 @@ mod tests {
         let out = body(json!({ key.clone(): 1 }));
         let quoted = format!("\"{}\": 1,", "k\\x02".repeat(400));
         assert_eq!(out, format!("{{\n  {quoted}\n}}"));
+        // A later input: a NEL in a key prints as `\N`, two characters for one.
+        assert_eq!(body(json!({ "a\u{85}b": 1 })), "{\n  \"a\\Nb\": 1,\n}");
     }
 
     #[test]
