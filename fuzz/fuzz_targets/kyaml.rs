@@ -70,12 +70,12 @@ fn integer_keys_beyond_64_bits(v: &Value) -> bool {
 
 /// Holds a key that prints longer than the 1024 characters YAML allows an implicit key (the
 /// printed line is measured: escapes such as `\N` for a NEL are longer than the character).
-/// kubectl's encoder writes it as any other key, and YAML parsers refuse the document
-/// (`kyaml::tests::a_long_key_is_written_as_any_other`).
+/// kyaml here writes it as any other key and YAML parsers refuse the document, where kubectl
+/// fails (`kyaml::tests::a_long_key_is_written_as_any_other`): a known difference.
 fn keys_beyond_1024(v: &Value) -> bool {
     let long = |k: &str| {
         // A key with a line break is folded over several lines, which YAML does not allow an
-        // implicit key either; kubectl's encoder folds it the same way.
+        // implicit key either (kubectl fails on such a long folded key).
         let printed = kyaml::document(&serde_json::json!({ k: 0 }));
         printed.lines().count() > 4 || printed.lines().any(|l| l.chars().count() > 1024)
     };

@@ -129,6 +129,10 @@ fn every_code_point_is_escaped_and_quoted_the_same() {
         let ours = kyaml::document(&json!(c.to_string()));
         assert!(ours.contains("\\x7f") || ours.contains("\\u"), "{c:?} is escaped: {ours}");
     }
+    // A key a fuzz campaign found YAML parsers misread: a hex integer past 64 bits, which
+    // kubectl's encoder leaves bare. (Keys past YAML's 1024-character limit, or folded over
+    // lines, make kubectl's path fail where kyaml here prints them: a known difference.)
+    objects.push(object(json!({"keys": {"0x0ddddddddddddddddddddddddd": 0}})));
     assert_none(&compare(&objects), objects.len());
 }
 
