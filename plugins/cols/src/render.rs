@@ -252,7 +252,18 @@ pub(crate) fn objects(format: &ObjectFormat, data: &Value) -> Result<()> {
             failed.map_or(Ok(()), Err)
         }
         ObjectFormat::Kyaml => {
-            output::out(&kubectl_kit_core::kyaml::document(&without_managed_fields(data)));
+            let data = without_managed_fields(data);
+            // kubectl fails the whole document on a key YAML cannot read back; so does this,
+            // rather than print YAML that parsers refuse.
+            if let Some(key) = kubectl_kit_core::kyaml::long_key(&data) {
+                return Err(Error::runtime("error decoding: yaml: did not find expected ',' or '}'")
+                    .caused_by(format!(
+                        "the key at {} is {} characters long as JSON, past the 1024 YAML allows a key",
+                        key.path, key.length
+                    ))
+                    .hint("-o json prints this object"));
+            }
+            output::out(&kubectl_kit_core::kyaml::document(&data));
             Ok(())
         }
     }

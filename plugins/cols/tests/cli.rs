@@ -246,3 +246,27 @@ fn completion_offers_presets_that_fit_the_resource() {
     let (_, out, _) = run(c.args(["pods", "m"]));
     assert_eq!(out, "mine\tpreset: IP:.status.podIP\n:4\n", "the user's presets too");
 }
+
+/// kubectl's KYAML printer fails a document with a key past YAML's 1024-character limit on
+/// keys; so does cols, with kubectl's first line and where the key is, printing nothing.
+#[test]
+fn kyaml_refuses_a_key_yaml_cannot_read_back_as_kubectl_does() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let saved = dir.path().join("cm.json");
+    let long = "k".repeat(1023);
+    let doc = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "spec": {"a": {long: 1}}});
+    std::fs::write(&saved, doc.to_string()).expect("write");
+    let (code, out, err) =
+        run(cols(&dir.path().join("p.yaml")).arg("--local").arg("-f").arg(&saved).args(["-o", "kyaml"]));
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(out, "");
+    assert_eq!(err.lines().next(), Some("error: error decoding: yaml: did not find expected ',' or '}'"), "{err}");
+    assert!(err.contains(".spec.a[\"kkkk") && err.contains("1025 characters"), "{err}");
+    // One character shorter prints.
+    let doc = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "spec": {"a": {"k".repeat(1022): 1}}});
+    std::fs::write(&saved, doc.to_string()).expect("write");
+    let (code, out, err) =
+        run(cols(&dir.path().join("p.yaml")).arg("--local").arg("-f").arg(&saved).args(["-o", "kyaml"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("---\n{\n  apiVersion: \"v1\",") && out.contains(&"k".repeat(1022)), "{out}");
+}

@@ -23,6 +23,9 @@
 //! test inputs and on hostile generated values, and against `kubectl get -o kyaml`.
 
 mod ambiguous;
+mod limit;
+
+pub use limit::{LongKey, long_key};
 
 use crate::unicode::{is_letter, is_number, is_print};
 use serde_json::{Map, Number, Value};
@@ -288,8 +291,8 @@ mod tests {
     }
 
     /// A fuzz campaign's input: a key longer than YAML's 1024-character limit on implicit keys.
-    /// This prints it quoted on one line like any other key, which YAML parsers refuse; kubectl
-    /// fails on such a document instead (a known difference, not yet mended).
+    /// The encoder prints it quoted on one line like any other key; kubectl fails on such a
+    /// document, and cols refuses it before printing (`long_key`).
     #[test]
     fn a_long_key_is_written_as_any_other() {
         let key = "k\u{2}".repeat(400);
