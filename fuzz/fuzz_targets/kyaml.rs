@@ -32,12 +32,15 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
-/// Holds a number kubectl prints as an integer literal of 2^64 or more (a double below 1e21),
-/// which YAML parsers here cannot hold.
+/// Holds a number kubectl prints as an integer literal (a double below 1e21 in size) of 2^64 or
+/// more, or below -2^63, which the YAML parser here cannot hold (it reads an `i64` or a `u64`).
 fn beyond_yaml_integers(v: &Value) -> bool {
     match v {
         Value::Number(n) => {
-            n.as_i64().is_none() && n.as_f64().is_some_and(|f| (1.8446744073709552e19..1e21).contains(&f.abs()))
+            n.as_i64().is_none()
+                && n.as_f64().is_some_and(|f| {
+                    (1.8446744073709552e19..1e21).contains(&f) || (-1e21..-9.223372036854775808e18).contains(&f)
+                })
         }
         Value::Array(items) => items.iter().any(beyond_yaml_integers),
         Value::Object(map) => map.values().any(beyond_yaml_integers),

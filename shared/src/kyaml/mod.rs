@@ -317,6 +317,9 @@ mod tests {
         assert_eq!(n("9223372036854775807"), "9223372036854775807");
         // Beyond int64, a float64 (kubectl's decoder falls back to one).
         assert_eq!(n("18446744073709551615"), "18446744073709552000");
+        // A fuzz campaign's input: below int64, a float64 printed whole.
+        assert_eq!(n("-14467440737095530000"), "-14467440737095530000");
+        assert_eq!(n("-9223372036854775809"), "-9223372036854776000");
     }
 
     #[test]
