@@ -39,7 +39,7 @@ fn beyond_yaml_integers(v: &Value) -> bool {
         Value::Number(n) => {
             n.as_i64().is_none()
                 && n.as_f64().is_some_and(|f| {
-                    (1.8446744073709552e19..1e21).contains(&f) || (-1e21..-9.223372036854775808e18).contains(&f)
+                    (1.8446744073709552e19..1e21).contains(&f) || (-1e21..-9.223372036854776e18).contains(&f)
                 })
         }
         Value::Array(items) => items.iter().any(beyond_yaml_integers),
