@@ -205,7 +205,23 @@ pub async fn get(
     name: &str,
     projection: &Projection,
 ) -> Result<Value> {
-    let path = format!("{}/{}", resource.url_path(namespace), percent_path(name));
+    get_subresource(kube, resource, namespace, name, None, projection).await
+}
+
+/// [`get`] of a subresource of the object (`status`, `scale`…) when `subresource` is set.
+pub async fn get_subresource(
+    kube: &Kube,
+    resource: &Resource,
+    namespace: Option<&str>,
+    name: &str,
+    subresource: Option<&str>,
+    projection: &Projection,
+) -> Result<Value> {
+    let mut path = format!("{}/{}", resource.url_path(namespace), percent_path(name));
+    if let Some(sub) = subresource {
+        path.push('/');
+        path.push_str(&percent_path(sub));
+    }
     let body = kube.get_raw(&path, "application/json").await?;
     crate::projection::decode(&body, projection)
         .map_err(|e| Error::corrupt(format!("could not decode {} \"{name}\"", resource.name)).caused_by_error(e))

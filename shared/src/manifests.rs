@@ -197,6 +197,47 @@ fn walk(path: &Path, recursive: bool) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// `-k DIR`: the objects a kustomization builds, as `kubectl get -k` reads them. kubectl builds
+/// in-process with kustomize's defaults; here `kubectl kustomize DIR` does the same build (the
+/// plugin runs under kubectl, so it is on PATH), else `kustomize build DIR`. One kustomization
+/// is kubectl's "single item implied": one object prints as itself.
+pub fn kustomize(dir: &str) -> Result<Manifests> {
+    let (program, args): (std::path::PathBuf, Vec<&str>) = match which::which("kubectl") {
+        Ok(kubectl) => (kubectl, vec!["kustomize", dir]),
+        Err(_) => match which::which("kustomize") {
+            Ok(kustomize) => (kustomize, vec!["build", dir]),
+            Err(_) => {
+                return Err(Error::usage(format!("-k {dir}: building a kustomization needs kubectl or kustomize"))
+                    .hint("install kubectl (it builds kustomizations itself), or kustomize, on PATH; or run kustomize build DIR > out.yaml and use -f out.yaml"));
+            }
+        },
+    };
+    let out = std::process::Command::new(&program)
+        .args(&args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| Error::runtime(format!("could not run {}", program.display())).caused_by(e))?;
+    if !out.status.success() {
+        return Err(Error::runtime(build_error(&String::from_utf8_lossy(&out.stderr))));
+    }
+    let text =
+        String::from_utf8(out.stdout).map_err(|_| Error::runtime(format!("the build of {dir} is not UTF-8 text")))?;
+    let objects = decode(&text, dir)?.into_iter().map(|object| Manifest { object, source: dir.to_string() }).collect();
+    Ok(Manifests { objects, single_implied: true })
+}
+
+/// kustomize's own words from a failed build's stderr: `error: …`, or the `err="…"` of the
+/// log line some kubectl versions write instead.
+fn build_error(stderr: &str) -> String {
+    let last = stderr.trim().lines().last().unwrap_or_default().trim();
+    if let Some((_, quoted)) = last.split_once(" err=\"")
+        && let Some(inner) = quoted.strip_suffix('"')
+    {
+        return inner.replace("\\\"", "\"");
+    }
+    last.strip_prefix("error: ").unwrap_or(last).to_string()
+}
+
 /// The objects in a file's text: a JSON stream when it starts with `{` or `[`, else YAML
 /// documents; empty documents are skipped and Lists (anything with `items`) flattened.
 pub fn decode(text: &str, source: &str) -> Result<Vec<Value>> {
@@ -248,6 +289,18 @@ pub fn decode(text: &str, source: &str) -> Result<Vec<Value>> {
         return Err(Error::runtime(format!("unable to decode \"{source}\": {what} is not a Kubernetes object")));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod kustomize_tests {
+    use super::build_error;
+
+    #[test]
+    fn a_failed_build_says_kustomizes_words() {
+        let logged = "E1207 16:43:56.399053    1579 run.go:72] \"command failed\" err=\"must build at directory: not a valid directory: lstat /tmp/nope: \\\"x\\\"\"\n";
+        assert_eq!(build_error(logged), "must build at directory: not a valid directory: lstat /tmp/nope: \"x\"");
+        assert_eq!(build_error("error: accumulating resources: boom\n"), "accumulating resources: boom");
+    }
 }
 
 #[cfg(test)]

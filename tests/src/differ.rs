@@ -97,8 +97,8 @@ fn compare_once(c: &Cluster, cache: &Path, args: &[String], ages: bool) -> Outco
     Outcome::Differs(format!("stdout differs\n  kubectl: {t:?}\n  cols:    {o:?}"))
 }
 
-/// Lines of cells, ages masked.
-fn masked(s: &str) -> Vec<Vec<String>> {
+/// Lines of cells, ages masked (`5s`, `3m2s` become `AGE`).
+pub fn masked(s: &str) -> Vec<Vec<String>> {
     let age = |w: &str| {
         !w.is_empty()
             && w.split_inclusive(|c: char| c.is_ascii_alphabetic()).all(|part| {

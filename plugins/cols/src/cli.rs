@@ -73,6 +73,50 @@ pub struct Cli {
     #[arg(long, value_name = "BOOL", default_value_t = true, action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     pub allow_missing_template_keys: bool,
 
+    /// Labels to print as columns after the view's own (the header is the label's last
+    /// /-separated part, upper-cased): -L app,tier or -L app -L tier
+    #[arg(short = 'L', long, value_name = "LABEL", value_delimiter = ',')]
+    pub label_columns: Vec<String>,
+
+    /// Show all labels as the last column (a table, -o wide or presets)
+    #[arg(long)]
+    pub show_labels: bool,
+
+    /// Prefix names with their kind (pod/web, deployment.apps/web), as with several types
+    #[arg(long)]
+    pub show_kind: bool,
+
+    /// Say nothing of named objects that do not exist, nor of an empty list
+    #[arg(long)]
+    pub ignore_not_found: bool,
+
+    /// Watch for changes without printing the objects as they are first
+    #[arg(long)]
+    pub watch_only: bool,
+
+    /// With -w or --watch-only, print each change as its event: an EVENT column in tables,
+    /// {"type","object"} for templates and custom-columns
+    #[arg(long)]
+    pub output_watch_events: bool,
+
+    /// Keep metadata.managedFields in -o kyaml
+    #[arg(long)]
+    pub show_managed_fields: bool,
+
+    /// Print this subresource of the named objects (status, scale…)
+    #[arg(long, value_name = "NAME")]
+    pub subresource: Option<String>,
+
+    /// =false builds the default view here (NAME, AGE) instead of asking the server for its
+    /// table
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub server_print: bool,
+
+    /// Print the live objects a kustomization directory builds (as kubectl get -k: needs
+    /// kubectl or kustomize on PATH to build it)
+    #[arg(short = 'k', long, value_name = "DIR")]
+    pub kustomize: Option<String>,
+
     #[command(flatten)]
     pub all: AllNamespaces,
 

@@ -59,6 +59,12 @@ pub async fn run(cli: Cli) -> Result<()> {
     }
     let kube = Kube::connect(&cli.global).await?;
     let targets = resolve::targets(&kube, &plan, cli.global.namespace.is_some()).await?;
+    if plan.subresource.is_some() && !plan.watch && matches!(plan.source, Source::Resources { .. }) {
+        let bulk = targets.groups.iter().any(|g| matches!(g.read, Read::List));
+        if bulk || plan.list.label_selector.is_some() || plan.list.field_selector.is_some() {
+            return Err(Error::usage("subresource cannot be used when bulk resources are specified"));
+        }
+    }
     if plan.watch {
         let named: usize = targets.groups.iter().map(|g| if let Read::Names(n) = &g.read { n.len() } else { 0 }).sum();
         if named > 1 {
@@ -89,11 +95,19 @@ fn projection_of(columns: &[Spec], sort: Option<&SortField>) -> Projection {
 /// Custom-columns and preset tables: objects → rows → kubectl's layout.
 async fn rows(kube: &Kube, plan: &Plan, targets: &Targets, mut printer: RowPrinter) -> Result<()> {
     let sort = plan.object_sort_field()?;
-    let projection = projection_of(printer.columns(), sort.as_ref());
+    // With --output-watch-events kubectl's custom-columns read the event ({"type", "object"});
+    // presets keep reading the object, beside an EVENT column.
+    let wrap = plan.watch_events && matches!(plan.view, plan::View::CustomColumns { .. });
+    let projection = if wrap { Projection::All } else { projection_of(printer.columns(), sort.as_ref()) };
+    let shown = |kind: &str, obj: Value| if wrap { serde_json::json!({"type": kind, "object": obj}) } else { obj };
     if plan.watch {
         printer.watching();
     }
-    let read = objects::read(kube, targets, &plan.list, &projection, |obj| printer.add(&obj)).await;
+    printer.event_type("ADDED");
+    let read = objects::read(kube, targets, plan, &projection, |obj| {
+        if plan.watch_only { Ok(()) } else { printer.add(&shown("ADDED", obj)) }
+    })
+    .await;
     let outcome = match read {
         Ok(o) => o,
         Err(e) => {
@@ -102,26 +116,50 @@ async fn rows(kube: &Kube, plan: &Plan, targets: &Targets, mut printer: RowPrint
             return Err(e);
         }
     };
-    printer.finish(outcome.single)?;
+    // Nothing read of one object named, or of anything with --ignore-not-found: kubectl prints
+    // nothing, not even the header.
+    let none =
+        outcome.count == 0 && (plan.ignore_not_found || (targets.single && !outcome.missing.is_empty())) && !plan.watch;
+    if !none {
+        printer.finish(outcome.single)?;
+    }
     if !plan.watch {
+        return objects::missing(outcome);
+    }
+    if stop_watching(plan, targets, &outcome) {
         return objects::missing(outcome);
     }
     // Listed again, the objects print as changes do: one row each, in the widths so far.
     let relist = async |printer: &mut RowPrinter| {
-        Ok(objects::read(kube, targets, &plan.list, &projection, |obj| printer.event(&obj)).await?.resource_version)
+        printer.event_type("ADDED");
+        Ok(objects::read(kube, targets, plan, &projection, |obj| printer.event(&shown("ADDED", obj)))
+            .await?
+            .resource_version)
     };
     watch::Watch::objects(targets, &plan.list, &projection)?
-        .follow(kube, outcome.resource_version, &mut printer, relist, |printer, obj| printer.event(&obj))
+        .follow(kube, outcome.resource_version, &mut printer, relist, |printer, kind, obj| {
+            printer.event_type(kind);
+            printer.event(&shown(kind, obj))
+        })
         .await
 }
 
+/// A watch of one named object does not start when the object is missing: kubectl reports it
+/// (or, with `--ignore-not-found`, says nothing).
+fn stop_watching(plan: &Plan, targets: &Targets, outcome: &objects::Outcome) -> bool {
+    let named = targets.groups.iter().any(|g| matches!(g.read, Read::Names(_)));
+    !outcome.missing.is_empty() || (named && plan.ignore_not_found && outcome.count == 0)
+}
+
 /// `-o jsonpath…`, `-o go-template…`, `-o kyaml`: the object named, or a List of everything
-/// read; with `-w`, each object (as kubectl's watch prints them one by one) and each change.
+/// read; with `-w`, each object (as kubectl's watch prints them one by one) and each change,
+/// or each event (`{"type", "object"}`) with `--output-watch-events`.
 async fn objects(kube: &Kube, plan: &Plan, targets: &Targets, format: &ObjectFormat) -> Result<()> {
     // Only a JSONPath template says which fields it reads; Go templates can reach anything.
     let fields = match format {
+        ObjectFormat::JsonPath { .. } if plan.watch_events => vec![vec![]],
         ObjectFormat::JsonPath { template, .. } => template.fields(),
-        ObjectFormat::GoTemplate(_) | ObjectFormat::Kyaml => vec![vec![]],
+        ObjectFormat::GoTemplate(_) | ObjectFormat::Kyaml { .. } => vec![vec![]],
     };
     let sort = plan.object_sort_field()?;
     let mut projection = match &sort {
@@ -142,25 +180,39 @@ async fn objects(kube: &Kube, plan: &Plan, targets: &Targets, format: &ObjectFor
         }
     }
     if plan.watch {
-        let print = |_: &mut (), obj: Value| render::objects(format, &obj);
+        let print = |_: &mut (), kind: &str, obj: Value| {
+            if plan.watch_events { render::event(format, kind, obj) } else { render::objects(format, &obj) }
+        };
         let list = async |state: &mut ()| {
-            Ok(objects::read(kube, targets, &plan.list, &projection, |obj| print(state, obj)).await?.resource_version)
+            Ok(objects::read(kube, targets, plan, &projection, |obj| print(state, "ADDED", obj))
+                .await?
+                .resource_version)
         };
         let mut state = ();
-        let rv = list(&mut state).await?;
+        let outcome = objects::read(kube, targets, plan, &projection, |obj| {
+            if plan.watch_only { Ok(()) } else { print(&mut state, "ADDED", obj) }
+        })
+        .await?;
+        if stop_watching(plan, targets, &outcome) {
+            return objects::missing(outcome);
+        }
         return watch::Watch::objects(targets, &plan.list, &projection)?
-            .follow(kube, rv, &mut state, list, print)
+            .follow(kube, outcome.resource_version, &mut state, list, print)
             .await;
     }
     let mut items: Vec<Value> = vec![];
-    let outcome = objects::read(kube, targets, &plan.list, &projection, |obj| {
+    let outcome = objects::read(kube, targets, plan, &projection, |obj| {
         items.push(obj);
         Ok(())
     })
     .await?;
-    // One object named and not found: kubectl prints nothing, not an empty List.
+    // One object named and not found: kubectl prints nothing, not an empty List; nor does it
+    // print one with --ignore-not-found when nothing was found.
     if targets.single && items.is_empty() && !outcome.missing.is_empty() {
         return objects::missing(outcome);
+    }
+    if plan.ignore_not_found && items.is_empty() {
+        return Ok(());
     }
     let data = if targets.single && items.len() == 1 {
         items.pop().unwrap_or(Value::Null)
@@ -189,30 +241,50 @@ async fn default_view(kube: &Kube, plan: &Plan, targets: &Targets, wide: bool, a
         sort,
         sort_by: plan.sort_by.clone(),
         watch: plan.watch,
+        watch_only: plan.watch_only,
+        label_columns: &plan.label_columns,
+        show_labels: plan.show_labels,
+        show_kind: plan.show_kind,
+        events: plan.watch_events,
+        server_print: plan.server_print,
+        ignore_not_found: plan.ignore_not_found,
+        subresource: if plan.watch { None } else { plan.subresource.as_deref() },
     };
     let mut printer = server::Printer::new(view);
     let shown = server::print(kube, targets, &plan.list, &mut printer).await;
-    let mut rv =
-        match (shown, targets.groups.first().and_then(|g| if let Read::Names(n) = &g.read { n.first() } else { None }))
-        {
-            (Err(e), Some(n)) if e.api_code() == Some(404) => {
-                let resources: Vec<_> = targets.groups.iter().map(|g| g.resource.clone()).collect();
-                return Err(resolve::preset_hint(e, n, &plan.presets, &resources));
-            }
-            (other, _) => other?,
-        };
-    if !plan.watch {
+    let first_name = targets.groups.first().and_then(|g| if let Read::Names(n) = &g.read { n.first() } else { None });
+    let mut rv = match (shown, first_name) {
+        (Err(e), Some(n)) if e.api_code() == Some(404) => {
+            let resources: Vec<_> = targets.groups.iter().map(|g| g.resource.clone()).collect();
+            return Err(resolve::preset_hint(e, n, &plan.presets, &resources));
+        }
+        (other, _) => other?,
+    };
+    if !plan.watch || (first_name.is_some() && printer.tables_read == 0) {
         return Ok(());
     }
-    // The rows carry their objects for the added columns.
-    let w = watch::Watch::tables(targets, &plan.list, !added.is_empty())?;
     // One resource type is watched (the plan refuses more); a named object from the start.
-    let namespaced = targets.groups.first().is_some_and(|g| g.resource.namespaced);
-    if targets.groups.first().is_some_and(|g| matches!(g.read, Read::Names(_))) {
+    let group = targets.groups.first();
+    let namespaced = group.is_some_and(|g| g.resource.namespaced);
+    let kind = group.filter(|_| plan.show_kind).map(server::kind_prefix);
+    if first_name.is_some() {
         rv.clear();
     }
     let relist = async |printer: &mut server::Printer<'_>| server::print(kube, targets, &plan.list, printer).await;
-    w.follow(kube, rv, &mut printer, relist, |printer, table| printer.event(&table, namespaced)).await
+    if !plan.server_print {
+        // Objects, each made into kubectl's NAME and AGE table.
+        return watch::Watch::objects(targets, &plan.list, &Projection::All)?
+            .follow(kube, rv, &mut printer, relist, |printer, event, obj| {
+                printer.event(event, &server::name_and_age(obj), kind.as_deref(), namespaced)
+            })
+            .await;
+    }
+    // The rows carry their objects for the added columns.
+    watch::Watch::tables(targets, &plan.list, !added.is_empty())?
+        .follow(kube, rv, &mut printer, relist, |printer, event, table| {
+            printer.event(event, &table, kind.as_deref(), namespaced)
+        })
+        .await
 }
 
 fn presets_command(action: Option<&PresetsAction>, format: Report, headers: NoHeaders) -> Result<()> {

@@ -5,12 +5,13 @@
 //! printed, and objects printed in a List go through the normalisation of kubectl's JSON round
 //! trip.
 
-use kubectl_kit_core::list::{self, ListOptions};
+use kubectl_kit_core::list;
 use kubectl_kit_core::printers::columns::normalize_list_item;
 use kubectl_kit_core::projection::Projection;
 use kubectl_kit_core::{Error, Kube, Result};
 use serde_json::Value;
 
+use crate::plan::Plan;
 use crate::resolve::{Read, Targets};
 
 /// What reading left besides the objects.
@@ -20,15 +21,19 @@ pub(crate) struct Outcome {
     pub single: bool,
     /// The resourceVersion of the last list, to watch from.
     pub resource_version: String,
-    /// Named objects that were not found (kubectl reports them after printing the rest).
+    /// Named objects that were not found (kubectl reports them after printing the rest);
+    /// none with `--ignore-not-found`.
     pub missing: Vec<Error>,
+    /// How many objects were read.
+    pub count: usize,
 }
 
-/// Reads every target, handing each object to `each` in kubectl's order.
+/// Reads every target, handing each object to `each` in kubectl's order: named objects (their
+/// `--subresource` unless watching, as kubectl), lists with the plan's selectors and chunks.
 pub(crate) async fn read(
     kube: &Kube,
     targets: &Targets,
-    opts: &ListOptions,
+    plan: &Plan,
     projection: &Projection,
     mut each: impl FnMut(Value) -> Result<()>,
 ) -> Result<Outcome> {
@@ -40,10 +45,13 @@ pub(crate) async fn read(
         match &g.read {
             Read::Names(names) => {
                 for n in names {
-                    let mut obj = match list::get(kube, &g.resource, ns, n, projection).await {
+                    let sub = if plan.watch { None } else { plan.subresource.as_deref() };
+                    let mut obj = match list::get_subresource(kube, &g.resource, ns, n, sub, projection).await {
                         Ok(obj) => obj,
                         Err(e) if e.api_code() == Some(404) => {
-                            outcome.missing.push(e);
+                            if !plan.ignore_not_found {
+                                outcome.missing.push(e);
+                            }
                             continue;
                         }
                         Err(e) => return Err(e),
@@ -58,7 +66,7 @@ pub(crate) async fn read(
                 }
             }
             Read::List => {
-                let meta = list::for_each(kube, &g.resource, ns, opts, projection, |mut obj| {
+                let meta = list::for_each(kube, &g.resource, ns, &plan.list, projection, |mut obj| {
                     normalize_list_item(&mut obj, &api_version, &kind);
                     each(obj)
                 })
@@ -69,6 +77,7 @@ pub(crate) async fn read(
         }
     }
     outcome.single = targets.single && count == 1;
+    outcome.count = count;
     Ok(outcome)
 }
 

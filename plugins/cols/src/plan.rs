@@ -53,8 +53,8 @@ pub(crate) enum ObjectFormat {
     JsonPath { template: Template, as_json: bool },
     /// `-o go-template=…`, `-o go-template-file=…` and their aliases, `--template`.
     GoTemplate(gotemplate::Template),
-    /// `-o kyaml`.
-    Kyaml,
+    /// `-o kyaml`; `managed_fields` keeps `metadata.managedFields` (`--show-managed-fields`).
+    Kyaml { managed_fields: bool },
 }
 
 /// What is read.
@@ -81,19 +81,49 @@ pub(crate) struct Plan {
     pub object_sort: Option<SortField>,
     /// Why `--sort-by` cannot sort objects, when only the default view can use it.
     pub object_sort_error: Option<String>,
+    /// `-w` or `--watch-only`.
     pub watch: bool,
+    /// `--watch-only`: the objects as they are first are not printed.
+    pub watch_only: bool,
+    /// `--output-watch-events`.
+    pub watch_events: bool,
     pub no_headers: bool,
     /// Built-in and user presets, every spec parsed.
     pub presets: Vec<Preset>,
+    /// `-L`, in the order given.
+    pub label_columns: Vec<String>,
+    /// `--show-labels`.
+    pub show_labels: bool,
+    /// `--show-kind`.
+    pub show_kind: bool,
+    /// `--ignore-not-found`.
+    pub ignore_not_found: bool,
+    /// `--subresource` (named objects only; ignored with -f and with a watch, as by kubectl).
+    pub subresource: Option<String>,
+    /// `--server-print` (false: the default view is NAME and AGE, built here).
+    pub server_print: bool,
 }
 
 impl Plan {
     pub(crate) fn new(cli: &Cli) -> Result<Self> {
         let view = view(cli)?;
-        if cli.local && cli.filenames.is_empty() {
+        if cli.local && cli.filenames.is_empty() && cli.kustomize.is_none() {
             return Err(Error::usage("--local prints the objects of -f files: name them with -f FILE"));
         }
-        let source = if cli.filenames.is_empty() {
+        if cli.kustomize.is_some() {
+            if !cli.filenames.is_empty() {
+                return Err(Error::usage("only one of -f or -k can be specified"));
+            }
+            if cli.recursive {
+                return Err(Error::usage("the -k flag can't be used with -f or -R"));
+            }
+        }
+        let source = if let Some(dir) = &cli.kustomize {
+            if !cli.args.is_empty() && cli.args.iter().any(|a| a.contains('/')) {
+                return Err(Error::usage("resource/name arguments cannot be provided when a path is specified"));
+            }
+            Source::Files { manifests: manifests::kustomize(dir)?, local: cli.local, words: cli.args.clone() }
+        } else if cli.filenames.is_empty() {
             let mut args = cli.args.iter();
             let first = args.next().ok_or_else(|| {
                 Error::usage("you must specify the type of resource to get").hint(
@@ -136,7 +166,27 @@ impl Plan {
                 Err(e) => return Err(Error::usage(e.0)),
             },
         };
-        if cli.watch {
+        let watch = cli.watch || cli.watch_only;
+        if cli.output_watch_events && !watch {
+            return Err(Error::usage("--output-watch-events option can only be used with --watch or --watch-only"));
+        }
+        // kubectl's KYAML printer cannot print a watch event (it has no kind) and fails once
+        // the first one comes; this says so before any request.
+        if cli.output_watch_events && matches!(view, View::Objects(ObjectFormat::Kyaml { .. })) {
+            return Err(Error::usage(
+                "unable to output the provided object: missing apiVersion or kind; try GetObjectKind().SetGroupVersionKind() if you know the type",
+            )
+            .hint("kubectl's KYAML printer cannot print watch events: -o go-template or -o jsonpath print them (.type, .object)"));
+        }
+        // kubectl refuses LABELS beside a printer of its own other than its tables; cols' own
+        // data formats carry it as a column.
+        if cli.show_labels
+            && let Some(o) = &cli.output.output
+            && !matches!(view, View::Columns { .. })
+        {
+            return Err(Error::usage(format!("--show-labels option cannot be used with {o} printer")));
+        }
+        if watch {
             if cli.local {
                 return Err(Error::usage("--watch reads changes from the cluster: it cannot be used with --local"));
             }
@@ -154,7 +204,9 @@ impl Plan {
             {
                 return Err(Error::usage("--watch prints rows as they change: it needs a table (-o wide or none)"));
             }
-            if cli.sort_by.is_some() {
+            if cli.sort_by.is_some() && cli.watch_only {
+                output::err("warning: --watch-only requested, --sort-by will be ignored\n");
+            } else if cli.sort_by.is_some() {
                 output::err("warning: --watch requested, --sort-by will be ignored for watch events received\n");
             }
         }
@@ -172,9 +224,17 @@ impl Plan {
             sort_by: cli.sort_by.clone(),
             object_sort,
             object_sort_error,
-            watch: cli.watch,
+            watch,
+            watch_only: cli.watch_only,
+            watch_events: cli.output_watch_events,
             no_headers: cli.headers.no_headers,
             presets,
+            label_columns: cli.label_columns.iter().filter(|l| !l.is_empty()).cloned().collect(),
+            show_labels: cli.show_labels,
+            show_kind: cli.show_kind,
+            ignore_not_found: cli.ignore_not_found,
+            subresource: cli.subresource.clone().filter(|s| !s.is_empty()),
+            server_print: cli.server_print,
         })
     }
 
@@ -271,7 +331,7 @@ fn view(cli: &Cli) -> Result<View> {
                 .map_err(|e| Error::usage(format!("error reading --template {file}, {e}")))?;
             return go_template(text);
         }
-        Output::Kyaml => return Ok(View::Objects(ObjectFormat::Kyaml)),
+        Output::Kyaml => return Ok(View::Objects(ObjectFormat::Kyaml { managed_fields: cli.show_managed_fields })),
         Output::Name => return Ok(View::Name),
         Output::Default | Output::Wide => DataFormat::Text,
         Output::Json => DataFormat::Json,

@@ -42,7 +42,11 @@ pub(crate) fn printing<'a>(plan: &'a Plan, presets: &[Spec], server_table: bool)
             if presets.is_empty() && *format == DataFormat::Text && server_table {
                 return Ok(Printing::DefaultView { wide: *wide, added });
             }
+            // kubectl's order: EVENT, NAMESPACE, NAME, the view's columns, -L, LABELS; then --add.
             let mut columns = vec![];
+            if plan.watch_events {
+                columns.push(Spec::Event);
+            }
             if plan.all_namespaces {
                 columns.push(plain("NAMESPACE", ".metadata.namespace")?);
             }
@@ -50,6 +54,10 @@ pub(crate) fn printing<'a>(plan: &'a Plan, presets: &[Spec], server_table: bool)
             columns.extend(presets.iter().cloned());
             if presets.is_empty() && added.is_empty() && !server_table {
                 columns.push(plain("KIND", ".kind")?);
+            }
+            columns.extend(plan.label_columns.iter().map(|l| Spec::label(l)));
+            if plan.show_labels {
+                columns.push(Spec::Labels);
             }
             columns.extend(added.iter().cloned());
             (columns, *format, !plan.no_headers)
@@ -76,6 +84,8 @@ pub(crate) struct RowPrinter {
     printed_headers: bool,
     /// Rows are printed as a watch prints them: the header comes with the first row.
     watch: bool,
+    /// The type of the watch event being printed, for an EVENT column.
+    event: String,
 }
 
 impl RowPrinter {
@@ -92,6 +102,7 @@ impl RowPrinter {
             tab: TabWriter::new(),
             printed_headers: false,
             watch: false,
+            event: String::new(),
         }
     }
 
@@ -108,7 +119,11 @@ impl RowPrinter {
         };
         let mut cells = Vec::with_capacity(self.columns.len());
         for c in &self.columns {
-            let cell = if self.format.is_data() { c.cell_raw(obj) } else { c.cell(obj) };
+            let cell = match c {
+                Spec::Event => Ok(spec::event_cell(&self.event)),
+                c if self.format.is_data() => c.cell_raw(obj),
+                c => c.cell(obj),
+            };
             match cell {
                 Ok(text) => cells.push(text),
                 Err(e) => {
@@ -150,6 +165,11 @@ impl RowPrinter {
             Some((_, e)) => Err(e.clone()),
             None => Ok(()),
         }
+    }
+
+    /// The type of the events that follow (`ADDED` for the objects listed), for an EVENT column.
+    pub(crate) fn event_type(&mut self, kind: &str) {
+        self.event = kind.to_string();
     }
 
     /// Prints an object's row at once (a watch event), in the widths printed so far.
@@ -251,8 +271,8 @@ pub(crate) fn objects(format: &ObjectFormat, data: &Value) -> Result<()> {
             output::out_bytes(&printed);
             failed.map_or(Ok(()), Err)
         }
-        ObjectFormat::Kyaml => {
-            let data = without_managed_fields(data);
+        ObjectFormat::Kyaml { managed_fields } => {
+            let data = if *managed_fields { data.clone() } else { without_managed_fields(data) };
             // kubectl fails the whole document on a key YAML cannot read back; so does this,
             // rather than print YAML that parsers refuse.
             if let Some(key) = kubectl_kit_core::kyaml::long_key(&data) {
@@ -267,6 +287,12 @@ pub(crate) fn objects(format: &ObjectFormat, data: &Value) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// One watch event with `--output-watch-events`: the templates see `{"type", "object"}`, as
+/// kubectl's printers see its WatchEvent.
+pub(crate) fn event(format: &ObjectFormat, kind: &str, object: Value) -> Result<()> {
+    objects(format, &serde_json::json!({"type": kind, "object": object}))
 }
 
 /// kubectl's GoTemplatePrinter on one object: the bytes for standard output, and the error.

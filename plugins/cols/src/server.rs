@@ -33,6 +33,22 @@ pub(crate) struct View<'a> {
     pub sort_by: Option<String>,
     /// A watch follows (kubectl then says nothing of an empty list).
     pub watch: bool,
+    /// `--watch-only`: the tables listed set the columns but print no row.
+    pub watch_only: bool,
+    /// `-L` keys, in order.
+    pub label_columns: &'a [String],
+    /// `--show-labels`.
+    pub show_labels: bool,
+    /// `--show-kind`.
+    pub show_kind: bool,
+    /// `--output-watch-events`: an EVENT column first.
+    pub events: bool,
+    /// `--server-print`: false builds NAME and AGE here from the objects.
+    pub server_print: bool,
+    /// `--ignore-not-found`.
+    pub ignore_not_found: bool,
+    /// `--subresource`, for named objects.
+    pub subresource: Option<&'a str>,
 }
 
 /// The table printer's state across tables: kubectl's `HumanReadablePrinter`.
@@ -49,6 +65,10 @@ pub(crate) struct Printer<'a> {
     /// kubectl's NAMESPACE column sticks: once a namespaced resource printed with `-A`, the
     /// printers after it keep the column (an empty cell for cluster-scoped objects).
     sticky_namespace: bool,
+    /// The type of the watch event being printed, for the EVENT column.
+    event: String,
+    /// Tables read by the last [`print`] (one per page or per named object found).
+    pub tables_read: usize,
 }
 
 /// One table's lines, laid out together.
@@ -64,6 +84,8 @@ impl<'a> Printer<'a> {
             written: false,
             separator: false,
             sticky_namespace: false,
+            event: "ADDED".into(),
+            tables_read: 0,
         }
     }
 
@@ -106,10 +128,17 @@ impl<'a> Printer<'a> {
         let mut lines = vec![];
         if !local_no_headers && !rows.is_empty() {
             let mut h: Vec<String> = vec![];
+            if self.view.events {
+                h.push("EVENT".into());
+            }
             if with_namespace {
                 h.push("NAMESPACE".into());
             }
             h.extend(shown.iter().map(|(_, d)| d["name"].as_str().unwrap_or_default().to_uppercase()));
+            h.extend(self.view.label_columns.iter().map(|l| Spec::label(l).header().to_string()));
+            if self.view.show_labels {
+                h.push("LABELS".into());
+            }
             h.extend(self.view.added.iter().map(|c| c.header().to_string()));
             lines.push(h.join("\t"));
         }
@@ -117,6 +146,9 @@ impl<'a> Printer<'a> {
             let cells = row["cells"].as_array().cloned().unwrap_or_default();
             let obj = &row["object"];
             let mut line: Vec<String> = vec![];
+            if self.view.events {
+                line.push(crate::spec::event_cell(&self.event));
+            }
             if with_namespace {
                 line.push(output::escape(
                     obj.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default(),
@@ -139,6 +171,13 @@ impl<'a> Printer<'a> {
                     text = format!("{k}/{text}");
                 }
                 line.push(output::escape(&text));
+            }
+            // Label cells read the row's object (its metadata, which the server includes).
+            for l in self.view.label_columns {
+                line.push(Spec::label(l).cell(obj).unwrap_or_default());
+            }
+            if self.view.show_labels {
+                line.push(Spec::Labels.cell(obj).unwrap_or_default());
             }
             for c in self.view.added {
                 line.push(output::escape(&c.cell(obj).map_err(|e| Error::runtime(e.0))?));
@@ -169,9 +208,17 @@ impl<'a> Printer<'a> {
         out.finish();
     }
 
-    /// Prints one watch event's table (the header too if none was printed yet).
-    pub(crate) fn event(&mut self, table: &Value, namespaced: bool) -> Result<()> {
-        let lines = self.table_lines(table, None, namespaced)?;
+    /// Prints one watch event's table (the header too if none was printed yet); `kind`
+    /// prefixes names (`--show-kind`).
+    pub(crate) fn event(
+        &mut self,
+        kind_of_event: &str,
+        table: &Value,
+        kind: Option<&str>,
+        namespaced: bool,
+    ) -> Result<()> {
+        self.event = kind_of_event.to_string();
+        let lines = self.table_lines(table, kind, namespaced)?;
         self.flush(&lines);
         Ok(())
     }
@@ -233,12 +280,22 @@ pub(crate) async fn print(
     let mut missing: Vec<Error> = vec![];
     let mut resource_version = String::new();
     let with_objects = !printer.view.added.is_empty() || printer.view.sort.is_some();
+    printer.event = "ADDED".into();
+    let accept = if printer.view.server_print { TABLE } else { "application/json" };
     for g in &targets.groups {
         let ns = g.namespace.as_deref();
         let mut paths: Vec<String> = match &g.read {
-            Read::Names(names) => {
-                names.iter().map(|n| format!("{}/{}", g.resource.url_path(ns), list::percent_path(n))).collect()
-            }
+            Read::Names(names) => names
+                .iter()
+                .map(|n| {
+                    let mut path = format!("{}/{}", g.resource.url_path(ns), list::percent_path(n));
+                    if let Some(sub) = printer.view.subresource {
+                        path.push('/');
+                        path.push_str(&list::percent_path(sub));
+                    }
+                    path
+                })
+                .collect(),
             Read::List => vec![],
         };
         let mut cont: Option<String> = None;
@@ -248,13 +305,15 @@ pub(crate) async fn print(
                 Read::Names(_) => paths.remove(0),
                 Read::List => opts.page_path(&g.resource, ns, cont.as_deref()),
             };
-            if with_objects {
+            if with_objects && printer.view.server_print {
                 list::query_pair(&mut path, "includeObject", "Object");
             }
-            let body = match kube.get_raw(&path, TABLE).await {
+            let body = match kube.get_raw(&path, accept).await {
                 Ok(b) => b,
                 Err(e) if e.api_code() == Some(404) && matches!(g.read, Read::Names(_)) => {
-                    missing.push(e);
+                    if !printer.view.ignore_not_found {
+                        missing.push(e);
+                    }
                     continue;
                 }
                 Err(e) => return Err(e),
@@ -262,6 +321,13 @@ pub(crate) async fn print(
             let table: Value = serde_json::from_str(&body).map_err(|e| {
                 Error::runtime(format!("the server sent an unreadable table of {}", g.resource.name)).caused_by(e)
             })?;
+            let mut table = if printer.view.server_print { table } else { name_and_age(table) };
+            // kubectl's skip printer: the columns are known, no row is printed.
+            if printer.view.watch_only
+                && let Some(rows) = table.get_mut("rows").and_then(Value::as_array_mut)
+            {
+                rows.clear();
+            }
             let meta = |key: &str| table.get("metadata").and_then(|m| m.get(key)).and_then(Value::as_str);
             resource_version = meta("resourceVersion").unwrap_or_default().to_string();
             let next = meta("continue").filter(|c| !c.is_empty()).map(String::from);
@@ -273,6 +339,7 @@ pub(crate) async fn print(
             }
         }
     }
+    printer.tables_read = tables.len();
     if let Some(raw) = &printer.view.sort_by {
         sort_tables(&mut tables, raw)?;
     }
@@ -285,14 +352,19 @@ pub(crate) async fn print(
         }
         tables = kept;
     }
-    // kubectl prefixes names with their kind when several kinds are printed.
-    let with_kind = {
+    // kubectl prefixes names with their kind when several kinds are printed, or when asked.
+    let with_kind = printer.view.show_kind || {
         let mut distinct: Vec<(&str, &str)> =
             tables.iter().map(|(g, _)| (g.resource.group.as_str(), g.resource.kind.as_str())).collect();
         distinct.sort_unstable();
         distinct.dedup();
         distinct.len() > 1
     };
+    // kubectl's skip printer drops a watch event whole, the columns with it: with
+    // --watch-only --output-watch-events the tables listed do not reach the printer at all.
+    if printer.view.watch_only && printer.view.events {
+        tables.clear();
+    }
     let mut last: Option<&Group> = None;
     let mut pending = Lines(vec![]);
     for (g, table) in &tables {
@@ -306,14 +378,12 @@ pub(crate) async fn print(
             }
             last = Some(*g);
         }
-        let kind = with_kind.then(|| {
-            if r.group.is_empty() { r.kind.to_lowercase() } else { format!("{}.{}", r.kind, r.group).to_lowercase() }
-        });
+        let kind = with_kind.then(|| kind_prefix(g));
         let lines = printer.table_lines(table, kind.as_deref(), r.namespaced)?;
         pending.0.extend(lines.0);
     }
     printer.flush(&pending);
-    if !printer.written && missing.is_empty() && !printer.view.watch {
+    if !printer.written && missing.is_empty() && !printer.view.watch && !printer.view.ignore_not_found {
         let namespaced = targets.groups.iter().all(|g| g.resource.namespaced) && !printer.view.all_namespaces;
         let ns = targets.groups.iter().find_map(|g| g.namespace.clone()).unwrap_or_default();
         if namespaced {
@@ -324,4 +394,44 @@ pub(crate) async fn print(
     }
     crate::objects::missing(crate::objects::Outcome { missing, ..Default::default() })?;
     Ok(resource_version)
+}
+
+/// The kind kubectl prefixes names with: `pod`, `deployment.apps`.
+pub(crate) fn kind_prefix(g: &Group) -> String {
+    let r = &g.resource;
+    if r.group.is_empty() { r.kind.to_lowercase() } else { format!("{}.{}", r.kind, r.group).to_lowercase() }
+}
+
+/// kubectl's table of plain objects (`--server-print=false`): NAME and AGE, each row carrying
+/// its object, as a Table the printer reads like the server's. `body` is an object or a list.
+pub(crate) fn name_and_age(body: Value) -> Value {
+    let (items, metadata) = match body {
+        Value::Object(mut o) if o.get("items").is_some_and(Value::is_array) => {
+            let items = match o.remove("items") {
+                Some(Value::Array(items)) => items,
+                _ => vec![],
+            };
+            (items, o.remove("metadata").unwrap_or_default())
+        }
+        one => (vec![one], Value::Null),
+    };
+    let rows: Vec<Value> = items
+        .into_iter()
+        .map(|object| {
+            let text = |p: &str| object.pointer(p).and_then(Value::as_str).map(String::from);
+            let name = text("/metadata/name").unwrap_or_default();
+            let age = text("/metadata/creationTimestamp")
+                .map_or_else(|| "<unknown>".to_string(), |t| kubectl_kit_core::time::age(&t));
+            serde_json::json!({"cells": [name, age], "object": object})
+        })
+        .collect();
+    serde_json::json!({
+        "kind": "Table",
+        "metadata": metadata,
+        "columnDefinitions": [
+            {"name": "Name", "type": "string", "format": "name", "priority": 0},
+            {"name": "Age", "type": "string", "format": "", "priority": 0},
+        ],
+        "rows": rows,
+    })
 }

@@ -15,28 +15,49 @@ pub enum Spec {
     Age(Column),
     /// `-o name`: `kind.group/name`, as kubectl's name printer writes it.
     KindName(Column),
+    /// `-L KEY`: the label's value, empty when the object lacks it (kubectl's label columns).
+    Label { header: String, key: String },
+    /// `--show-labels`: every label, `k=v` sorted and comma-separated, `<none>` for none.
+    Labels,
+    /// `--output-watch-events`: the event's type; the printer fills it in.
+    Event,
 }
+
+/// Where the fields of the label columns live.
+const LABELS_FIELD: [&str; 2] = ["metadata", "labels"];
 
 impl Spec {
     /// The header.
     pub fn header(&self) -> &str {
         match self {
             Spec::Plain(c) | Spec::Age(c) | Spec::KindName(c) => &c.header,
+            Spec::Label { header, .. } => header,
+            Spec::Labels => "LABELS",
+            Spec::Event => "EVENT",
         }
     }
 
-    /// The compiled template.
-    pub fn template(&self) -> &Template {
+    /// `-L KEY`'s column: the header is the key's last `/`-separated part, upper-cased (as
+    /// kubectl heads it: `app.kubernetes.io/name` is `NAME`).
+    pub fn label(key: &str) -> Spec {
+        Spec::Label { header: key.rsplit('/').next().unwrap_or(key).to_uppercase(), key: key.to_string() }
+    }
+
+    /// The compiled template, for the columns that have one.
+    pub fn template(&self) -> Option<&Template> {
         match self {
-            Spec::Plain(c) | Spec::Age(c) | Spec::KindName(c) => &c.template,
+            Spec::Plain(c) | Spec::Age(c) | Spec::KindName(c) => Some(&c.template),
+            Spec::Label { .. } | Spec::Labels | Spec::Event => None,
         }
     }
 
     /// The fields the column reads.
     pub fn fields(&self) -> Vec<Vec<String>> {
-        let mut fields = self.template().fields();
-        if let Spec::KindName(_) = self {
-            fields.extend([vec!["apiVersion".to_string()], vec!["kind".to_string()]]);
+        let mut fields = self.template().map(Template::fields).unwrap_or_default();
+        match self {
+            Spec::KindName(_) => fields.extend([vec!["apiVersion".to_string()], vec!["kind".to_string()]]),
+            Spec::Label { .. } | Spec::Labels => fields.push(LABELS_FIELD.iter().map(|s| s.to_string()).collect()),
+            _ => {}
         }
         fields
     }
@@ -59,6 +80,17 @@ impl Spec {
                 let raw = cell(c)?;
                 Ok(if raw == "<none>" { raw } else { kubectl_kit_core::time::age(&raw) })
             }
+            Spec::Label { key, .. } => {
+                let value = obj.pointer("/metadata/labels").and_then(|l| l.get(key)).and_then(Value::as_str);
+                let value = value.unwrap_or_default();
+                Ok(if terminal { kubectl_kit_core::output::escape(value) } else { value.to_string() })
+            }
+            Spec::Labels => {
+                let text = format_labels(obj.pointer("/metadata/labels"));
+                Ok(if terminal { kubectl_kit_core::output::escape(&text) } else { text })
+            }
+            // The printer writes the event's type itself.
+            Spec::Event => Ok(String::new()),
             Spec::KindName(_) => {
                 let text = |pointer: &str| obj.pointer(pointer).and_then(Value::as_str);
                 let kind = text("/kind").unwrap_or_default().to_lowercase();
@@ -68,6 +100,29 @@ impl Spec {
                 Ok(if group.is_empty() { format!("{kind}/{name}") } else { format!("{kind}.{group}/{name}") })
             }
         }
+    }
+}
+
+/// kubectl's `labels.FormatLabels`: `k=v` pairs sorted as strings, joined by `,`; `<none>`.
+pub fn format_labels(labels: Option<&Value>) -> String {
+    let mut pairs: Vec<String> = labels
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect())
+        .unwrap_or_default();
+    if pairs.is_empty() {
+        return "<none>".into();
+    }
+    pairs.sort_unstable();
+    pairs.join(",")
+}
+
+/// The EVENT cell kubectl writes for a watch event's type: padded to 8 characters.
+pub fn event_cell(kind: &str) -> String {
+    match kind {
+        "ADDED" => "ADDED   ".into(),
+        "DELETED" => "DELETED ".into(),
+        "ERROR" => "ERROR   ".into(),
+        other => other.to_string(),
     }
 }
 
@@ -138,5 +193,20 @@ mod tests {
         assert_eq!(cells[4], "<none>");
         assert!(parse("NOPE").is_err());
         assert!(parse("label:").is_err());
+    }
+
+    /// kubectl's `-L` and `--show-labels` cells (humanreadable_flags_test.go, labels.go).
+    #[test]
+    fn label_columns_read_as_kubectls() {
+        let obj = json!({"metadata": {"labels": {"app.kubernetes.io/name": "web", "b": "2", "a": "1", "a-b": "3"}}});
+        let l = Spec::label("app.kubernetes.io/name");
+        assert_eq!((l.header(), l.cell(&obj).ok()), ("NAME", Some("web".to_string())));
+        let missing = Spec::label("first-label");
+        assert_eq!((missing.header(), missing.cell(&obj).ok()), ("FIRST-LABEL", Some(String::new())));
+        // Sorted as whole `k=v` strings: `a-b=3` sorts before `a=1` ('-' < '=').
+        assert_eq!(Spec::Labels.cell(&obj).ok().as_deref(), Some("a-b=3,a=1,app.kubernetes.io/name=web,b=2"));
+        assert_eq!(Spec::Labels.cell(&json!({"metadata": {}})).ok().as_deref(), Some("<none>"));
+        assert_eq!(event_cell("ADDED"), "ADDED   ");
+        assert_eq!(event_cell("MODIFIED"), "MODIFIED");
     }
 }

@@ -54,7 +54,8 @@ impl<'a> Watch<'a> {
     }
 
     /// The list → watch → list again loop: watches from `rv` (what the first list returned),
-    /// handing each changed object (or table) to `on`; when the resourceVersion has expired,
+    /// handing each changed object (or table) to `on` with the event's type (`ADDED`,
+    /// `MODIFIED`, `DELETED`); when the resourceVersion has expired,
     /// says so and calls `relist`, which reads and prints the list again and returns the
     /// resourceVersion to go on from. Returns only with an error. `state` is what both print
     /// into.
@@ -64,10 +65,10 @@ impl<'a> Watch<'a> {
         mut rv: String,
         state: &mut S,
         mut relist: impl AsyncFnMut(&mut S) -> Result<String>,
-        mut on: impl FnMut(&mut S, Value) -> Result<()>,
+        mut on: impl FnMut(&mut S, &str, Value) -> Result<()>,
     ) -> Result<()> {
         loop {
-            match self.run(kube, &mut rv, |event| on(state, event)).await? {
+            match self.run(kube, &mut rv, |kind, event| on(state, kind, event)).await? {
                 Ended::Gone => {
                     output::warn("the watch expired (410 Gone); listing again");
                     rv = relist(state).await?;
@@ -86,7 +87,7 @@ impl<'a> Watch<'a> {
 
     /// Streams events from `rv`, calling `on` with each object (projected; tables whole). Returns
     /// only when the list must be read again; `rv` follows the events.
-    async fn run(&self, kube: &Kube, rv: &mut String, mut on: impl FnMut(Value) -> Result<()>) -> Result<Ended> {
+    async fn run(&self, kube: &Kube, rv: &mut String, mut on: impl FnMut(&str, Value) -> Result<()>) -> Result<Ended> {
         let mut opts = self.opts.clone();
         let mut skip_first = false;
         if let Some(n) = self.name() {
@@ -123,21 +124,21 @@ impl<'a> Watch<'a> {
                 if let Some(v) = version {
                     *rv = v;
                 }
-                let object = match event {
+                let (kind, object) = match event {
                     Event::Nothing => continue,
                     Event::Gone => return Ok(Ended::Gone),
                     Event::Failed(message) => return Err(Error::runtime(format!("watch failed: {message}"))),
-                    Event::Changed(object) => object,
+                    Event::Changed(kind, object) => (kind, object),
                 };
                 if skip_first {
                     skip_first = false;
                     continue;
                 }
                 if self.accept.is_some() {
-                    on(object)?;
+                    on(&kind, object)?;
                 } else {
                     let text = serde_json::to_string(&object).unwrap_or_default();
-                    on(projection::decode(&text, self.projection).unwrap_or(Value::Null))?;
+                    on(&kind, projection::decode(&text, self.projection).unwrap_or(Value::Null))?;
                 }
             }
             if let Some(e) = broken {
@@ -157,8 +158,8 @@ fn only_group(targets: &Targets) -> Result<&Group> {
 /// One event of a watch stream.
 #[derive(Debug, PartialEq)]
 enum Event {
-    /// An object (or a table) added, modified or deleted.
-    Changed(Value),
+    /// An object (or a table) added, modified or deleted: the event's type and the object.
+    Changed(String, Value),
     /// A bookmark, or an event without an object: nothing to print.
     Nothing,
     /// The resourceVersion expired (410 Gone).
@@ -180,7 +181,7 @@ fn read_event(line: &str) -> Option<(Event, Option<String>)> {
         Some("ERROR") => {
             Event::Failed(object.get("message").and_then(Value::as_str).unwrap_or("unknown error").to_string())
         }
-        _ if object.is_object() => Event::Changed(object),
+        Some(kind) if object.is_object() => Event::Changed(kind.to_string(), object),
         _ => Event::Nothing,
     };
     Some((read, version))
@@ -216,11 +217,11 @@ mod tests {
     fn events_say_what_to_print_and_where_to_resume() {
         let pod = json!({"metadata": {"name": "a", "resourceVersion": "7"}});
         let line = json!({"type": "MODIFIED", "object": pod}).to_string();
-        assert_eq!(read_event(&line), Some((Event::Changed(pod), Some("7".into()))));
+        assert_eq!(read_event(&line), Some((Event::Changed("MODIFIED".into(), pod), Some("7".into()))));
         let table =
             json!({"kind": "Table", "metadata": {}, "rows": [{"object": {"metadata": {"resourceVersion": "9"}}}]});
         let line = json!({"type": "ADDED", "object": table}).to_string();
-        assert_eq!(read_event(&line), Some((Event::Changed(table), Some("9".into()))));
+        assert_eq!(read_event(&line), Some((Event::Changed("ADDED".into(), table), Some("9".into()))));
         let bookmark = r#"{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"12"}}}"#;
         assert_eq!(read_event(bookmark), Some((Event::Nothing, Some("12".into()))));
         let gone = r#"{"type":"ERROR","object":{"kind":"Status","code":410,"message":"too old"}}"#;
