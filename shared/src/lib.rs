@@ -10,6 +10,7 @@
 //! - [`list`]: lists page by page and streamed, watches that resume.
 //! - [`projection`]: decoding only the fields a command reads.
 //! - [`selector`]: label selectors, evaluated and printed.
+//! - [`filter`]: `--where`, a CEL expression on each object.
 //! - [`jsonpath`]: kubectl's JSONPath dialect (a model of client-go's).
 //! - [`gotemplate`]: kubectl's go-template output (a model of Go's text/template).
 //! - [`printers`]: `kubectl get`'s printers: custom-columns, `--sort-by`, the tabwriter layout.
@@ -33,6 +34,7 @@ pub mod client;
 pub mod completion;
 pub mod discovery;
 pub mod error;
+pub mod filter;
 pub mod flags;
 pub mod gotemplate;
 pub mod jsonpath;

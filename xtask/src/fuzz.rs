@@ -37,6 +37,7 @@ const TARGETS: &[&str] = &[
     "durations",
     "sort_by",
     "kyaml",
+    "where",
 ];
 
 /// The lines around SECURITY.md's campaign table, which this command rewrites.

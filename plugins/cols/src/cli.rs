@@ -73,6 +73,13 @@ pub struct Cli {
     #[arg(long, value_name = "BOOL", default_value_t = true, action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     pub allow_missing_template_keys: bool,
 
+    /// Keep only the objects for which this CEL expression on `self` is true, e.g.
+    /// 'self.status.phase != "Running"' or 'self.spec.containers.exists(c,
+    /// c.image.endsWith(":latest"))'; objects it fails on (a missing field without has()) are
+    /// left out, and -v=2 says how many and why
+    #[arg(long = "where", value_name = "EXPR")]
+    pub where_: Option<String>,
+
     /// Labels to print as columns after the view's own (the header is the label's last
     /// /-separated part, upper-cased): -L app,tier or -L app -L tier
     #[arg(short = 'L', long, value_name = "LABEL", value_delimiter = ',')]

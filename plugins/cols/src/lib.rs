@@ -55,7 +55,9 @@ pub async fn run(cli: Cli) -> Result<()> {
     }
     let plan = Plan::new(&cli)?;
     if let Source::Files { local: true, .. } = &plan.source {
-        return local::print(&plan);
+        let printed = local::print(&plan);
+        plan.report_skipped();
+        return printed;
     }
     let kube = Kube::connect(&cli.global).await?;
     let targets = resolve::targets(&kube, &plan, cli.global.namespace.is_some()).await?;
@@ -73,11 +75,13 @@ pub async fn run(cli: Cli) -> Result<()> {
             )));
         }
     }
-    match render::printing(&plan, &targets.preset_columns, true)? {
+    let printed = match render::printing(&plan, &targets.preset_columns, true)? {
         Printing::Objects(format) => objects(&kube, &plan, &targets, format).await,
         Printing::Rows(printer) => rows(&kube, &plan, &targets, *printer).await,
         Printing::DefaultView { wide, added } => default_view(&kube, &plan, &targets, wide, added).await,
-    }
+    };
+    plan.report_skipped();
+    printed
 }
 
 /// What the columns and the sort key read.
@@ -98,7 +102,8 @@ async fn rows(kube: &Kube, plan: &Plan, targets: &Targets, mut printer: RowPrint
     // With --output-watch-events kubectl's custom-columns read the event ({"type", "object"});
     // presets keep reading the object, beside an EVENT column.
     let wrap = plan.watch_events && matches!(plan.view, plan::View::CustomColumns { .. });
-    let projection = if wrap { Projection::All } else { projection_of(printer.columns(), sort.as_ref()) };
+    let mut projection = if wrap { Projection::All } else { projection_of(printer.columns(), sort.as_ref()) };
+    projection.merge(&Projection::from_paths(&plan.filter_fields()));
     let shown = |kind: &str, obj: Value| if wrap { serde_json::json!({"type": kind, "object": obj}) } else { obj };
     if plan.watch {
         printer.watching();
@@ -138,6 +143,9 @@ async fn rows(kube: &Kube, plan: &Plan, targets: &Targets, mut printer: RowPrint
     };
     watch::Watch::objects(targets, &plan.list, &projection)?
         .follow(kube, outcome.resource_version, &mut printer, relist, |printer, kind, obj| {
+            if !plan.keep(&obj)? {
+                return Ok(());
+            }
             printer.event_type(kind);
             printer.event(&shown(kind, obj))
         })
@@ -179,8 +187,12 @@ async fn objects(kube: &Kube, plan: &Plan, targets: &Targets, format: &ObjectFor
             Some(_) => {}
         }
     }
+    projection.merge(&Projection::from_paths(&plan.filter_fields()));
     if plan.watch {
         let print = |_: &mut (), kind: &str, obj: Value| {
+            if !plan.keep(&obj)? {
+                return Ok(());
+            }
             if plan.watch_events { render::event(format, kind, obj) } else { render::objects(format, &obj) }
         };
         let list = async |state: &mut ()| {
@@ -211,8 +223,9 @@ async fn objects(kube: &Kube, plan: &Plan, targets: &Targets, format: &ObjectFor
     if targets.single && items.is_empty() && !outcome.missing.is_empty() {
         return objects::missing(outcome);
     }
-    if plan.ignore_not_found && items.is_empty() {
-        return Ok(());
+    // Nothing found with --ignore-not-found, or the one object named left out by --where.
+    if items.is_empty() && (plan.ignore_not_found || (targets.single && plan.filter.is_some())) {
+        return objects::missing(outcome);
     }
     let data = if targets.single && items.len() == 1 {
         items.pop().unwrap_or(Value::Null)
@@ -249,6 +262,7 @@ async fn default_view(kube: &Kube, plan: &Plan, targets: &Targets, wide: bool, a
         server_print: plan.server_print,
         ignore_not_found: plan.ignore_not_found,
         subresource: if plan.watch { None } else { plan.subresource.as_deref() },
+        filter: plan.filter.as_ref(),
     };
     let mut printer = server::Printer::new(view);
     let shown = server::print(kube, targets, &plan.list, &mut printer).await;
@@ -275,12 +289,15 @@ async fn default_view(kube: &Kube, plan: &Plan, targets: &Targets, wide: bool, a
         // Objects, each made into kubectl's NAME and AGE table.
         return watch::Watch::objects(targets, &plan.list, &Projection::All)?
             .follow(kube, rv, &mut printer, relist, |printer, event, obj| {
+                if !plan.keep(&obj)? {
+                    return Ok(());
+                }
                 printer.event(event, &server::name_and_age(obj), kind.as_deref(), namespaced)
             })
             .await;
     }
-    // The rows carry their objects for the added columns.
-    watch::Watch::tables(targets, &plan.list, !added.is_empty())?
+    // The rows carry their objects for the added columns and for --where.
+    watch::Watch::tables(targets, &plan.list, !added.is_empty() || plan.filter.is_some())?
         .follow(kube, rv, &mut printer, relist, |printer, event, table| {
             printer.event(event, &table, kind.as_deref(), namespaced)
         })

@@ -11,7 +11,12 @@ use crate::render::{self, Printing};
 /// Prints the plan's local objects.
 pub(crate) fn print(plan: &Plan) -> Result<()> {
     let Source::Files { manifests, words, .. } = &plan.source else { return Ok(()) };
-    let objects: Vec<Value> = manifests.objects.iter().map(|m| m.object.clone()).collect();
+    let mut objects: Vec<Value> = vec![];
+    for m in &manifests.objects {
+        if plan.keep(&m.object)? {
+            objects.push(m.object.clone());
+        }
+    }
     let single = manifests.single_implied && objects.len() == 1;
     let kind = objects.first().and_then(|o| o["kind"].as_str()).unwrap_or_default().to_string();
     let mut presets = vec![];

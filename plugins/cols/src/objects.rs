@@ -28,8 +28,9 @@ pub(crate) struct Outcome {
     pub count: usize,
 }
 
-/// Reads every target, handing each object to `each` in kubectl's order: named objects (their
-/// `--subresource` unless watching, as kubectl), lists with the plan's selectors and chunks.
+/// Reads every target, handing each object `--where` keeps to `each` in kubectl's order: named
+/// objects (their `--subresource` unless watching, as kubectl), lists with the plan's selectors
+/// and chunks.
 pub(crate) async fn read(
     kube: &Kube,
     targets: &Targets,
@@ -58,20 +59,27 @@ pub(crate) async fn read(
                     };
                     // One object named prints as itself; anything else goes into kubectl's List
                     // (and its JSON round trip).
-                    count += 1;
                     if !targets.single {
                         normalize_list_item(&mut obj, &api_version, &kind);
                     }
-                    each(obj)?;
+                    if plan.keep(&obj)? {
+                        count += 1;
+                        each(obj)?;
+                    }
                 }
             }
             Read::List => {
+                let mut kept = 0;
                 let meta = list::for_each(kube, &g.resource, ns, &plan.list, projection, |mut obj| {
                     normalize_list_item(&mut obj, &api_version, &kind);
+                    if !plan.keep(&obj)? {
+                        return Ok(());
+                    }
+                    kept += 1;
                     each(obj)
                 })
                 .await?;
-                count += meta.count;
+                count += kept;
                 outcome.resource_version = meta.resource_version;
             }
         }

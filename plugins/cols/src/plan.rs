@@ -1,6 +1,9 @@
 //! Arguments → a plan, checked before any request: what is read, how rows are made, how they
 //! print. Every mistake found here is a usage error (exit 2) and never touches the cluster.
 
+use std::sync::Mutex;
+
+use kubectl_kit_core::filter::Filter;
 use kubectl_kit_core::gotemplate;
 use kubectl_kit_core::jsonpath::Template;
 use kubectl_kit_core::list::ListOptions;
@@ -9,6 +12,7 @@ use kubectl_kit_core::output;
 use kubectl_kit_core::printers::columns::{self, SpecError};
 use kubectl_kit_core::printers::sorting::SortField;
 use kubectl_kit_core::{Error, Result};
+use serde_json::Value;
 
 use crate::cli::{Cli, Output};
 use crate::presets::{self, Preset};
@@ -102,11 +106,16 @@ pub(crate) struct Plan {
     pub subresource: Option<String>,
     /// `--server-print` (false: the default view is NAME and AGE, built here).
     pub server_print: bool,
+    /// `--where`, compiled; it counts the objects it could not evaluate.
+    pub filter: Option<Mutex<Filter>>,
+    /// `-v`.
+    pub verbosity: u8,
 }
 
 impl Plan {
     pub(crate) fn new(cli: &Cli) -> Result<Self> {
         let view = view(cli)?;
+        let filter = cli.where_.as_deref().map(Filter::compile).transpose()?.map(Mutex::new);
         if cli.local && cli.filenames.is_empty() && cli.kustomize.is_none() {
             return Err(Error::usage("--local prints the objects of -f files: name them with -f FILE"));
         }
@@ -235,6 +244,8 @@ impl Plan {
             ignore_not_found: cli.ignore_not_found,
             subresource: cli.subresource.clone().filter(|s| !s.is_empty()),
             server_print: cli.server_print,
+            filter,
+            verbosity: cli.global.verbosity,
         })
     }
 
@@ -244,6 +255,29 @@ impl Plan {
         match &self.object_sort_error {
             Some(e) => Err(Error::usage(e.clone())),
             None => Ok(self.object_sort.clone()),
+        }
+    }
+
+    /// Whether `--where` keeps `object` (every object without it).
+    pub(crate) fn keep(&self, object: &Value) -> Result<bool> {
+        match &self.filter {
+            None => Ok(true),
+            Some(f) => f.lock().map_err(|_| Error::runtime("the --where filter failed before"))?.matches(object),
+        }
+    }
+
+    /// The fields `--where` reads, for the projection objects are decoded through.
+    pub(crate) fn filter_fields(&self) -> Vec<Vec<String>> {
+        self.filter.as_ref().and_then(|f| f.lock().ok().map(|f| f.fields())).unwrap_or_default()
+    }
+
+    /// With `-v=2` or more, says on stderr how many objects `--where` could not evaluate, and why.
+    pub(crate) fn report_skipped(&self) {
+        if self.verbosity < 2 {
+            return;
+        }
+        if let Some(summary) = self.filter.as_ref().and_then(|f| f.lock().ok().and_then(|f| f.summary())) {
+            output::err(&format!("{summary}\n"));
         }
     }
 

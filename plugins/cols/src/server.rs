@@ -6,6 +6,9 @@
 //! their kind (`deployment.apps/web`) as kubectl does; `-A` adds NAMESPACE to namespaced ones;
 //! `--sort-by` sorts each table's rows with kubectl's table sorter.
 
+use std::sync::Mutex;
+
+use kubectl_kit_core::filter::Filter;
 use kubectl_kit_core::jsonpath::text::go_sprint_doc;
 use kubectl_kit_core::list::{self, ListOptions};
 use kubectl_kit_core::printers::sorting::{self, SortField, SortKey};
@@ -49,6 +52,8 @@ pub(crate) struct View<'a> {
     pub ignore_not_found: bool,
     /// `--subresource`, for named objects.
     pub subresource: Option<&'a str>,
+    /// `--where`: the rows whose objects it keeps (the rows then carry their objects).
+    pub filter: Option<&'a Mutex<Filter>>,
 }
 
 /// The table printer's state across tables: kubectl's `HumanReadablePrinter`.
@@ -102,6 +107,7 @@ impl<'a> Printer<'a> {
 
     /// The lines of one table (page, object or watch event).
     fn table_lines(&mut self, table: &Value, kind: Option<&str>, namespaced: bool) -> Result<Lines> {
+        let table = &self.filtered(table)?;
         let defs: Vec<Value> = table["columnDefinitions"].as_array().cloned().unwrap_or_default();
         let mut local_no_headers = self.view.no_headers;
         if self.printed_headers && (defs.is_empty() || defs == self.columns) {
@@ -185,6 +191,23 @@ impl<'a> Printer<'a> {
             lines.push(line.join("\t"));
         }
         Ok(Lines(lines))
+    }
+
+    /// The table with only the rows whose objects `--where` keeps.
+    fn filtered(&self, table: &Value) -> Result<Value> {
+        let mut table = table.clone();
+        let Some(filter) = self.view.filter else { return Ok(table) };
+        let mut filter = filter.lock().map_err(|_| Error::runtime("the --where filter failed before"))?;
+        if let Some(rows) = table.get_mut("rows").and_then(Value::as_array_mut) {
+            let mut kept = Vec::with_capacity(rows.len());
+            for row in rows.drain(..) {
+                if filter.matches(row.get("object").unwrap_or(&Value::Null))? {
+                    kept.push(row);
+                }
+            }
+            *rows = kept;
+        }
+        Ok(table)
     }
 
     /// Writes lines as one flush of kubectl's tabwriter.
@@ -279,7 +302,7 @@ pub(crate) async fn print(
     let mut tables: Vec<(&Group, Value)> = vec![];
     let mut missing: Vec<Error> = vec![];
     let mut resource_version = String::new();
-    let with_objects = !printer.view.added.is_empty() || printer.view.sort.is_some();
+    let with_objects = !printer.view.added.is_empty() || printer.view.sort.is_some() || printer.view.filter.is_some();
     printer.event = "ADDED".into();
     let accept = if printer.view.server_print { TABLE } else { "application/json" };
     for g in &targets.groups {

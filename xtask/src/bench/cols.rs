@@ -102,7 +102,61 @@ pub(super) fn bench_cols(env: &Env, report: &mut String, large: bool, filter: &s
         ));
         missed += usize::from(flat > 1.2);
     }
+    missed += bench_cols_template_and_where(env, report, ns)?;
     Ok(missed + bench_cols_default_view(env, report)?)
+}
+
+/// The Go template of the tutorials, a `range` over 10 000 pods, against kubectl's (same bytes,
+/// wall and peak RSS); and what `--where` adds to a preset listing (cols with it against cols
+/// without it, the filter keeping every pod so that both print the same rows).
+fn bench_cols_template_and_where(env: &Env, report: &mut String, ns: &str) -> Result<usize> {
+    let template = r#"go-template={{range .items}}{{.metadata.name}}{{"\t"}}{{.status.podIP}}{{"\n"}}{{end}}"#;
+    let ours: Vec<String> = ["kubectl-cols", "-n", ns, "pods", "-o", template].into_iter().map(String::from).collect();
+    let peer: Vec<String> =
+        ["kubectl", "get", "-n", ns, "pods", "-o", template].into_iter().map(String::from).collect();
+    let (mut ot, mut pt, mut om, mut pm) = (vec![], vec![], 0u64, 0u64);
+    for _ in 0..3 {
+        let (t, m, out_o) = measure(env, &ours)?;
+        ot.push(t);
+        om = om.max(m);
+        let (t, m, out_p) = measure(env, &peer)?;
+        pt.push(t);
+        pm = pm.max(m);
+        if out_o != out_p {
+            bail!("kubectl-cols and kubectl printed different bytes for -o go-template on 10 000 pods");
+        }
+    }
+    ot.sort_by(f64::total_cmp);
+    pt.sort_by(f64::total_cmp);
+    let (o, p) = (ot[1], pt[1]);
+    let (tr, mr) = (o / p, om as f64 / pm as f64);
+    util::say(&format!(
+        "cols: 10 000 pods, -o go-template with a range (same bytes)\n  wall  ours {o:.2} s   peer {p:.2} s   ratio {tr:.3}   goal ≤ 0.10\n  RSS   ours {:.1} MB   peer {:.1} MB   ratio {mr:.3}   goal ≤ 0.05\n",
+        om as f64 / 1024.0,
+        pm as f64 / 1024.0
+    ));
+    report.push_str(&format!(
+        "| cols: 10 000 pods, -o go-template range, wall | {o:.2} s | {p:.2} s | {tr:.3} | ≤ 0.10 |\n"
+    ));
+    report.push_str(&format!(
+        "| cols: 10 000 pods, -o go-template range, peak RSS | {:.1} MB | {:.1} MB | {mr:.3} | ≤ 0.05 |\n",
+        om as f64 / 1024.0,
+        pm as f64 / 1024.0
+    ));
+    let mut missed = usize::from(tr > 0.10) + usize::from(mr > 0.05);
+    // --where: the same listing, the expression true for every pod (kwok runs them all).
+    let plain = argv(&format!("kubectl-cols -n {ns} pods ip"));
+    let mut filtered = plain.clone();
+    filtered.extend([
+        "--where".to_string(),
+        r#"self.metadata.name.startsWith("") && has(self.spec.containers)"#.to_string(),
+    ]);
+    if measure(env, &plain)?.2 != measure(env, &filtered)?.2 {
+        bail!("--where that keeps every pod changed the listing");
+    }
+    let (w, n) = interleaved(env, &filtered, &plain, 5, None)?;
+    missed += record(report, "cols: 10 000 pods, preset ip with --where vs without (cost of --where)", w, n, 1.15);
+    Ok(missed)
 }
 
 /// Fetches a namespace's pods page by page as cols does (`limit`, then `continue`), with curl
