@@ -163,11 +163,12 @@ fn stop_watching(plan: &Plan, targets: &Targets, outcome: &objects::Outcome) -> 
 /// read; with `-w`, each object (as kubectl's watch prints them one by one) and each change,
 /// or each event (`{"type", "object"}`) with `--output-watch-events`.
 async fn objects(kube: &Kube, plan: &Plan, targets: &Targets, format: &ObjectFormat) -> Result<()> {
-    // Only a JSONPath template says which fields it reads; Go templates can reach anything.
+    // The fields the template reads (a Go template that can reach anything reads it all).
     let fields = match format {
-        ObjectFormat::JsonPath { .. } if plan.watch_events => vec![vec![]],
+        _ if plan.watch_events => vec![vec![]],
         ObjectFormat::JsonPath { template, .. } => template.fields(),
-        ObjectFormat::GoTemplate(_) | ObjectFormat::Kyaml { .. } => vec![vec![]],
+        ObjectFormat::GoTemplate(template) => template.fields(),
+        ObjectFormat::Kyaml { .. } => vec![vec![]],
     };
     let sort = plan.object_sort_field()?;
     let mut projection = match &sort {

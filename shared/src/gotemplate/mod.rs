@@ -27,6 +27,7 @@
 #![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 mod exec;
+mod fields;
 mod fmt;
 mod funcs;
 mod lex;
@@ -111,6 +112,12 @@ impl Template {
     pub fn allow_missing_keys(mut self, allow: bool) -> Self {
         self.allow_missing_keys = allow;
         self
+    }
+
+    /// The fields the template reads, as paths from its data's root (`[]`: all of it), so
+    /// that the data can be decoded only as far as that.
+    pub fn fields(&self) -> Vec<Vec<String>> {
+        fields::fields(&self.trees)
     }
 
     /// The template's text.
