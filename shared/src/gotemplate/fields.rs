@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use super::node::{Arg, ListNode, Node, PipeNode};
+use super::node::{Arg, ListNode, Node, PipeNode, grow};
 use super::parse;
 
 /// Where `.` points while walking.
@@ -33,6 +33,11 @@ pub(crate) fn fields(trees: &HashMap<String, ListNode>) -> Vec<Vec<String>> {
 }
 
 fn list(l: &ListNode, dot: &Dot, out: &mut Vec<Vec<String>>) -> Option<()> {
+    // Templates nest as deep as their text: the stack grows as the parser's does.
+    grow(|| nodes(l, dot, out))
+}
+
+fn nodes(l: &ListNode, dot: &Dot, out: &mut Vec<Vec<String>>) -> Option<()> {
     for node in &l.nodes {
         match node {
             Node::Text { .. } | Node::Break { .. } | Node::Continue { .. } => {}
@@ -121,7 +126,7 @@ fn arg(a: &Arg, dot: &Dot, out: &mut Vec<Vec<String>>) -> Option<()> {
             Some((name, fields)) if name == "$" => out.push(fields.to_vec()),
             _ => return None,
         },
-        Arg::Pipe(p) => pipe_reads(p, dot, out)?,
+        Arg::Pipe(p) => grow(|| pipe_reads(p, dot, out))?,
         Arg::Chain { .. } => return None,
         Arg::Identifier { .. } | Arg::Nil { .. } | Arg::Bool { .. } | Arg::Number(_) | Arg::String { .. } => {}
     }
@@ -150,6 +155,17 @@ mod tests {
         assert_eq!(fields("{{with .spec}}{{.nodeName}}{{end}}"), ["spec", "spec.nodeName"]);
         assert_eq!(fields("{{index .spec.ports 0}}"), ["spec.ports"]);
         assert_eq!(fields("{{.data.password | base64decode}}"), ["data.password"]);
+    }
+
+    /// Nesting as deep as the parser takes does not overflow the stack.
+    #[test]
+    fn deep_nesting_is_walked() {
+        let depth = 20_000;
+        let t = format!("{}{{{{.a}}}}{}", "{{if .x}}".repeat(depth), "{{end}}".repeat(depth));
+        assert_eq!(fields(&t).len(), depth + 1);
+        // Parentheses stop at Go's expression depth limit, below that.
+        let t = format!("{{{{{}.a{}}}}}", "(print ".repeat(5_000), ")".repeat(5_000));
+        assert_eq!(fields(&t), ["a"]);
     }
 
     #[test]
