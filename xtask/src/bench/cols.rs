@@ -26,21 +26,7 @@ pub(super) fn bench_cols(env: &Env, report: &mut String, large: bool, filter: &s
     };
     let peer =
         vec!["kubectl".to_string(), "get".into(), "-n".into(), ns.into(), "pods".into(), "-o".into(), COLS_SPEC.into()];
-    let (mut ot, mut pt, mut oms, mut pm) = (vec![], vec![], vec![], 0u64);
-    for _ in 0..3 {
-        let (t, m, out_o) = measure(env, &ours(ns))?;
-        ot.push(t);
-        oms.push(m);
-        let (t, m, out_p) = measure(env, &peer)?;
-        pt.push(t);
-        pm = pm.max(m);
-        if out_o != out_p {
-            bail!("kubectl-cols and kubectl printed different bytes for 10 000 pods");
-        }
-    }
-    ot.sort_by(f64::total_cmp);
-    pt.sort_by(f64::total_cmp);
-    let (o, p) = (ot[1], pt[1]);
+    let (o, p, oms, pm) = wall_and_rss(env, &ours(ns), &peer, "10 000 pods")?;
     let om = oms.iter().copied().max().unwrap_or(0);
     let (tr, mr) = (o / p, om as f64 / pm as f64);
     util::say(&format!(
@@ -114,21 +100,8 @@ fn bench_cols_template_and_where(env: &Env, report: &mut String, ns: &str) -> Re
     let ours: Vec<String> = ["kubectl-cols", "-n", ns, "pods", "-o", template].into_iter().map(String::from).collect();
     let peer: Vec<String> =
         ["kubectl", "get", "-n", ns, "pods", "-o", template].into_iter().map(String::from).collect();
-    let (mut ot, mut pt, mut om, mut pm) = (vec![], vec![], 0u64, 0u64);
-    for _ in 0..3 {
-        let (t, m, out_o) = measure(env, &ours)?;
-        ot.push(t);
-        om = om.max(m);
-        let (t, m, out_p) = measure(env, &peer)?;
-        pt.push(t);
-        pm = pm.max(m);
-        if out_o != out_p {
-            bail!("kubectl-cols and kubectl printed different bytes for -o go-template on 10 000 pods");
-        }
-    }
-    ot.sort_by(f64::total_cmp);
-    pt.sort_by(f64::total_cmp);
-    let (o, p) = (ot[1], pt[1]);
+    let (o, p, oms, pm) = wall_and_rss(env, &ours, &peer, "-o go-template on 10 000 pods")?;
+    let om = oms.iter().copied().max().unwrap_or(0);
     let (tr, mr) = (o / p, om as f64 / pm as f64);
     util::say(&format!(
         "cols: 10 000 pods, -o go-template with a range (same bytes)\n  wall  ours {o:.2} s   peer {p:.2} s   ratio {tr:.3}   goal ≤ 0.10\n  RSS   ours {:.1} MB   peer {:.1} MB   ratio {mr:.3}   goal ≤ 0.05\n",
@@ -157,6 +130,26 @@ fn bench_cols_template_and_where(env: &Env, report: &mut String, ns: &str) -> Re
     let (w, n) = interleaved(env, &filtered, &plain, 5, None)?;
     missed += record(report, "cols: 10 000 pods, preset ip with --where vs without (cost of --where)", w, n, 1.15);
     Ok(missed)
+}
+
+/// Three runs of each, alternating: the median wall time of ours and of the peer's, our peak
+/// RSS of each run and the peer's highest; the two must print the same bytes every time.
+fn wall_and_rss(env: &Env, ours: &[String], peer: &[String], what: &str) -> Result<(f64, f64, Vec<u64>, u64)> {
+    let (mut ot, mut pt, mut oms, mut pm) = (vec![], vec![], vec![], 0u64);
+    for _ in 0..3 {
+        let (t, m, out_o) = measure(env, ours)?;
+        ot.push(t);
+        oms.push(m);
+        let (t, m, out_p) = measure(env, peer)?;
+        pt.push(t);
+        pm = pm.max(m);
+        if out_o != out_p {
+            bail!("kubectl-cols and kubectl printed different bytes for {what}");
+        }
+    }
+    ot.sort_by(f64::total_cmp);
+    pt.sort_by(f64::total_cmp);
+    Ok((ot[1], pt[1], oms, pm))
 }
 
 /// Fetches a namespace's pods page by page as cols does (`limit`, then `continue`), with curl
