@@ -88,12 +88,26 @@ fn differs(theirs: &Output, ours: &Output, expect: Expect) -> Option<String> {
 /// Runs `kubectl get ARGS` and `kubectl cols ARGS` (in the namespace), up to three times while
 /// they differ (another test's change, a second passing); the last difference.
 fn check(c: &Cluster, ns: &str, cache: &Path, args: &[&str], expect: Expect) -> Option<String> {
+    check_with(c, ns, cache, args, expect, |_| {})
+}
+
+/// [`check`], with cols' command set up by `prepare` (its environment).
+fn check_with(
+    c: &Cluster,
+    ns: &str,
+    cache: &Path,
+    args: &[&str],
+    expect: Expect,
+    prepare: impl Fn(&mut Command),
+) -> Option<String> {
     let mut full = vec!["-n", ns];
     full.extend_from_slice(args);
     let mut last = String::new();
     for _ in 0..3 {
         let theirs = c.kubectl_cmd().arg("get").args(&full).output().expect("kubectl runs");
-        let ours = c.plugin("cols", cache).args(&full).output().expect("kubectl-cols runs");
+        let mut cols = c.plugin("cols", cache);
+        prepare(&mut cols);
+        let ours = cols.args(&full).output().expect("kubectl-cols runs");
         match differs(&theirs, &ours, expect) {
             None => return None,
             Some(why) => last = why,
@@ -243,18 +257,9 @@ fn kustomizations_print_what_kubectl_prints() {
     ];
     let mut failures = vec![];
     for (args, expect) in cases {
-        let mut full = vec!["-n", ns.name.as_str()];
-        full.extend_from_slice(args);
-        let mut last = None;
-        for _ in 0..3 {
-            let theirs = c.kubectl_cmd().arg("get").args(&full).output().expect("kubectl runs");
-            let ours = c.plugin("cols", cache.path()).env("PATH", &path).args(&full).output().expect("cols runs");
-            last = differs(&theirs, &ours, *expect);
-            if last.is_none() {
-                break;
-            }
-        }
-        failures.extend(last.map(|why| format!("{args:?}: {why}")));
+        failures.extend(check_with(&c, &ns.name, cache.path(), args, *expect, |cols| {
+            cols.env("PATH", &path);
+        }));
     }
     // A directory that does not build: kustomize's words (kubectl writes them bare, cols after
     // "error: "), exit 1.
