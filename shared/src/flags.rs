@@ -89,7 +89,7 @@ pub struct GlobalFlags {
 #[derive(Debug, Clone, Default, Args)]
 pub struct AllNamespaces {
     /// List the requested objects across all namespaces
-    #[arg(short = 'A', long = "all-namespaces")]
+    #[arg(short = 'A', long = "all-namespaces", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool, value_name = "BOOL", hide_possible_values = true)]
     pub all_namespaces: bool,
 }
 
@@ -305,8 +305,19 @@ impl clap::builder::TypedValueParser for FormatNames {
 #[derive(Debug, Clone, Copy, Default, Args)]
 pub struct NoHeaders {
     /// Don't print headers in table output
-    #[arg(long)]
+    #[arg(long, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool, value_name = "BOOL")]
     pub no_headers: bool,
+}
+
+/// Reads a boolean flag's value as kubectl's flags do (Go's `strconv.ParseBool`): `--watch`
+/// alone is true, and `--watch=true`, `=false`, `=1`, `=0`, `=t`, `=F`, `=TRUE`, `=False` say it
+/// outright, as kubectl's own tests and scripts write them.
+pub fn go_bool(text: &str) -> Result<bool, String> {
+    match text {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(false),
+        _ => Err(format!("invalid argument {text:?}: strconv.ParseBool: parsing {text:?}: invalid syntax")),
+    }
 }
 
 /// Parses a duration the way kubectl's `--request-timeout` does: a bare integer is seconds, else
@@ -351,7 +362,21 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Formats, OutputFlags};
+    use super::{Formats, OutputFlags, go_bool};
+
+    #[test]
+    fn booleans_read_as_gos_parse_bool_reads_them() {
+        for t in ["1", "t", "T", "true", "TRUE", "True"] {
+            assert_eq!(go_bool(t), Ok(true), "{t}");
+        }
+        for f in ["0", "f", "F", "false", "FALSE", "False"] {
+            assert_eq!(go_bool(f), Ok(false), "{f}");
+        }
+        for bad in ["", "yes", "no", "tRUE", "2", " true"] {
+            let err = go_bool(bad).expect_err(bad);
+            assert!(err.contains("strconv.ParseBool"), "{bad}: {err}");
+        }
+    }
 
     /// Formats with and without an argument, as cols has them.
     #[derive(Debug, Clone, PartialEq)]

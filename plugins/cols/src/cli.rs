@@ -1,7 +1,7 @@
 //! The command line, as clap reads it: plain data, checked by [`crate::plan`].
 
 use clap::{ArgAction, Parser, Subcommand};
-use kubectl_kit_core::flags::{AllNamespaces, Formats, GlobalFlags, NoHeaders, OutputFlags};
+use kubectl_kit_core::flags::{AllNamespaces, Formats, GlobalFlags, NoHeaders, OutputFlags, go_bool};
 use kubectl_kit_core::output::Report;
 
 /// Print Kubernetes objects with named column presets, or with kubectl's custom-columns,
@@ -39,7 +39,7 @@ pub struct Cli {
     pub sort_by: Option<String>,
 
     /// After listing, watch for changes and print a row for each (the default view too)
-    #[arg(short = 'w', long)]
+    #[arg(short = 'w', long, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool, value_name = "BOOL")]
     pub watch: bool,
 
     /// Return large lists in chunks rather than all at once (0 disables)
@@ -86,28 +86,28 @@ pub struct Cli {
     pub label_columns: Vec<String>,
 
     /// Show all labels as the last column (a table, -o wide or presets)
-    #[arg(long)]
+    #[arg(long, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool, value_name = "BOOL")]
     pub show_labels: bool,
 
     /// Prefix names with their kind (pod/web, deployment.apps/web), as with several types
-    #[arg(long)]
+    #[arg(long, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool, value_name = "BOOL")]
     pub show_kind: bool,
 
     /// Say nothing of named objects that do not exist, nor of an empty list
-    #[arg(long)]
+    #[arg(long, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool, value_name = "BOOL")]
     pub ignore_not_found: bool,
 
     /// Watch for changes without printing the objects as they are first
-    #[arg(long)]
+    #[arg(long, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool, value_name = "BOOL")]
     pub watch_only: bool,
 
     /// With -w or --watch-only, print each change as its event: an EVENT column in tables,
     /// {"type","object"} for templates and custom-columns
-    #[arg(long)]
+    #[arg(long, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool, value_name = "BOOL")]
     pub output_watch_events: bool,
 
     /// Keep metadata.managedFields in -o kyaml
-    #[arg(long)]
+    #[arg(long, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool, value_name = "BOOL")]
     pub show_managed_fields: bool,
 
     /// Print this subresource of the named objects (status, scale…)

@@ -408,7 +408,8 @@ pub(crate) async fn print(
     printer.flush(&pending);
     if !printer.written && missing.is_empty() && !printer.view.watch && !printer.view.ignore_not_found {
         let namespaced = targets.groups.iter().all(|g| g.resource.namespaced) && !printer.view.all_namespaces;
-        let ns = targets.groups.iter().find_map(|g| g.namespace.clone()).unwrap_or_default();
+        // With nothing to read (`-f` of an empty stream) the namespace is the client's.
+        let ns = targets.groups.iter().find_map(|g| g.namespace.clone()).unwrap_or_else(|| kube.namespace.clone());
         if namespaced {
             output::err(&format!("No resources found in {ns} namespace.\n"));
         } else {

@@ -270,3 +270,29 @@ fn kyaml_refuses_a_key_yaml_cannot_read_back_as_kubectl_does() {
     assert_eq!(code, 0, "{err}");
     assert!(out.starts_with("---\n{\n  apiVersion: \"v1\",") && out.contains(&"k".repeat(1022)), "{out}");
 }
+
+#[test]
+fn boolean_flags_take_an_attached_value_as_kubectls_do() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("p.yaml");
+    let saved = dir.path().join("pods.json");
+    std::fs::write(&saved, SAVED).expect("write");
+    let local = |extra: &[&str]| {
+        let mut c = cols(&cfg);
+        c.arg("--local").arg("-f").arg(&saved).args(["-o", "custom-columns=NAME:.metadata.name"]).args(extra);
+        run(&mut c)
+    };
+    let (code, with, err) = local(&["--no-headers=true"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(with, local(&["--no-headers"]).1);
+    assert!(!with.contains("NAME"), "{with}");
+    let (code, without, err) = local(&["--no-headers=false"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(without.starts_with("NAME"), "{without}");
+    // --watch=false is no watch: --local with a watch is refused, without one it prints.
+    assert_eq!(local(&["--watch=false"]).0, 0);
+    assert_eq!(local(&["--watch=1"]).0, 2);
+    let (code, _, err) = local(&["--watch=maybe"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("strconv.ParseBool"), "{err}");
+}
