@@ -230,3 +230,23 @@ pub fn go_template_difference(go: &GoTemplateResult, mine: &GoTemplateResult) ->
     }
     (!why.is_empty()).then(|| why.join("; "))
 }
+
+/// Every command kubectl's `get` command tests (`k8s.io/kubectl/pkg/cmd/get/get_test.go`) run,
+/// as `kubectl-cases get-extract` records them from the module cache: the `test`, its `args`,
+/// the `flags` it set, what the fake server `served` (`path`, `status`, `body`) and what
+/// kubectl printed (`out`, `errOut`). Extracted once per test process.
+pub fn get_cases() -> &'static [Value] {
+    static CASES: OnceLock<Vec<Value>> = OnceLock::new();
+    CASES.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("cases.jsonl");
+        let run = go().args(["run", ".", "get-extract"]).arg(&out).output().expect("go runs");
+        assert!(
+            run.status.success(),
+            "recording kubectl's get command tests failed:\n{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let text = std::fs::read_to_string(&out).expect("cases written");
+        text.lines().map(|l| serde_json::from_str(l).expect("a JSON case")).collect()
+    })
+}

@@ -9,6 +9,9 @@
 //	kubectl-cases eval < CASES.jsonl
 //	    Evaluates JSONPath cases with client-go itself, as kubectl's jsonpath printer sets it
 //	    up, for inputs that cannot be Kubernetes objects (lists, scalars).
+//	kubectl-cases get-extract OUT.jsonl
+//	    Runs kubectl's get command tests with a recorder: per command, the arguments, the
+//	    flags set, what the fake server served and what kubectl printed (see getcmd.go).
 //	kubectl-cases gotemplate-extract | gotemplate-eval | gotemplate-facts
 //	    Go's text/template suites and kubectl's go-template printer (see gotemplate.go).
 package main
@@ -49,6 +52,11 @@ func main() {
 			fail("usage: kubectl-cases gotemplate-extract OUT.jsonl")
 		}
 		err = gotemplateExtract(os.Args[2])
+	case "get-extract":
+		if len(os.Args) != 3 {
+			fail("usage: kubectl-cases get-extract OUT.jsonl")
+		}
+		err = getExtract(os.Args[2])
 	case "gotemplate-eval":
 		err = gotemplateEval()
 	case "gotemplate-facts":
@@ -82,6 +90,9 @@ type pkg struct {
 	files []string
 	// "Receiver.Func" or "Func" → statement
 	hooks map[string]string
+	// The recorder's name in recorders, when not the package's; its file is then a test file
+	// (it holds a TestMain).
+	recorder string
 }
 
 func extract(out string) error {
@@ -212,7 +223,11 @@ func copyPackage(p pkg, to string) error {
 			return fmt.Errorf("%s: no function %s to record in (has the upstream code changed?)", p.dir, key)
 		}
 	}
-	return os.WriteFile(filepath.Join(to, "record_cases.go"), []byte("package "+p.name+"\n"+recorders[p.name]+recordCommon), 0o644)
+	file, recorder := "record_cases.go", recorders[p.name]
+	if p.recorder != "" {
+		file, recorder = "record_cases_test.go", recorders[p.recorder]
+	}
+	return os.WriteFile(filepath.Join(to, file), []byte("package "+p.name+"\n"+recorder+recordCommon), 0o644)
 }
 
 func statement(src string) (ast.Stmt, error) {
@@ -253,6 +268,7 @@ func asJSON(v interface{}) json.RawMessage {
 `
 
 var recorders = map[string]string{
+	"getcmd": getRecorder,
 	"jsonpath": `
 import (
 	"encoding/json"
