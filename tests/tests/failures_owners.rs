@@ -613,6 +613,46 @@ fn pods_stuck_before_their_containers_run() {
             && command.ends_with(&format!(" -n {n} -o jsonpath={{.spec.schedulingGates}}")),
         "{out}"
     );
+
+    // A claim bound to a volume the attach/detach controller cannot attach to the node.
+    let pv = format!("kit-attach-{n}");
+    let _pv = owned(
+        &c,
+        "persistentvolume",
+        &pv,
+        &format!(
+            "apiVersion: v1\nkind: PersistentVolume\nmetadata: {{name: {pv}}}\nspec:\n  capacity: {{storage: 1Gi}}\n  accessModes: [ReadWriteOnce]\n  storageClassName: ''\n  claimRef: {{namespace: {n}, name: disk}}\n  hostPath: {{path: /var/lib/kit/{n}}}\n"
+        ),
+    );
+    c.apply(
+        n,
+        &format!(
+            "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: disk}}\nspec:\n  accessModes: [ReadWriteOnce]\n  storageClassName: ''\n  volumeName: {pv}\n  resources: {{requests: {{storage: 1Gi}}}}\n"
+        ),
+    );
+    deploy(
+        &c,
+        n,
+        &App {
+            name: "attach",
+            annotations: &[("kit.example.com/fail", "attach")],
+            pod: "      volumes: [{name: data, persistentVolumeClaim: {claimName: disk}}]\n",
+            container: "        volumeMounts: [{name: data, mountPath: /data}]\n",
+            ..Default::default()
+        },
+    );
+    let (code, v, out) =
+        trace_until(&c, n, "attach", "FailedAttachVolume", |v| cause(v, "pods")["cause"] == "FailedAttachVolume");
+    assert_eq!(code, 1, "{v}");
+    let k = cause(&v, "pods");
+    assert!(
+        text(&k["message"])
+            .starts_with("AttachVolume.Attach failed for volume \"pvc-disk\" : rpc error: code = DeadlineExceeded"),
+        "{k}"
+    );
+    assert_eq!(text(&k["object"]), "Node/kit-node-a", "{k}");
+    assert!(out.contains("a volume cannot be attached to the node"), "{out}");
+    snapshot("creating_attach", n, &out);
 }
 
 #[test]
