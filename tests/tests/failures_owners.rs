@@ -837,6 +837,27 @@ fn node_pressure_and_cordons_are_tied_to_the_pods_they_explain() {
     let k = cause(&v, "pods");
     assert!(evidence(k).contains(&format!("node {} is cordoned (spec.unschedulable)", cold.name)), "{k}");
     snapshot("node_cordoned", n, &out);
+    drop(cold);
+
+    // The other conditions the kubelet (or the network plugin) reports, each with its reason
+    // and message, on a node whose pod keeps running.
+    for (fail, condition, why) in [
+        ("disk-pressure", "DiskPressure", "KubeletHasDiskPressure: kubelet has disk pressure"),
+        ("pid-pressure", "PIDPressure", "KubeletHasInsufficientPID: kubelet has insufficient PID available"),
+        ("network-unavailable", "NetworkUnavailable", "NoRouteCreated: Node created without a route"),
+    ] {
+        let node = TestNode::new(&c, fail);
+        let app = fail.replace("-", "");
+        deploy(&c, n, &App { name: &app, node: Some(&node.name), pod: tolerate, ..Default::default() });
+        c.kubectl_ok(&["-n", n, "rollout", "status", &format!("deployment/{app}"), "--timeout=60s"]);
+        c.kubectl_ok(&["annotate", "node", &node.name, &format!("kit.example.com/fail={fail}")]);
+        let line = format!("node {} has {condition} ({why})", node.name);
+        let (code, v, _) = trace_until(&c, n, &app, &line, |v| hop(v, "nodes")["status"] == "warn");
+        assert_eq!(code, 0, "its pod still serves: {v}");
+        let nodes = hop(&v, "nodes");
+        assert!(details(nodes).contains(&line), "{v}");
+        assert_eq!(nodes["fix"], format!("kubectl describe node {}", node.name), "{v}");
+    }
 }
 
 #[test]
