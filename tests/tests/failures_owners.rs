@@ -301,6 +301,45 @@ fn a_resource_quota_that_refuses_the_pods_is_named_with_its_use() {
     );
     assert!(text(&hop(&v, "selector")["reason"]).contains("Deployment api has none"), "{v}");
     snapshot("owners_quota", n, &out);
+
+    // A StatefulSet has no ReplicaFailure condition: its controller's FailedCreate event says it.
+    c.apply(
+        n,
+        "apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 1
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      nodeSelector: {kubernetes.io/hostname: kit-node-a}
+      containers: [{name: app, image: numbers-api:v1, ports: [{name: http, containerPort: 80}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db}
+spec:
+  clusterIP: None
+  selector: {app: db}
+  ports: [{name: http, port: 80, targetPort: http}]
+",
+    );
+    let (code, v, _) =
+        trace_until(&c, n, "db", "ResourceQuota compute", |v| text(&cause(v, "owners")["reason"]) == "ResourceQuota");
+    assert_eq!(code, 1, "{v}");
+    let k = cause(&v, "owners");
+    assert_eq!((text(&k["cause"]), text(&k["object"])), ("FailedCreate", "ResourceQuota/compute"), "{k}");
+    assert!(text(&k["message"]).contains("exceeded quota: compute"), "{k}");
+    assert!(text(&k["summary"]).is_empty(), "{k}");
+    assert!(
+        text(&v["verdict"]).contains(
+            "owners: StatefulSet db: 1 desired, 0 current, 0 ready; FailedCreate: StatefulSet db cannot create pods"
+        ),
+        "{v}"
+    );
 }
 
 #[test]
