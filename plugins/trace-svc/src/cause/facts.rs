@@ -310,4 +310,26 @@ mod tests {
         let c = classify(&p, &Context::new("ns", mine, BTreeMap::new())).expect("a cause");
         assert!(c.evidence.contains(&"event Unhealthy ×1: m".to_string()), "{:?}", c.evidence);
     }
+
+    #[test]
+    fn a_pod_no_rule_explains_shows_its_latest_warning_events() {
+        let p = pod(json!({"metadata": {"name": "api", "uid": "u-1"}, "spec": {"containers": [{"name": "app"}]},
+            "status": {"phase": "Running", "containerStatuses": [{"name": "app", "ready": true, "state": {"running": {}}}],
+                "conditions": [{"type": "Ready", "status": "False", "reason": "PodCompleted"}]}}));
+        let warning = |name: &str, reason: &str, message: &str, last: &str| -> Event {
+            serde_json::from_value(json!({"metadata": {"name": name}, "type": "Warning",
+                "involvedObject": {"kind": "Pod", "name": "api", "uid": "u-1"}, "reason": reason, "message": message,
+                "count": 1, "lastTimestamp": last}))
+            .expect("event")
+        };
+        let events = vec![
+            warning("a", "NetworkNotReady", "network is not ready", "2026-01-01T00:00:01Z"),
+            warning("b", "FailedSync", "error determining status", "2026-01-01T00:00:02Z"),
+        ];
+        let c = classify(&p, &Context::new("ns", events, BTreeMap::new())).expect("a cause");
+        assert_eq!(c.cause, "PodCompleted");
+        assert_eq!(c.command, "kubectl describe pod api -n ns");
+        assert!(c.evidence.contains(&"event FailedSync ×1: error determining status".to_string()), "{:?}", c.evidence);
+        assert!(c.evidence.contains(&"event NetworkNotReady ×1: network is not ready".to_string()), "{:?}", c.evidence);
+    }
 }
