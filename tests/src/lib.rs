@@ -20,6 +20,7 @@ pub mod proxy;
 pub mod registry;
 pub mod token;
 pub mod upstream;
+pub mod webhook;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

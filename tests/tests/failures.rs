@@ -228,6 +228,13 @@ fn snapshot_with(name: &str, ns: &str, text: &str, more: impl FnOnce(&mut insta:
         r"-[bcdfghjklmnpqrstvwxz2456789]{6,10}-[bcdfghjklmnpqrstvwxz2456789]{5}([^a-z0-9]|$)",
         "-[hash]-[id]$1",
     );
+    // What controllers repair by themselves comes and goes on the service hop (and is not a
+    // warning): the EndpointSlice controller's lost races with its own cache, the ClusterIP
+    // repair loop's allocation of a Service created while it ran.
+    settings.add_filter(r"(?m)^│? *event (FailedToUpdateEndpointSlices|ClusterIPNotAllocated) [^\n]*\n", "");
+    // The owners hop names ReplicaSets, whose pod-template hash follows the template (an image
+    // named after the namespace, say).
+    settings.add_filter(r"(ReplicaSet \x22?)([a-z0-9-]+)-[bcdfghjklmnpqrstvwxz2456789]{6,10}\b", "$1$2-[hash]");
     settings.add_filter(r"\b(kit-test-[a-z]+)-[0-9]+\b", "$1-[n]");
     settings.add_filter(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b", "[ip]");
     settings.add_filter(r"(\[ip\]|localhost):\d{4,5}\b", "$1:[port]");
@@ -713,10 +720,17 @@ fn unschedulable_pods_carry_the_schedulers_message() {
     assert_eq!(k["command"], "kubectl get nodes -l disktype=ssd --show-labels");
     snapshot("unschedulable_selector", n, &out);
 
+    // The claim's own event, which the trace shows with it, comes from the volume controller.
+    c.wait_event(n, "PersistentVolumeClaim/data", "ProvisioningFailed");
     let (_, v, out) = refused("db");
     let k = cause(&v);
     assert!(text(&k["message"]).contains("unbound immediate PersistentVolumeClaims"), "{k}");
-    assert_eq!(evidence(k), "PersistentVolumeClaim data: Pending, storageClassName kit-none, which does not exist");
+    let ev = evidence(k);
+    assert!(
+        ev.starts_with("PersistentVolumeClaim data: Pending, storageClassName kit-none, which does not exist\n  event ProvisioningFailed ×"),
+        "{k}"
+    );
+    assert!(ev.ends_with(": storageclass.storage.k8s.io \"kit-none\" not found"), "{k}");
     assert_eq!(k["command"], format!("kubectl describe pvc data -n {n}"));
     snapshot("unschedulable_claim", n, &out);
 }
@@ -939,8 +953,10 @@ fn two_hundred_crash_looping_pods_are_one_group_within_the_request_budget() {
     );
     let (code, out, err) = trace(&c, n, "api", &["-o", "json", "-v=6"]);
     let requests = err.lines().filter(|l| l.contains("\"Response\" verb=")).count();
-    // The Service, slices, events, policies, nodes, pods, Ingresses and CoreDNS's ConfigMap.
-    assert!(requests <= 9, "{requests} requests for 200 pods:\n{err}");
+    // The Service; together: slices, Warning events, NetworkPolicies, nodes, webhook
+    // configurations (2), APIServices; the pods; together: ReplicaSets, Deployments, Ingresses,
+    // CoreDNS's ConfigMap. The crash group's follow-up (its previous log) only with --logs.
+    assert!(requests <= 13, "{requests} requests for 200 pods:\n{err}");
     let v: Value = serde_json::from_str(&out).expect("json");
     let pods = hop(&v, "pods");
     let causes = pods["causes"].as_array().cloned().unwrap_or_default();

@@ -11,6 +11,7 @@ use k8s_openapi::api::core::v1::ServicePort;
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use kubectl_kit_core::selector::Labels;
 
+use crate::cause::owners::Count;
 use crate::cause::{Cause, Context, classify};
 use crate::model::Tally;
 use crate::netpol::Isolation;
@@ -43,7 +44,18 @@ pub struct PodFacts {
     pub ports: Vec<PortFacts>,
     /// The network-policy hop.
     pub isolation: Isolation,
+    /// Selected pods by controller (`ReplicaSet/api-7d9f`): how many, how many Ready.
+    pub owners: BTreeMap<String, Count>,
+    /// Selected pods none of whose containers has a readiness probe: how many, and a few.
+    pub unprobed: (usize, Vec<String>),
+    /// The NetworkPolicies (by name) that select at least one of the pods.
+    pub selecting_policies: BTreeSet<String>,
+    /// What the pods were judged against, kept for the owners and follow-ups.
+    pub ctx: Context,
 }
+
+/// Controllers counted per Service, at most: beyond, pods are counted without their owner.
+const MAX_OWNERS: usize = 32;
 
 /// Pods with one cause.
 #[derive(Debug, Clone)]
@@ -65,11 +77,18 @@ pub struct Placement {
     pub slices: BTreeMap<usize, usize>,
     /// Pods in no EndpointSlice.
     pub unsliced: usize,
+    /// Pods per controller (`ReplicaSet/api-7d9f`).
+    pub owners: BTreeMap<String, usize>,
 }
 
 impl Placement {
     fn add(&mut self, pod: &PodView, slice: Option<usize>) {
         self.pods += 1;
+        if let Some(o) = pod.owner()
+            && (self.owners.len() < MAX_OWNERS || self.owners.contains_key(&o))
+        {
+            *self.owners.entry(o).or_default() += 1;
+        }
         if let Some(n) = pod.spec.as_ref().and_then(|s| s.node_name.as_ref()) {
             *self.nodes.entry(n.clone()).or_default() += 1;
         }
@@ -102,6 +121,8 @@ pub struct PodFold {
     ns: String,
     /// The EndpointSlice each pod is an endpoint in.
     slice_of: HashMap<String, usize>,
+    /// Each NetworkPolicy's name and pod selector.
+    policy_selectors: Vec<(String, k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector)>,
     facts: PodFacts,
 }
 
@@ -117,6 +138,13 @@ impl PodFold {
         ns: &str,
         slices: &[SliceView],
     ) -> Self {
+        let policy_selectors = policies
+            .iter()
+            .map(|p| {
+                let sel = p.spec.as_ref().and_then(|s| s.pod_selector.clone()).unwrap_or_default();
+                (p.metadata.name.clone().unwrap_or_default(), sel)
+            })
+            .collect();
         let facts = PodFacts {
             ports: ports.iter().map(|_| PortFacts::default()).collect(),
             isolation: Isolation::new(policies),
@@ -132,7 +160,7 @@ impl PodFold {
                 }
             }
         }
-        PodFold { ports, ctx, from, ns: ns.to_string(), slice_of, facts }
+        PodFold { ports, ctx, from, ns: ns.to_string(), slice_of, policy_selectors, facts }
     }
 
     /// Adds one selected pod.
@@ -140,7 +168,29 @@ impl PodFold {
         let f = &mut self.facts;
         f.total += 1;
         let slice = self.slice_of.get(pod.name()).copied();
-        match classify(&pod, &self.ctx) {
+        let judged = classify(&pod, &self.ctx);
+        if let Some(o) = pod.owner()
+            && (f.owners.len() < MAX_OWNERS || f.owners.contains_key(&o))
+        {
+            let c = f.owners.entry(o).or_default();
+            c.pods += 1;
+            c.ready += usize::from(judged.is_none());
+        }
+        if !pod.has_readiness_probe() {
+            f.unprobed.0 += 1;
+            if f.unprobed.1.len() < EXAMPLES {
+                f.unprobed.1.push(pod.name().to_string());
+            }
+        }
+        if !self.policy_selectors.is_empty() {
+            let labels = pod.labels();
+            for (name, sel) in &self.policy_selectors {
+                if !f.selecting_policies.contains(name) && kubectl_kit_core::selector::matches(sel, &labels) {
+                    f.selecting_policies.insert(name.clone());
+                }
+            }
+        }
+        match judged {
             None => {
                 f.ready += 1;
                 f.healthy.add(&pod, slice);
@@ -170,6 +220,7 @@ impl PodFold {
     /// The facts of every pod added, the largest groups first.
     pub fn finish(mut self) -> PodFacts {
         self.facts.groups.sort_by_key(|g| std::cmp::Reverse(g.place.pods));
+        self.facts.ctx = self.ctx;
         self.facts
     }
 }

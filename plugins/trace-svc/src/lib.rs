@@ -54,6 +54,11 @@ pub struct Cli {
     #[arg(short = 'w', long)]
     pub watch: bool,
 
+    /// For each group of crashed containers, show the last error lines of one pod's previous
+    /// log (kubectl logs --previous): one more request per group
+    #[arg(long)]
+    pub logs: bool,
+
     #[command(flatten)]
     pub output: OutputFlags<Format>,
 
@@ -91,9 +96,10 @@ pub async fn run(cli: Cli) -> Result<()> {
     let (target, format) = plan(&cli)?;
     let kube = Kube::connect(&cli.global).await?;
     let ns = kube.namespace.clone();
-    let registry = gather::RegistryOptions {
+    let registry = gather::FollowUpOptions {
         verbosity: cli.global.verbosity,
         timeout: cli.global.request_timeout.filter(|t| !t.is_zero()).or(Some(REGISTRY_TIMEOUT)),
+        logs: cli.logs,
     };
     let opts = Opts { target: &target, from: cli.from.as_deref(), format, registry };
     let svc = gather::find_service(&kube, &target, &ns).await?;
@@ -144,7 +150,7 @@ struct Opts<'a> {
     target: &'a Target,
     from: Option<&'a str>,
     format: Format,
-    registry: gather::RegistryOptions,
+    registry: gather::FollowUpOptions,
 }
 
 /// Completes the Service (its namespace's Services), `--port` (the Service's ports), `--from`

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::cause::Cause;
+use crate::cause::{Cause, Dependent, EventNote, Owner};
 
 /// Pod names kept as examples of a count.
 pub const EXAMPLES: usize = 3;
@@ -25,8 +25,8 @@ pub enum Status {
 /// One step of the path.
 #[derive(Debug, Clone, Serialize)]
 pub struct Hop {
-    /// Stable identifier: dns, service, ports, selector, pods, endpoints, nodes, traffic-policy,
-    /// network-policy, ingress.
+    /// Stable identifier: dns, service, selector, owners, pods, ports, endpoints, nodes,
+    /// traffic-policy, network-policy, ingress, dependents.
     pub hop: &'static str,
     /// ok, warn or fail.
     pub status: Status,
@@ -38,14 +38,34 @@ pub struct Hop {
     /// Supporting lines (per port, per cause, per address).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<String>,
-    /// For the pods hop: why pods do not serve, one entry per group of pods with the same cause.
+    /// For the pods hop: why pods do not serve, one entry per group of pods with the same cause;
+    /// for the owners hop: why a workload does not have the pods it wants.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub causes: Vec<Cause>,
+    /// For the owners hop: the workloads behind the Service and their versions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<Owner>,
+    /// For the dependents hop: the webhooks and APIServices this Service serves.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dependents: Vec<Dependent>,
+    /// Warning events about the hop's own object (the Service, a node), latest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<EventNote>,
 }
 
 /// A hop with no fix and no details yet.
 pub fn hop(hop: &'static str, status: Status, reason: impl Into<String>) -> Hop {
-    Hop { hop, status, reason: reason.into(), fix: None, details: vec![], causes: vec![] }
+    Hop {
+        hop,
+        status,
+        reason: reason.into(),
+        fix: None,
+        details: vec![],
+        causes: vec![],
+        owners: vec![],
+        dependents: vec![],
+        events: vec![],
+    }
 }
 
 impl Hop {
@@ -99,6 +119,24 @@ pub struct Topology {
     pub groups: Vec<TopoGroup>,
     /// The nodes the pods and endpoints are on.
     pub nodes: Vec<TopoNode>,
+    /// The workloads that own the pods, each with what keeps it from having the pods it wants.
+    pub owners: Vec<TopoOwner>,
+    /// What calls this Service (admission webhooks, APIServices): label, detail, status.
+    pub dependents: Vec<(String, String, Status)>,
+}
+
+/// A workload behind the pods: a Deployment, StatefulSet, DaemonSet, Job or bare ReplicaSet.
+#[derive(Debug, Clone, Default)]
+pub struct TopoOwner {
+    /// `Deployment api`.
+    pub label: String,
+    /// `3 desired, 1 ready`.
+    pub detail: String,
+    pub status: Status,
+    /// (group index in [`Topology::groups`], pods of this owner in it).
+    pub groups: Vec<(usize, usize)>,
+    /// What refuses or stops it (a ResourceQuota, a webhook, a scale to zero): label, status.
+    pub blockers: Vec<(String, Status)>,
 }
 
 /// One EndpointSlice: its endpoints by state, and which ports it serves.

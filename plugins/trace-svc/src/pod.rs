@@ -39,13 +39,14 @@ pub struct Meta {
     pub owner_references: Option<Vec<OwnerRef>>,
 }
 
-/// An owner: its kind and name.
+/// An owner: its kind and name, and whether it is the controller.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct OwnerRef {
     #[serde(default)]
     pub kind: String,
     #[serde(default)]
     pub name: String,
+    pub controller: Option<bool>,
 }
 
 /// Labels as a sorted list of pairs: a B-tree node per pod would cost more than the labels.
@@ -92,6 +93,17 @@ impl PodView {
         self.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == type_)
     }
 
+    /// The pod's controller (`ReplicaSet/api-7d9f`), when it has one.
+    pub fn owner(&self) -> Option<String> {
+        let o = self.metadata.owner_references.iter().flatten().find(|o| o.controller.unwrap_or(true))?;
+        Some(format!("{}/{}", o.kind, o.name))
+    }
+
+    /// Whether any of its containers has a readiness probe.
+    pub fn has_readiness_probe(&self) -> bool {
+        self.spec.iter().flat_map(|s| s.containers.iter()).any(|c| c.readiness_probe.is_some())
+    }
+
     /// The pod's Deployment, when a Deployment's ReplicaSet owns it: the ReplicaSet's name
     /// without the `-HASH` its Deployment gave it (the `pod-template-hash` label).
     pub fn deployment(&self) -> Option<String> {
@@ -118,6 +130,18 @@ pub struct Spec {
     #[serde(default, deserialize_with = "claims")]
     pub volumes: Option<Vec<Volume>>,
     pub termination_grace_period_seconds: Option<i64>,
+    /// `Always`, `OnFailure` or `Never`.
+    pub restart_policy: Option<String>,
+    /// What holds the pod back from the scheduler until removed.
+    #[serde(default, deserialize_with = "shrunk")]
+    pub scheduling_gates: Option<Vec<SchedulingGate>>,
+}
+
+/// `schedulingGates[]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct SchedulingGate {
+    #[serde(default)]
+    pub name: String,
 }
 
 /// A container: its name, image, ports, resources and the probes that decide readiness.
@@ -132,6 +156,7 @@ pub struct Container {
     pub resources: Option<ResourceRequirements>,
     pub readiness_probe: Option<Probe>,
     pub startup_probe: Option<Probe>,
+    pub liveness_probe: Option<Probe>,
     /// `Always` on an init container makes it a sidecar: it keeps running.
     pub restart_policy: Option<String>,
 }
@@ -171,6 +196,8 @@ pub struct PodStatus {
     pub message: Option<String>,
     #[serde(rename = "podIP")]
     pub pod_ip: Option<String>,
+    /// When the kubelet accepted the pod.
+    pub start_time: Option<String>,
     #[serde(default, deserialize_with = "telling_conditions")]
     pub conditions: Option<Vec<Condition>>,
     #[serde(default, deserialize_with = "not_ready_containers")]

@@ -246,7 +246,61 @@ fn picture(t: &Trace) -> Picture {
     if !nodes.is_empty() {
         p.groups.push(("nodes".into(), "nodes".into(), nodes));
     }
+    owners_and_dependents(t, &mut p);
     p
+}
+
+/// The workloads that own the pods (each linked to its groups of pods, with what blocks it
+/// beside it) and what calls the Service (admission webhooks, APIServices).
+fn owners_and_dependents(t: &Trace, p: &mut Picture) {
+    let topo = &t.topology;
+    let mut owners = vec![];
+    for (i, o) in topo.owners.iter().enumerate() {
+        let id = format!("owner{i}");
+        owners.push(Box_::marked(id.clone(), o.status, &o.label, &o.detail));
+        for (group, n) in &o.groups {
+            p.edges.push(Edge {
+                from: id.clone(),
+                to: format!("pods{group}"),
+                label: format!("owns {n}"),
+                status: o.status,
+                dashed: true,
+            });
+        }
+        if o.groups.is_empty() {
+            // A workload with no pod behind the Service: it is what the Service waits for.
+            p.edges.push(Edge {
+                from: id.clone(),
+                to: "service".into(),
+                label: "no pod".into(),
+                status: o.status,
+                dashed: true,
+            });
+        }
+        for (k, (label, status)) in o.blockers.iter().enumerate() {
+            let bid = format!("block{i}_{k}");
+            p.loose.push(Box_ {
+                id: bid.clone(),
+                lines: vec![format!("{} {label}", mark(*status))],
+                status: Some(*status),
+                shape: Shape::Note,
+            });
+            p.edges.push(Edge { from: bid, to: id.clone(), label: "blocks".into(), status: *status, dashed: true });
+        }
+    }
+    if !owners.is_empty() {
+        p.groups.push(("owners".into(), "owners".into(), owners));
+    }
+    for (i, (label, detail, status)) in topo.dependents.iter().enumerate() {
+        let id = format!("dependent{i}");
+        p.loose.push(Box_ {
+            id: id.clone(),
+            lines: vec![format!("{} {label}", mark(*status)), detail.clone()],
+            status: Some(*status),
+            shape: Shape::Note,
+        });
+        p.edges.push(Edge { from: id, to: "service".into(), label: "calls".into(), status: *status, dashed: true });
+    }
 }
 
 fn dot_escape(s: &str) -> String {

@@ -134,10 +134,13 @@ pub(super) fn start_all(
     )?;
     let stages = stage_configs(kwok_dir)?;
     let kwok_port = state.port("kwok");
-    // kwok's PortForward rules (pod port → a local address) are objects it watches: its CRD
+    // kwok's PortForward rules (pod port → a local address) and Logs rules (a pod's container
+    // → the files its logs and previous logs are read from) are objects it watches: their CRDs
     // must exist before kwok starts.
-    let crd = kwok_dir.join("kustomize/crd/bases/kwok.x-k8s.io_portforwards.yaml");
-    apply(&std::fs::read_to_string(&crd).with_context(|| format!("reading {}", crd.display()))?)?;
+    for name in ["portforwards", "logs"] {
+        let crd = kwok_dir.join(format!("kustomize/crd/bases/kwok.x-k8s.io_{name}.yaml"));
+        apply(&std::fs::read_to_string(&crd).with_context(|| format!("reading {}", crd.display()))?)?;
+    }
     spawn(
         "kwok",
         &bin.join("kwok"),
@@ -147,7 +150,7 @@ pub(super) fn start_all(
             format!("--server-address=127.0.0.1:{kwok_port}"),
             format!("--node-port={kwok_port}"),
             s("--node-lease-duration-seconds=40"),
-            s("--enable-crds=PortForward"),
+            s("--enable-crds=PortForward,Logs"),
             format!("--tls-cert-file={}", p("apiserver.crt")),
             format!("--tls-private-key-file={}", p("apiserver.key")),
         ]

@@ -1,10 +1,12 @@
-//! A container that does not run: crash loops and OOM kills (with the exit, the termination
-//! message and the memory limit), image pulls, invalid image names, and the ConfigMap or Secret
-//! the kubelet could not find. A container that runs but is not ready goes to [`super::probes`].
+//! A container that does not run: crash loops, OOM kills and liveness kills (with the exit,
+//! the termination message, the memory limit or the probe), image pulls, invalid image names,
+//! the ConfigMap or Secret the kubelet could not find, and hooks that fail. A container that
+//! runs but is not ready goes to [`super::probes`]; one still being created to
+//! [`super::creating`].
 
 use std::collections::BTreeMap;
 
-use super::{Cause, Followup, Judge, first_lines, one_line, quoted_first_line};
+use super::{Cause, Followup, Judge, first_lines, one_line, probe_target, quoted_first_line};
 use crate::pod::{Container, ContainerStatus, Terminated};
 
 impl Judge<'_> {
@@ -42,8 +44,8 @@ impl Judge<'_> {
                     Some(c)
                 }
                 "CreateContainerConfigError" => Some(self.config_error(cs, w.message.as_deref(), init)),
-                // The normal course of starting: nothing to say yet.
-                "ContainerCreating" | "PodInitializing" => None,
+                // Being created: what blocks it is said by the pod's events, if anything does.
+                "ContainerCreating" | "PodInitializing" => Some(self.creating(cs, &reason, init)),
                 _ => {
                     let msg = w.message.clone().unwrap_or_default();
                     let mut c = self.cause(
@@ -58,6 +60,9 @@ impl Judge<'_> {
                     c.container = Some(cs.name.clone());
                     c.reason = Some(reason);
                     c.message = Some(msg).filter(|m| !m.is_empty());
+                    // The kubelet's own words for a container that cannot be created or
+                    // started (hooks, the runtime): its Failed events.
+                    c.evidence.extend(self.event_line(&["Failed", "FailedPostStartHook", "FailedPreStopHook"]));
                     Some(c)
                 }
             };
@@ -91,6 +96,9 @@ impl Judge<'_> {
         // that the pods of one loop are one group whatever moment of it each is in.
         let looping =
             backing_off || cs.restart_count > 0 || cs.last_state.as_ref().is_some_and(|s| s.terminated.is_some());
+        if !init && let Some(kill) = self.probe_kill(cs, spec, last) {
+            return self.killed_by_probe(cs, last, kill, backing_off);
+        }
         let cause = if reason == "OOMKilled" {
             format!("{prefix}OOMKilled")
         } else if looping {
@@ -142,6 +150,85 @@ impl Judge<'_> {
         if let Some(e) = self.event_line(&["BackOff"]) {
             c.evidence.push(e);
         }
+        c
+    }
+
+    /// Whether the kubelet killed the container because its liveness (or startup) probe
+    /// failed: an exit by SIGKILL (137) or SIGTERM (143) that the kernel's OOM killer did not
+    /// cause, with the kubelet's `Unhealthy` event for that probe, or the probe in the spec
+    /// when the events have expired.
+    fn probe_kill<'c>(
+        &self,
+        cs: &ContainerStatus,
+        spec: Option<&'c Container>,
+        last: Option<&Terminated>,
+    ) -> Option<ProbeKill<'c>> {
+        let t = last?;
+        if !matches!(t.exit_code, 137 | 143) || t.reason.as_deref() == Some("OOMKilled") {
+            return None;
+        }
+        for (kind, probe) in [
+            ("Liveness", spec.and_then(|c| c.liveness_probe.as_ref())),
+            ("Startup", spec.and_then(|c| c.startup_probe.as_ref())),
+        ] {
+            let prefix = format!("{kind} probe failed");
+            // The event names its container in fieldPath only; a pod's other containers'
+            // probes are told apart by the probe being this container's.
+            let event = self.ctx.event_where(self.pod, |e| e.reason == "Unhealthy" && e.message.starts_with(&prefix));
+            if (event.is_some() && probe.is_some()) || (kind == "Liveness" && probe.is_some() && cs.restart_count > 0) {
+                return Some(ProbeKill { kind, probe, event: event.map(|e| (e.line(), e.message.clone())) });
+            }
+        }
+        None
+    }
+
+    /// A container the kubelet killed and restarted because its probe failed: not a crash of
+    /// its own, and not an OOM kill.
+    fn killed_by_probe(
+        &self,
+        cs: &ContainerStatus,
+        last: Option<&Terminated>,
+        kill: ProbeKill<'_>,
+        backing_off: bool,
+    ) -> Cause {
+        let lower = kill.kind.to_ascii_lowercase();
+        let target = kill.probe.map(probe_target).unwrap_or_default();
+        let code = last.map(|t| t.exit_code).unwrap_or(137);
+        let cause = format!("{}ProbeFailed", kill.kind);
+        let previous = if backing_off { " --previous" } else { "" };
+        let mut c = Cause {
+            cause: cause.clone(),
+            summary: format!(
+                "{cause}, container {} was killed by its {lower} probe {target} and restarted (exit {code})",
+                cs.name
+            ),
+            command: format!("kubectl logs {} -c {}{previous} -n {}", self.name, cs.name, self.ns),
+            container: Some(cs.name.clone()),
+            exit_code: last.map(|t| t.exit_code),
+            reason: last.and_then(|t| t.reason.clone()),
+            message: kill.event.as_ref().map(|(_, m)| m.clone()),
+            restarts: Some(cs.restart_count),
+            followup: Followup::Killing,
+            ..Default::default()
+        };
+        if let Some(p) = kill.probe {
+            c.evidence.push(format!(
+                "probed every {}s (timeout {}s); {} failures in a row make the kubelet kill the container and start it again",
+                p.period_seconds.unwrap_or(10),
+                p.timeout_seconds.unwrap_or(1),
+                p.failure_threshold.unwrap_or(3)
+            ));
+        }
+        match kill.event {
+            Some((line, _)) => c.evidence.push(line),
+            None => c.evidence.push(format!(
+                "no {lower} Unhealthy event is left (events expire): the kill is read from exit {code} and the probe"
+            )),
+        }
+        c.evidence.push(format!(
+            "exit {code} is the kubelet's kill ({}), not the kernel's OOM killer and not the app's own exit",
+            if code == 137 { "SIGKILL" } else { "SIGTERM" }
+        ));
         c
     }
 
@@ -222,6 +309,14 @@ impl Judge<'_> {
         }
         c
     }
+}
+
+/// A probe that made the kubelet kill a container: `Liveness` or `Startup`, the probe, and
+/// its latest Unhealthy event (the line, and the message).
+struct ProbeKill<'c> {
+    kind: &'static str,
+    probe: Option<&'c k8s_openapi::api::core::v1::Probe>,
+    event: Option<(String, String)>,
 }
 
 /// A ConfigMap or Secret (and key) the kubelet could not find.

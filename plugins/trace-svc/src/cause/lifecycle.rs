@@ -1,7 +1,8 @@
-//! A pod's life around its containers: deletion (Terminating), eviction, init containers that
-//! fail or never finish, and the node under it that stopped being Ready.
+//! A pod's life around its containers: deletion (Terminating), eviction (with the node's
+//! pressure), a pod that has ended (which containers exited with which codes), init containers
+//! that fail or never finish, and the node under it that stopped being Ready.
 
-use super::{Cause, Judge, NodeFact, first_lines};
+use super::{Cause, Judge, NodeFact, first_lines, quoted_first_line};
 
 impl Judge<'_> {
     pub(super) fn terminating(&self, at: &str) -> Cause {
@@ -30,11 +31,65 @@ impl Judge<'_> {
         };
         let mut c = self.cause("Evicted", first_lines(&msg, 1), command);
         c.message = Some(msg).filter(|m| !m.is_empty());
+        if let Some(n) = &node {
+            // The pressure that made the kubelet evict, when the node still reports it.
+            if let Some(f) = self.ctx.nodes.get(n) {
+                c.evidence.extend(f.trouble_lines(n));
+            }
+            c.object = Some(format!("Node/{n}"));
+        }
         c.node = node;
         c.evidence.push(format!(
             "evicted pods stay until deleted: kubectl delete pods -n {} --field-selector=status.phase=Failed",
             self.ns
         ));
+        c
+    }
+
+    /// A pod that has ended (phase Failed or Succeeded): why, and which containers exited with
+    /// which codes.
+    pub(super) fn ended(&self, phase: &str) -> Cause {
+        let status = self.pod.status.clone().unwrap_or_default();
+        let why = [status.reason.clone(), status.message.clone()].into_iter().flatten().collect::<Vec<_>>().join(": ");
+        let mut exits = vec![];
+        let mut first_failed = None;
+        let inits = status.init_container_statuses.iter().flatten().map(|s| (s, true));
+        for (cs, init) in inits.chain(status.container_statuses.iter().flatten().map(|s| (s, false))) {
+            let Some(t) = cs.state.as_ref().and_then(|s| s.terminated.as_ref()) else { continue };
+            let reason =
+                t.reason.clone().unwrap_or_else(|| if t.exit_code == 0 { "Completed" } else { "Error" }.into());
+            let what = if init { "init container" } else { "container" };
+            let mut line = format!("{what} {} exited with {} ({reason})", cs.name, t.exit_code);
+            if let Some(m) = t.message.as_deref().filter(|m| !m.trim().is_empty()) {
+                line.push_str(&format!(": {}", quoted_first_line(m)));
+            }
+            exits.push(line);
+            if t.exit_code != 0 && first_failed.is_none() {
+                first_failed = Some((cs.name.clone(), t.exit_code, reason, t.message.clone()));
+            }
+        }
+        let mut summary =
+            if why.is_empty() { "the pod has ended".to_string() } else { format!("the pod has ended: {why}") };
+        if !exits.is_empty() {
+            summary.push_str(&format!("; {}", exits.join(", ")));
+        }
+        let command = match &first_failed {
+            Some((name, ..)) => format!("kubectl logs {} -c {name} -n {}", self.name, self.ns),
+            None => self.describe_pod(),
+        };
+        let mut c = self.cause(phase, summary, command);
+        if let Some((name, code, reason, message)) = first_failed {
+            c.container = Some(name);
+            c.exit_code = Some(code);
+            c.reason = Some(reason);
+            c.message = message.map(|m| first_lines(&m, 5)).filter(|m| !m.is_empty());
+        }
+        if phase == "Failed" || phase == "Succeeded" {
+            c.evidence.push(format!(
+                "a pod that has ended is never restarted (restartPolicy {}): its controller must replace it",
+                self.pod.spec.as_ref().and_then(|s| s.restart_policy.clone()).unwrap_or_else(|| "Always".into())
+            ));
+        }
         c
     }
 

@@ -10,19 +10,35 @@
 //!
 //! One family of rules per module, and [`classify`] the one dispatch that picks between them:
 //!
-//! - `facts`: what pods are judged against (Warning events by pod, nodes);
-//! - `scheduling`: pods the scheduler has not placed;
-//! - `containers`: crash loops, OOM kills, image pulls, invalid image names, missing
-//!   ConfigMaps and Secrets;
+//! - `facts`: what pods are judged against (Warning events by object, nodes and their
+//!   pressure conditions and cordons);
+//! - `scheduling`: pods the scheduler has not placed, or may not place yet (gates);
+//! - `containers`: crash loops, OOM kills, liveness kills, image pulls, invalid image names,
+//!   missing ConfigMaps and Secrets, hooks;
+//! - `creating`: pods whose containers are still being created: volumes that do not mount or
+//!   attach, a sandbox the network plugin cannot set up;
 //! - `probes`: running but not ready (readiness and startup probes, readiness gates);
-//! - `lifecycle`: deletion, eviction, init containers, the node lost under the pod;
-//! - `followups`: what the cluster's registry and the PersistentVolumeClaims add after the
-//!   fold.
+//! - `lifecycle`: deletion, eviction, ended pods, init containers, the node lost under the pod;
+//! - `followups`: what the cluster's registry, the PersistentVolumeClaims, the kubelet's
+//!   Killing events and the crashed containers' logs add after the fold.
+//!
+//! Beyond the pods, up to the controller behind them and what depends on the Service:
+//!
+//! - `owners`: the workloads behind the Service (Deployment and its ReplicaSets, StatefulSet,
+//!   DaemonSet, Job), what they want and have, rollouts, scale to zero, and why a controller
+//!   cannot create pods;
+//! - `admission`: the API server's refusals a controller reports (ResourceQuota, LimitRange,
+//!   Pod Security admission, admission webhooks), read from its message;
+//! - `dependents`: the admission webhooks and APIServices this Service serves.
 
+mod admission;
 mod containers;
+mod creating;
+mod dependents;
 mod facts;
 mod followups;
 mod lifecycle;
+pub mod owners;
 mod probes;
 mod scheduling;
 
@@ -31,7 +47,10 @@ use serde::Serialize;
 
 use crate::pod::PodView;
 
-pub use facts::{Context, NodeFact};
+pub use admission::Refusal;
+pub use dependents::{Dependent, Dependents, dependents};
+pub use facts::{Context, EventNote, NodeFact, NodeTrouble};
+pub use owners::{Owner, Version};
 pub use probes::probe_target;
 
 /// The root cause of one group of pods, with its evidence and the next command. The fields are
@@ -39,10 +58,14 @@ pub use probes::probe_target;
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Cause {
-    /// `CrashLoopBackOff`, `OOMKilled`, `ImagePullBackOff`, `InvalidImageName`,
-    /// `CreateContainerConfigError`, `ReadinessProbeFailed`, `StartupProbeFailed`,
-    /// `ReadinessGatesNotReady`, `Init:CrashLoopBackOff`, `Init:Running`, `Unschedulable`,
-    /// `Evicted`, `Terminating`, `NodeNotReady`, or the kubelet's own reason for others.
+    /// `CrashLoopBackOff`, `OOMKilled`, `LivenessProbeFailed`, `ImagePullBackOff`,
+    /// `InvalidImageName`, `CreateContainerConfigError`, `ContainerCreating`, `FailedMount`,
+    /// `FailedAttachVolume`, `FailedCreatePodSandBox`, `ReadinessProbeFailed`,
+    /// `StartupProbeFailed`, `ReadinessGatesNotReady`, `Init:CrashLoopBackOff`, `Init:Running`,
+    /// `Unschedulable`, `SchedulingGated`, `Evicted`, `Failed`, `Terminating`, `NodeNotReady`,
+    /// or the kubelet's own reason for others. On the owners hop: `FailedCreate`,
+    /// `ProgressDeadlineExceeded`, `ScaledToZero`, `RolloutInProgress`, `NotAllReady`,
+    /// `GoverningServiceMissing`, `JobFailed`, `Suspended`.
     pub cause: String,
     /// How many of the selected pods have it.
     pub pods: usize,
@@ -70,6 +93,19 @@ pub struct Cause {
     /// The node, for node failures and evictions.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub node: Option<String>,
+    /// The object at fault when it is not the pod: `ResourceQuota/compute`,
+    /// `ValidatingWebhookConfiguration/deny-pods`, `ConfigMap/app-config`,
+    /// `PersistentVolumeClaim/data`, `Node/kit-node-a`, `ReplicaSet/api-7d9f`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    /// The pod's other containers that fail, each with its own cause (the first container's is
+    /// this one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_containers: Vec<Cause>,
+    /// With `--logs`: the last error lines of the previous run's log of the group's first pod
+    /// (`kubectl logs --previous`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub logs: Vec<String>,
     /// What the cluster's registry says about the image.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registry: Option<RegistryProbe>,
@@ -97,6 +133,18 @@ pub enum Followup {
     Image { image: String, container: String, deployment: Option<String> },
     /// Read these PersistentVolumeClaims.
     Claims(Vec<String>),
+    /// Read the kubelet's Killing events (Normal, so not among the Warning events read first).
+    Killing,
+}
+
+impl Cause {
+    /// The container whose previous run's log tells why it ended (`--logs`): a container that
+    /// exited and is restarted, or ended the pod.
+    pub fn crashed_container(&self) -> Option<&str> {
+        let crashed = self.exit_code.is_some()
+            && !matches!(self.cause.as_str(), "Terminating" | "Evicted" | "Unschedulable" | "NodeNotReady");
+        if crashed { self.container.as_deref() } else { None }
+    }
 }
 
 /// Longer lines of a message are cut: a runtime's pull error names the image three times and
@@ -141,26 +189,26 @@ pub fn classify(pod: &PodView, ctx: &Context) -> Option<Cause> {
     };
     match status.phase.as_deref() {
         Some("Failed") if status.reason.as_deref() == Some("Evicted") => return Some(p.evicted()),
-        Some(phase @ ("Failed" | "Succeeded")) => {
-            let why =
-                [status.reason.clone(), status.message.clone()].into_iter().flatten().collect::<Vec<_>>().join(": ");
-            let summary = if why.is_empty() { "the pod has ended".into() } else { format!("the pod has ended: {why}") };
-            return Some(p.cause(phase, summary, p.describe_pod()));
-        }
+        Some(phase @ ("Failed" | "Succeeded")) => return Some(p.ended(phase)),
         _ => {}
     }
-    if let Some(c) = pod.condition("PodScheduled").filter(|c| c.status != "True") {
+    // A pod bound to a node is scheduled, whatever a stale PodScheduled condition says (a
+    // scheduler whose bind raced another's leaves False, SchedulerError, on a running pod).
+    let bound = pod.spec.as_ref().and_then(|s| s.node_name.as_deref()).is_some_and(|n| !n.is_empty());
+    if let Some(c) = pod.condition("PodScheduled").filter(|c| c.status != "True" && !bound) {
         return Some(p.unschedulable(c.reason.as_deref(), c.message.as_deref()));
     }
     if let Some(c) = p.init_cause() {
         return Some(c);
     }
     let spec = pod.spec.as_ref();
+    let mut failing = vec![];
     for cs in status.container_statuses.iter().flatten() {
         let container = spec.and_then(|s| s.containers.iter().find(|c| c.name == cs.name));
-        if let Some(c) = p.container_cause(cs, container, false) {
-            return Some(c);
-        }
+        failing.extend(p.container_cause(cs, container, false));
+    }
+    if !failing.is_empty() {
+        return Some(every_container(failing));
     }
     let ready = pod.condition("Ready");
     if ready.is_some_and(|c| c.status == "True") {
@@ -180,9 +228,45 @@ pub fn classify(pod: &PodView, ctx: &Context) -> Option<Cause> {
                 if msg.is_empty() { "the pod is not Ready".into() } else { format!("the pod is not Ready: {msg}") };
             let mut c = p.cause(&reason, summary, p.describe_pod());
             c.message = Some(msg).filter(|m| !m.is_empty());
+            // No rule names it: what the kubelet and the controllers last warned about is the
+            // evidence, rather than only "describe the pod".
+            c.evidence.extend(p.ctx.latest_pod_events(pod, 3).into_iter().map(|e| e.line()));
             Some(c)
         }
     }
+}
+
+/// How telling a container's cause is: a container that cannot start or keeps ending explains
+/// more than one still being created or running unready.
+fn weight(c: &Cause) -> u8 {
+    match c.cause.trim_start_matches("Init:") {
+        "ContainerCreating" | "ContainersNotReady" => 2,
+        "ReadinessProbeFailed" | "StartupProbeFailed" => 1,
+        _ => 0,
+    }
+}
+
+/// One cause for a pod whose containers fail for different reasons: the most telling first,
+/// naming the others, each kept whole in `otherContainers`. Their causes are part of the
+/// summary, so that pods are grouped by every container's cause.
+fn every_container(mut failing: Vec<Cause>) -> Cause {
+    failing.sort_by_key(weight);
+    // What blocks the whole pod (a volume, the sandbox) is said once, not per container.
+    let mut seen = std::collections::BTreeSet::new();
+    failing.retain(|c| seen.insert(c.summary.clone()));
+    let mut first = failing.remove(0);
+    if failing.is_empty() {
+        return first;
+    }
+    let also: Vec<String> =
+        failing.iter().map(|o| format!("{} {}", o.container.clone().unwrap_or_default(), o.cause)).collect();
+    first.summary = format!("{} (also: {})", first.summary, also.join(", "));
+    for o in &failing {
+        first.evidence.push(format!("also {}", o.summary));
+        first.evidence.extend(o.evidence.iter().map(|e| format!("  {e}")));
+    }
+    first.other_containers = failing;
+    first
 }
 
 /// One pod being judged.
@@ -217,8 +301,7 @@ impl Judge<'_> {
 
     /// `event REASON ×N: MESSAGE` for the pod's latest event of one of `reasons`.
     fn event_line(&self, reasons: &[&str]) -> Option<String> {
-        let e = self.ctx.event(self.pod, reasons)?;
-        Some(format!("event {} ×{}: {}", e.reason, e.count, one_line(&e.message, 2)))
+        Some(self.ctx.event(self.pod, reasons)?.line())
     }
 }
 

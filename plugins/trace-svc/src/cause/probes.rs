@@ -16,7 +16,12 @@ impl Judge<'_> {
         } else {
             ("ReadinessProbeFailed", "readiness", spec.and_then(|c| c.readiness_probe.as_ref()))
         };
-        let event = self.ctx.event(self.pod, &["Unhealthy"]);
+        // The kubelet's Unhealthy events say which probe (`Readiness probe failed: …`): a
+        // liveness probe's are not this one's.
+        let prefix = if startup { "Startup probe" } else { "Readiness probe" };
+        let event = self.ctx.event_where(self.pod, |e| {
+            e.reason == "Unhealthy" && (e.message.starts_with(prefix) || !e.message.contains(" probe failed"))
+        });
         let Some(probe) = probe else {
             // Running, not ready, no probe to blame: say what the kubelet says.
             let mut c = self.cause(
@@ -42,8 +47,8 @@ impl Judge<'_> {
             "probed every {period}s; {threshold} failures in a row mark it {}",
             if startup { "failed (and restart the container)" } else { "not ready" }
         ));
-        if let Some(e) = self.event_line(&["Unhealthy"]) {
-            c.evidence.push(e);
+        if let Some(e) = event {
+            c.evidence.push(e.line());
         } else {
             c.evidence.push("no Unhealthy event yet".into());
         }

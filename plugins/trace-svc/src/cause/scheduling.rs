@@ -1,6 +1,7 @@
 //! Pods the scheduler has not placed: its message, and which of the pod's constraints no node
-//! meets (a nodeSelector label, a taint not tolerated, requests larger than any node, a
-//! PersistentVolumeClaim to wait for).
+//! meets (a nodeSelector label, a taint not tolerated and the node condition or cordon behind
+//! it, requests larger than any node, a PersistentVolumeClaim to wait for); and pods it may not
+//! place yet (scheduling gates).
 
 use std::collections::BTreeMap;
 
@@ -12,6 +13,9 @@ use crate::pod::Container;
 
 impl Judge<'_> {
     pub(super) fn unschedulable(&self, reason: Option<&str>, message: Option<&str>) -> Cause {
+        if reason == Some("SchedulingGated") {
+            return self.gated(message);
+        }
         let msg = message
             .map(str::to_string)
             .or_else(|| self.ctx.event(self.pod, &["FailedScheduling"]).map(|e| e.message.clone()));
@@ -23,6 +27,23 @@ impl Judge<'_> {
         let mut c = self.cause(cause, summary, self.describe_pod());
         c.message = msg;
         self.scheduling_evidence(&mut c);
+        c
+    }
+
+    /// A pod the scheduler leaves alone until its scheduling gates are removed.
+    fn gated(&self, message: Option<&str>) -> Cause {
+        let gates: Vec<String> =
+            self.pod.spec.iter().flat_map(|s| s.scheduling_gates.iter().flatten()).map(|g| g.name.clone()).collect();
+        let mut c = self.cause(
+            "SchedulingGated",
+            format!(
+                "scheduling is held back by gate(s) {}",
+                if gates.is_empty() { "(none listed)".into() } else { gates.join(", ") }
+            ),
+            format!("kubectl get pod {} -n {} -o jsonpath={{.spec.schedulingGates}}", self.name, self.ns),
+        );
+        c.message = message.map(str::to_string);
+        c.evidence.push("the scheduler does not consider a pod until its spec.schedulingGates is empty; each gate is removed by the controller that added it (a queue, quota or provisioning controller)".into());
         c
     }
 
@@ -81,6 +102,17 @@ impl Judge<'_> {
                 c.evidence.push(format!("taint {taint} (not tolerated) on {}", on.join(", ")));
             }
             c.command = "kubectl get nodes -o custom-columns=NAME:.metadata.name,TAINTS:.spec.taints".into();
+            // The taints the node lifecycle controller adds for a condition or a cordon: say
+            // the condition, which is what to fix.
+            let troubled: Vec<(&String, &NodeFact)> =
+                nodes.iter().filter(|(_, n)| !n.troubles.is_empty() || n.cordoned).map(|(k, v)| (*k, *v)).collect();
+            for (name, n) in &troubled {
+                c.evidence.extend(n.trouble_lines(name));
+            }
+            if let Some((name, _)) = troubled.first() {
+                c.command = format!("kubectl describe node {name}");
+                c.object = Some(format!("Node/{name}"));
+            }
             return;
         }
         let (cpu, memory) = requests(spec);

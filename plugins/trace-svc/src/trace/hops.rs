@@ -8,6 +8,7 @@ use kubectl_kit_core::selector;
 
 use super::{Addr, Svc, World, node_ip, node_ready, pods_count, slice_addresses};
 use crate::backends::{PodFacts, PortFacts};
+use crate::cause::EventNote;
 use crate::model::pods_named;
 use crate::model::{Hop, Status, hop};
 use crate::ports::{port_label, target_label};
@@ -92,6 +93,36 @@ pub(super) fn service_hop(s: &Svc, w: &World, ports: &Result<Vec<ServicePort>, S
         }
         None => {}
     }
+    let mut h = h;
+    let events = service_events(w);
+    if !events.is_empty() {
+        // The Service's own Warning events: the load-balancer controller's (SyncLoadBalancerFailed),
+        // the endpoint controllers', any other.
+        for e in &events {
+            details.push(format!("event {} ×{}: {}", e.reason, e.count, e.message.replace('\n', " ⏎ ")));
+        }
+        // What a controller repairs by itself (an EndpointSlice write that lost a race with its
+        // cache, an IP the repair loop allocated): said, but not a warning.
+        let telling: Vec<&EventNote> = events.iter().filter(|e| !raced(e)).collect();
+        if let Some(first) = telling.first() {
+            if h.status == Status::Ok {
+                h.status = Status::Warn;
+            }
+            if first.reason == "SyncLoadBalancerFailed" || h.fix.is_none() || kind == "LoadBalancer" {
+                h.fix = Some(format!(
+                    "{}: kubectl describe service {} -n {}",
+                    if first.reason == "SyncLoadBalancerFailed" {
+                        "the load-balancer controller cannot provision it (the event above says why)"
+                    } else {
+                        "the Service's events say what its controllers could not do"
+                    },
+                    s.name,
+                    s.ns
+                ));
+            }
+        }
+        h.events = events;
+    }
     if matches!(kind.as_str(), "NodePort" | "LoadBalancer")
         && let (Ok(nodes), Ok(ps)) = (&w.nodes, ports)
     {
@@ -108,9 +139,34 @@ pub(super) fn service_hop(s: &Svc, w: &World, ports: &Result<Vec<ServicePort>, S
     h.details(details)
 }
 
-/// The selector hop and, when it selects pods, the pods hop. Returns the selected pods' facts
-/// (`None` for a selector-less Service or pods that are not visible).
-pub(super) fn selector_hops<'w>(s: &Svc, w: &'w World, hops: &mut Vec<Hop>) -> Option<&'w PodFacts> {
+/// An event about something a controller repairs by itself: an EndpointSlice controller's
+/// update that lost a race with its informer cache (the slice it meant to delete or update was
+/// already gone or changed), which it retries at once; or the API server's ClusterIP repair loop
+/// finding the Service's IP not yet recorded as allocated (a Service created while the loop
+/// ran), which it allocates then and there ("…is not allocated; repairing").
+fn raced(e: &EventNote) -> bool {
+    match e.reason.as_str() {
+        "FailedToUpdateEndpointSlices" => {
+            e.message.contains("not found") || e.message.contains("the object has been modified")
+        }
+        "ClusterIPNotAllocated" => e.message.ends_with("repairing"),
+        _ => false,
+    }
+}
+
+/// The Service's own Warning events, latest first.
+fn service_events(w: &World) -> Vec<EventNote> {
+    let ctx = crate::cause::Context::new("", w.service_events.clone(), Default::default());
+    let name = w.service.metadata.name.clone().unwrap_or_default();
+    let mut all: Vec<EventNote> = ctx.object_events_notes("Service", &name);
+    all.reverse();
+    all.truncate(5);
+    all
+}
+
+/// The selector hop. Returns the selected pods' facts (`None` for a selector-less Service or
+/// pods that are not visible).
+pub(super) fn selector_hop<'w>(s: &Svc, w: &'w World, hops: &mut Vec<Hop>) -> Option<&'w PodFacts> {
     let sel = s.selector.as_ref()?;
     let pods = match &w.pods {
         Ok(p) => p,
@@ -138,13 +194,12 @@ pub(super) fn selector_hops<'w>(s: &Svc, w: &'w World, hops: &mut Vec<Hop>) -> O
         Status::Ok,
         format!("selector {} matches {} pod(s)", selector::map_to_string(sel), pods.total),
     ));
-    hops.push(pods_hop(s, pods));
     Some(pods)
 }
 
 /// The selected pods' readiness, and for those that do not serve, why: one entry per cause
 /// with its evidence and next command.
-fn pods_hop(s: &Svc, pods: &PodFacts) -> Hop {
+pub(super) fn pods_hop(s: &Svc, pods: &PodFacts) -> Hop {
     let publish = s.spec.publish_not_ready_addresses.unwrap_or(false);
     let status = if pods.ready == 0 && !publish {
         Status::Fail
@@ -175,6 +230,21 @@ fn pods_hop(s: &Svc, pods: &PodFacts) -> Hop {
         let by: Vec<String> = pods.overflow.iter().map(|(c, k)| format!("{c} ×{k}")).collect();
         details.push(format!("{} more with other causes: {}", pods_count(n), by.join(", ")));
     }
+    let mut status = status;
+    let (unprobed, examples) = &pods.unprobed;
+    if *unprobed > 0 {
+        // In the reason (and so the verdict) only when it is the one thing to say.
+        if pods.groups.is_empty() && pods.overflow.is_empty() {
+            reason.push_str(&format!(", {unprobed} without a readiness probe"));
+        }
+        // Without a readiness probe a pod is an endpoint as soon as its containers start,
+        // before the app may answer: every rollout and restart sends it traffic too early.
+        status = status.max(Status::Warn);
+        details.push(format!(
+            "{} without a readiness probe: each is sent traffic as soon as its containers start, before the app may answer",
+            pods_named(*unprobed, examples)
+        ));
+    }
     let mut h = hop("pods", status, reason).details(details);
     if publish {
         h.details.push("publishNotReadyAddresses: not-ready pods get traffic too".into());
@@ -182,6 +252,10 @@ fn pods_hop(s: &Svc, pods: &PodFacts) -> Hop {
     h.causes = pods.groups.iter().map(|g| g.cause.clone()).collect();
     if let Some(g) = pods.groups.first() {
         h = h.fix(g.cause.command.clone());
+    } else if *unprobed > 0 {
+        h = h.fix(
+            "add a readinessProbe to the pod template's containers (an httpGet or tcpSocket on the port they serve)",
+        );
     }
     h
 }
@@ -282,7 +356,24 @@ pub(super) fn endpoints_hop(
     } else {
         format!("{} EndpointSlice(s), {total_ready} ready address(es)", slices.len())
     };
+    let single = status == Status::Ok
+        && s.selector.is_some()
+        && !ports.is_empty()
+        && ports.iter().all(|sp| {
+            let ready: BTreeSet<String> =
+                slice_addresses(slices, sp).into_iter().filter(|a| a.ready).map(|a| a.ip).collect();
+            ready.len() == 1
+        });
+    if single {
+        // One pod between the Service and an outage: a restart, an eviction or a drain.
+        status = Status::Warn;
+        details
+            .push("a single ready endpoint: one restart, eviction or node drain leaves the Service with none".into());
+    }
     let mut h = hop("endpoints", status, reason).details(details);
+    if single {
+        h = h.fix("run more than one replica (and a PodDisruptionBudget) so that one pod's loss is not an outage");
+    }
     if status == Status::Fail {
         h = h.fix(if s.selector.is_none() {
             format!("create an EndpointSlice labelled kubernetes.io/service-name={} with the backend addresses and a port named like the Service port", s.name)

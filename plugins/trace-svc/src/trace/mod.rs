@@ -3,22 +3,28 @@
 //! fetched objects and the facts folded from the pods as they streamed in (see
 //! [`crate::backends`]), so every rule is unit-tested.
 
+mod dependents;
 mod hops;
+mod owners;
 mod routing;
 mod topology;
 
-use k8s_openapi::api::core::v1::{Node, Service, ServicePort, ServiceSpec};
-use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::api::core::v1::{Event, Node, Service, ServicePort, ServiceSpec};
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use kubectl_kit_core::selector::Labels;
 
 use crate::backends::PodFacts;
+use crate::cause::Dependents;
+use crate::cause::owners::{FollowUps, Lists};
 use crate::model::{Hop, Seen, Status, Topology, Trace, hop};
 use crate::ports::chosen_ports;
 use crate::slice::SliceView;
 use crate::target::PortSel;
-use hops::{dns_hop, endpoints_hop, ports_hop, selector_hops, service_hop};
-use routing::{ingress_hop, nodes_hop, traffic_policy_hop};
-use topology::topology;
+use dependents::dependents_hop;
+use hops::{dns_hop, endpoints_hop, pods_hop, ports_hop, selector_hop, service_hop};
+use owners::{owners_facts, owners_hop, owners_selector};
+use routing::{ingress_hop, network_policy_hop, nodes_hop, traffic_policy_hop};
+use topology::{owner_topology, topology};
 
 /// Everything fetched about one Service.
 #[derive(Debug)]
@@ -36,6 +42,18 @@ pub struct World {
     pub cluster_domain: Option<String>,
     /// The domain the user typed, if any.
     pub typed_domain: Option<String>,
+    /// The workload lists read for the pods' owners.
+    pub lists: Lists,
+    /// What the owners' refusals and scales needed asked.
+    pub follow: FollowUps,
+    /// The admission webhook configurations and APIServices.
+    pub dependents: Dependents,
+    /// The namespace's NetworkPolicies.
+    pub policies: Vec<NetworkPolicy>,
+    /// The namespaces and their labels, when a policy of the pods names peers by them.
+    pub namespaces: Option<Seen<Vec<(String, Labels)>>>,
+    /// The Service's own Warning events.
+    pub service_events: Vec<Event>,
 }
 
 /// The Service's identity and the parts of its spec every hop reads.
@@ -143,7 +161,16 @@ pub fn diagnose(w: &World, port_sel: Option<&PortSel>) -> Trace {
         }
     };
     let no_pods = PodFacts::default();
-    let pods = selector_hops(&s, w, &mut hops).unwrap_or(&no_pods);
+    let selected = selector_hop(&s, w, &mut hops);
+    let pods = selected.unwrap_or(&no_pods);
+    let owners = selected.and_then(|p| owners_facts(&s, w, p));
+    hops.extend(owners.as_ref().and_then(owners_hop));
+    if let Some(o) = &owners {
+        owners_selector(&s, o, pods, &mut hops);
+    }
+    if selected.is_some_and(|p| p.total > 0) {
+        hops.push(pods_hop(&s, pods));
+    }
     hops.push(ports_hop(pods, &ports));
     let reach = match endpoints_hop(&s, w, pods, &ports) {
         Some((h, reach)) => {
@@ -154,10 +181,14 @@ pub fn diagnose(w: &World, port_sel: Option<&PortSel>) -> Trace {
     };
     hops.extend(nodes_hop(w, pods));
     hops.extend(traffic_policy_hop(&s, w));
-    hops.extend(pods.isolation.hop());
+    hops.extend(network_policy_hop(w, pods));
     hops.extend(ingress_hop(&s, w));
+    hops.extend(dependents_hop(&s, w, &ports));
     let verdict = verdict(&s, w, port_sel, &ports, reach);
-    let topology = topology(w, pods, &ports, &hops);
+    let mut topology = topology(w, pods, &ports, &hops);
+    if let Some(o) = &owners {
+        owner_topology(o, pods, &mut topology);
+    }
     finish(&s, hops, verdict, topology)
 }
 
@@ -204,8 +235,13 @@ fn scope(s: &Svc, port_sel: Option<&PortSel>, ports: &[ServicePort]) -> String {
 fn finish(s: &Svc, hops: Vec<Hop>, verdict: String, topology: Topology) -> Trace {
     let (name, ns, kind) = (s.name.clone(), s.ns.clone(), s.kind.clone());
     let status = hops.iter().map(|h| h.status).max().unwrap_or(Status::Ok);
-    let worst =
-        hops.iter().find(|h| h.status == Status::Fail).or_else(|| hops.iter().find(|h| h.status == Status::Warn));
+    // No pod because the workload has none: the owners hop says why, the selector only that.
+    let owners_fail = hops.iter().find(|h| h.hop == "owners" && h.status == Status::Fail);
+    let worst = hops
+        .iter()
+        .find(|h| h.status == Status::Fail)
+        .map(|h| if h.hop == "selector" { owners_fail.unwrap_or(h) } else { h })
+        .or_else(|| hops.iter().find(|h| h.status == Status::Warn));
     let verdict = if kind == "ExternalName" {
         match worst {
             Some(h) if h.status == Status::Fail => {
@@ -254,12 +290,19 @@ mod tests {
             ingresses: Ok(vec![]),
             cluster_domain: Some("cluster.local".into()),
             typed_domain: None,
+            lists: Default::default(),
+            follow: Default::default(),
+            dependents: Default::default(),
+            policies: vec![],
+            namespaces: None,
+            service_events: vec![],
         }
     }
 
     fn pod(name: &str, labels: serde_json::Value, port_name: &str, ready: bool) -> serde_json::Value {
         json!({"metadata": {"name": name, "labels": labels},
-               "spec": {"containers": [{"name": "c", "ports": [{"name": port_name, "containerPort": 80}]}]},
+               "spec": {"containers": [{"name": "c", "ports": [{"name": port_name, "containerPort": 80}],
+                                        "readinessProbe": {"tcpSocket": {"port": 80}}}]},
                "status": {"phase": "Running", "podIP": "10.0.0.1",
                           "conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }, "reason": "ReadinessProbeFailed"}]}})
     }
@@ -267,6 +310,37 @@ mod tests {
     fn svc(selector: serde_json::Value, target: serde_json::Value) -> serde_json::Value {
         json!({"metadata": {"name": "api", "namespace": "ns"},
                "spec": {"type": "ClusterIP", "clusterIP": "10.96.0.5", "selector": selector, "ports": [{"name": "http", "port": 80, "targetPort": target}]}})
+    }
+
+    #[test]
+    fn the_services_warning_events_are_shown_and_what_repairs_itself_does_not_warn() {
+        let event = |reason: &str, message: &str| -> k8s_openapi::api::core::v1::Event {
+            serde_json::from_value(json!({"metadata": {"name": reason}, "type": "Warning", "reason": reason,
+                "message": message, "count": 2, "involvedObject": {"kind": "Service", "name": "api"}}))
+            .expect("event")
+        };
+        let pods = json!([pod("a", json!({"app": "api"}), "http", true)]);
+        let mut w = world(svc(json!({"app": "api"}), json!("http")), pods.clone(), json!([]));
+        w.service_events =
+            vec![event("ClusterIPNotAllocated", "Cluster IP [IPv4]: 10.96.0.5 is not allocated; repairing")];
+        let t = diagnose(&w, None);
+        let service = t.hops.iter().find(|h| h.hop == "service").expect("service hop");
+        assert_eq!(service.status, Status::Ok, "{service:?}");
+        assert!(
+            service.details.iter().any(|d| d.starts_with("event ClusterIPNotAllocated ×2: Cluster IP")),
+            "{service:?}"
+        );
+
+        let mut w = world(svc(json!({"app": "api"}), json!("http")), pods, json!([]));
+        w.service_events =
+            vec![event("FailedToUpdateEndpointSlices", "Error updating Endpoint Slices: quota exceeded")];
+        let t = diagnose(&w, None);
+        let service = t.hops.iter().find(|h| h.hop == "service").expect("service hop");
+        assert_eq!(service.status, Status::Warn, "{service:?}");
+        assert_eq!(
+            service.fix.as_deref(),
+            Some("the Service's events say what its controllers could not do: kubectl describe service api -n ns")
+        );
     }
 
     #[test]

@@ -7,6 +7,8 @@ use k8s_openapi::api::core::v1::Node;
 
 use super::{Svc, World, node_ip, node_zone};
 use crate::backends::PodFacts;
+use kubectl_kit_core::selector;
+
 use crate::cause::NodeFact;
 use crate::model::{Hop, Status, hop};
 
@@ -22,6 +24,7 @@ pub(super) fn nodes_hop(w: &World, pods: &PodFacts) -> Option<Hop> {
     }
     let mut details = vec![];
     let mut not_ready = vec![];
+    let mut troubled: Vec<String> = vec![];
     let listed: Vec<&Node> =
         nodes.iter().filter(|n| n.metadata.name.as_ref().is_some_and(|m| used.contains(m))).collect();
     for n in &listed {
@@ -31,33 +34,91 @@ pub(super) fn nodes_hop(w: &World, pods: &PodFacts) -> Option<Hop> {
         if let Some(ip) = node_ip(n) {
             line.push_str(&format!(" {ip}"));
         }
+        let troubles = f.trouble_words();
+        if !troubles.is_empty() {
+            line.push_str(&format!(", {}", troubles.join(", ")));
+        }
         if f.ready != Some(true) {
             if !f.why.is_empty() {
                 line.push_str(&format!(" — {}", f.why));
             }
-            not_ready.push(name);
+            not_ready.push(name.clone());
         }
-        if listed.len() <= 10 || f.ready != Some(true) {
+        if listed.len() <= 10 || f.ready != Some(true) || !troubles.is_empty() {
             details.push(line);
+            details.extend(f.trouble_lines(&name).into_iter().map(|l| format!("  {l}")));
+        }
+        if !troubles.is_empty() {
+            troubled.push(name);
         }
     }
     if listed.len() > 10 {
         details.push(format!("{} more node(s) Ready", listed.len() - not_ready.len()));
     }
     let status = if not_ready.is_empty() {
-        Status::Ok
+        if troubled.is_empty() { Status::Ok } else { Status::Warn }
     } else if not_ready.len() == used.len() {
         Status::Fail
     } else {
         Status::Warn
     };
-    let mut h = hop("nodes", status, format!("{} node(s), {} Ready", used.len(), used.len() - not_ready.len()))
-        .details(details);
+    let mut reason = format!("{} node(s), {} Ready", used.len(), used.len() - not_ready.len());
+    if !troubled.is_empty() {
+        reason.push_str(&format!(", {} under pressure or cordoned", troubled.len()));
+    }
+    let mut h = hop("nodes", status, reason).details(details);
     if let Some(first) = not_ready.first() {
         h.details.push("pods on a node that is not Ready stop receiving traffic once the node lifecycle controller marks them not Ready".into());
         h = h.fix(format!("kubectl describe node {first}"));
+    } else if let Some(first) = troubled.first() {
+        h = h.fix(format!("kubectl describe node {first}"));
     }
     Some(h)
+}
+
+/// NetworkPolicies: the isolation of the pods and the ports it lets in, and a peer whose
+/// namespaceSelector matches no namespace (traffic it means to allow is dropped).
+pub(super) fn network_policy_hop(w: &World, pods: &PodFacts) -> Option<Hop> {
+    let mut empty = vec![];
+    match &w.namespaces {
+        Some(Ok(namespaces)) => {
+            let selecting = w
+                .policies
+                .iter()
+                .filter(|p| pods.selecting_policies.contains(p.metadata.name.as_deref().unwrap_or_default()));
+            for p in selecting {
+                let pname = p.metadata.name.clone().unwrap_or_default();
+                let peers =
+                    p.spec.iter().flat_map(|s| s.ingress.iter().flatten()).flat_map(|r| r.from.iter().flatten());
+                for peer in peers {
+                    let Some(ns_sel) = &peer.namespace_selector else { continue };
+                    let text = selector::to_string(ns_sel);
+                    if text == "<all>" || namespaces.iter().any(|(_, l)| selector::matches(ns_sel, l)) {
+                        continue;
+                    }
+                    empty.push(format!(
+                        "NetworkPolicy {pname} allows peers in namespaces matching {text}, but no namespace has those labels: that traffic is dropped"
+                    ));
+                }
+            }
+        }
+        Some(Err(e)) => {
+            empty.push(format!("namespaces are not visible ({e}): namespaceSelector peers are not checked"))
+        }
+        None => {}
+    }
+    let mut h = pods.isolation.hop();
+    if empty.is_empty() {
+        return h;
+    }
+    let warned = empty.iter().any(|l| !l.starts_with("namespaces are not visible"));
+    let base = h.get_or_insert_with(|| hop("network-policy", Status::Ok, "NetworkPolicies select the backend pods"));
+    if warned && base.status == Status::Ok {
+        base.status = Status::Warn;
+        base.fix = Some("label the peer namespaces as the policy's namespaceSelector says (kubectl get namespaces --show-labels), or fix the selector".into());
+    }
+    base.details.extend(empty);
+    h
 }
 
 /// Traffic policies, session affinity and load-balancer source ranges.

@@ -8,16 +8,29 @@ use k8s_openapi::api::core::v1::ServicePort;
 use super::{World, pods_count};
 use crate::backends::{Placement, PodFacts};
 use crate::cause::NodeFact;
-use crate::model::{Hop, Status, TopoGroup, TopoNode, TopoSlice, Topology};
+use crate::cause::owners::OwnerFacts;
+use crate::model::{Hop, Status, TopoGroup, TopoNode, TopoOwner, TopoSlice, Topology};
 use crate::ports::{port_label, target_label};
 
-/// Service → ports → EndpointSlices → groups of pods → nodes, for the pictures.
+/// Service → ports → EndpointSlices → groups of pods → nodes, for the pictures; and what
+/// calls the Service.
 pub(super) fn topology(w: &World, pods: &PodFacts, ports: &[ServicePort], hops: &[Hop]) -> Topology {
     let ports_status = hops.iter().find(|h| h.hop == "ports").map(|h| h.status).unwrap_or_default();
     let mut t = Topology {
         ports: ports.iter().map(|p| (format!("{} → {}", port_label(p), target_label(p)), ports_status)).collect(),
         ..Default::default()
     };
+    for d in hops.iter().filter(|h| h.hop == "dependents").flat_map(|h| h.dependents.iter()) {
+        let label = match &d.webhook {
+            Some(w) => format!("{} {} ({w})", d.kind, d.name),
+            None => format!("{} {}", d.kind, d.name),
+        };
+        let detail = match &d.failure_policy {
+            Some(p) => format!("failurePolicy {p}"),
+            None => d.covers.clone(),
+        };
+        t.dependents.push((label, detail, d.status));
+    }
     for sl in w.slices.as_ref().map(Vec::as_slice).unwrap_or_default() {
         let mut ts =
             TopoSlice { name: sl.metadata.name.clone().unwrap_or_else(|| "(unnamed)".into()), ..Default::default() };
@@ -69,12 +82,20 @@ pub(super) fn topology(w: &World, pods: &PodFacts, ports: &[ServicePort], hops: 
                 Some(i) => *i,
                 None if t.nodes.len() < 12 => {
                     let f = node_status.get(node).cloned().unwrap_or_default();
-                    let state = if f.why.is_empty() || f.ready == Some(true) {
+                    let mut state = if f.why.is_empty() || f.ready == Some(true) {
                         f.state().to_string()
                     } else {
                         format!("{} ({})", f.state(), f.why.split(':').next().unwrap_or_default())
                     };
-                    let status = if f.ready == Some(true) { Status::Ok } else { Status::Fail };
+                    let troubles = f.trouble_words();
+                    if !troubles.is_empty() {
+                        state.push_str(&format!(", {}", troubles.join(", ")));
+                    }
+                    let status = match (f.ready, troubles.is_empty()) {
+                        (Some(true), true) => Status::Ok,
+                        (Some(true), false) => Status::Warn,
+                        _ => Status::Fail,
+                    };
                     t.nodes.push(TopoNode { name: node.clone(), state, status });
                     node_index.insert(node.clone(), t.nodes.len() - 1);
                     t.nodes.len() - 1
@@ -118,4 +139,37 @@ pub(super) fn topology(w: &World, pods: &PodFacts, ports: &[ServicePort], hops: 
         });
     }
     t
+}
+
+/// The workloads in the pictures: each a box, linked to its groups of pods, with what blocks
+/// it.
+pub(super) fn owner_topology(f: &OwnerFacts, pods: &PodFacts, t: &mut Topology) {
+    // The groups as `topology` made them: the Ready pods first (if any), then one per cause.
+    let mut placements: Vec<&Placement> = vec![];
+    if pods.healthy.pods > 0 {
+        placements.push(&pods.healthy);
+    }
+    placements.extend(pods.groups.iter().map(|g| &g.place));
+    for (i, o) in f.owners.iter().enumerate() {
+        let members = f.members.get(i).cloned().unwrap_or_default();
+        let groups = placements
+            .iter()
+            .enumerate()
+            .filter_map(|(gi, p)| {
+                let n: usize = members.iter().filter_map(|m| p.owners.get(m)).sum();
+                (n > 0).then_some((gi, n))
+            })
+            .collect();
+        let detail = match o.desired {
+            Some(d) => format!("{d} desired, {} ready", o.ready),
+            None => format!("{} ready", o.ready),
+        };
+        t.owners.push(TopoOwner {
+            label: format!("{} {}", o.kind, o.name),
+            detail,
+            status: o.status,
+            groups,
+            blockers: f.blockers.get(i).cloned().unwrap_or_default(),
+        });
+    }
 }
