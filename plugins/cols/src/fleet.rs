@@ -104,7 +104,16 @@ async fn read(plan: &Plan, target: Target, explicit_namespace: bool) -> Result<R
     let kube = target.connect()?;
     let targets = resolve::targets(&kube, plan, explicit_namespace).await?;
     let preset_columns = targets.preset_columns.clone();
-    let projection = Projection::All;
+    // Only what the columns, the sort key and --where read is kept of each object: the rows of
+    // every context wait in memory until the last context has answered.
+    let projection = match render::printing(plan, &preset_columns, Bare::Age)? {
+        Printing::Rows(printer) => {
+            let mut p = crate::projection_of(printer.columns(), plan.object_sort_field()?.as_ref());
+            p.merge(&Projection::from_paths(&plan.filter_fields()));
+            p
+        }
+        _ => Projection::All,
+    };
     let mut out = Read { preset_columns, objects: vec![], single: false, missing: vec![] };
     let in_one = async |targets: &Targets| -> Result<(Vec<Value>, objects::Outcome)> {
         let mut objects = vec![];

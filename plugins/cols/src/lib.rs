@@ -92,7 +92,7 @@ pub async fn run(cli: Cli) -> Result<()> {
 }
 
 /// What the columns and the sort key read.
-fn projection_of(columns: &[Spec], sort: Option<&SortField>) -> Projection {
+pub(crate) fn projection_of(columns: &[Spec], sort: Option<&SortField>) -> Projection {
     let mut p = Projection::none();
     for c in columns {
         p.merge(&Projection::from_paths(&c.fields()));
