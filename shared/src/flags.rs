@@ -578,3 +578,40 @@ pub struct DryRunFlag {
     #[arg(long = "dry-run", value_enum, value_name = "STRATEGY", default_value = "none", num_args = 0..=1, default_missing_value = "client", require_equals = true)]
     pub dry_run: DryRun,
 }
+
+/// Which kubeconfig contexts a reading command reads (see [`crate::fleet`]). Without these
+/// flags it reads the one context kubectl would, exactly as kubectl does.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ContextFlags {
+    /// Read from every kubeconfig context matching these names or shell globs, in this order
+    /// (comma-separated: 'prod-*,staging'); rows carry a CONTEXT column
+    #[arg(long, value_name = "PATTERN[,PATTERN…]", value_delimiter = ',', global = true, conflicts_with_all = ["context", "all_contexts"])]
+    pub contexts: Vec<String>,
+
+    /// Read from every context of the kubeconfig (KUBECONFIG's files merged), sorted by name
+    #[arg(long, global = true, conflicts_with = "context")]
+    pub all_contexts: bool,
+
+    /// How many contexts are read at once
+    #[arg(long, value_name = "N", global = true, default_value_t = crate::fleet::PARALLEL, value_parser = clap::value_parser!(u16).range(1..))]
+    pub parallel: u16,
+}
+
+/// Where a reading command reads: [`ContextFlags`], and several namespaces at once. With none
+/// of these, a command reads the one context and namespace kubectl would, as kubectl does.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FleetFlags {
+    #[command(flatten)]
+    pub contexts: ContextFlags,
+
+    /// Read these namespaces (comma-separated; shell globs match the namespaces you can list).
+    /// `-n a,b` and `-n 'team-*'` say the same
+    #[arg(
+        long,
+        value_name = "NAMESPACE[,NAMESPACE…]",
+        value_delimiter = ',',
+        global = true,
+        conflicts_with = "namespace"
+    )]
+    pub namespaces: Vec<String>,
+}

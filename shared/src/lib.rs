@@ -19,6 +19,8 @@
 //! - [`output`]: kubectl-style tables, json/yaml, broken pipes.
 //! - [`kyaml`]: `-o kyaml`, byte for byte as kubectl 1.35 prints it.
 //! - [`terminal`]: escaping of untrusted text for the terminal.
+//! - [`fleet`]: several kubeconfig contexts and namespaces read as one (`--contexts`,
+//!   `-n a,b`): targets, a bounded concurrent fan-out, per-context faults and exit status.
 //! - [`error`]: one error type, kinds, kubectl-like rendering, exit codes, redaction; the rule
 //!   for a read RBAC forbids ([`error::visible`]: not visible, with the server's message).
 //! - [`time`]: timestamps, ages and message durations.
@@ -36,6 +38,7 @@ pub mod discovery;
 pub mod error;
 pub mod filter;
 pub mod flags;
+pub mod fleet;
 pub mod gotemplate;
 pub mod jsonpath;
 pub mod kyaml;

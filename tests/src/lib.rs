@@ -12,7 +12,9 @@
 //! through [`converge`] (see its module), never for time.
 
 pub mod converge;
+pub mod delay;
 pub mod differ;
+pub mod fleet;
 pub mod images;
 pub mod krew;
 pub mod kyaml;

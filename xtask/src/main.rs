@@ -37,6 +37,9 @@ usage: cargo xtask <command>
 
 commands:
   cluster up       build (first time) and start the local control plane and registry
+  cluster up --fleet N
+                   N clusters side by side (2 to 4, about 1.5 GB each) and one kubeconfig,
+                   target/fleet/kubeconfig: contexts kit-1 … kit-N, kit-1-user (no rights), dead
   cluster down     stop every process `cluster up` started
   cluster status   what runs where
   cluster restart NAME  stop one component and start it again (fault tests)
@@ -67,7 +70,7 @@ fn main() -> ExitCode {
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
     // `test` and `dist` get theirs once their arguments say what they will do.
     let task = match words.as_slice() {
-        ["cluster", "up"] | ["demo"] => Some(prereq::Task::Cluster),
+        ["cluster", "up", ..] | ["demo"] => Some(prereq::Task::Cluster),
         ["bench", ..] => Some(prereq::Task::Bench),
         _ => None,
     };
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
     }
     let result = match words.as_slice() {
         ["cluster", "up"] => cluster::up().map(|_| ()),
+        ["cluster", "up", rest @ ..] => cluster::fleet::parse(rest).and_then(cluster::fleet::up),
         ["cluster", "down"] => cluster::down(),
         ["cluster", "status"] => cluster::status(),
         ["cluster", "restart", name] => cluster::restart(name),

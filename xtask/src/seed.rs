@@ -3,15 +3,16 @@
 //! batches with the cluster's kubectl, bound straight to the kwok nodes so the scheduler is not
 //! the bottleneck. Idempotent: a namespace that already holds the pods is left alone.
 
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use anyhow::{Result, bail};
 
 use crate::{paths, util};
 
-fn kubectl() -> Command {
+fn kubectl(kubeconfig: &Path) -> Command {
     let mut c = Command::new(paths::kubectl());
-    c.arg("--kubeconfig").arg(paths::kubeconfig());
+    c.arg("--kubeconfig").arg(kubeconfig);
     c
 }
 
@@ -46,13 +47,13 @@ fn pod(ns: &str, i: usize) -> String {
 
 /// How many pods match, from a one-item page (`limit=1` plus `remainingItemCount`): listing
 /// tens of thousands of pods just to count them would cost gigabytes in kubectl and the API server.
-fn count_pods(ns: &str, field_selector: Option<&str>) -> Option<usize> {
+fn count_pods(at: &Path, ns: &str, field_selector: Option<&str>) -> Option<usize> {
     let mut path = format!("/api/v1/namespaces/{ns}/pods?limit=1");
     if let Some(f) = field_selector {
         path.push_str("&fieldSelector=");
         path.push_str(&f.replace('!', "%21").replace('=', "%3D"));
     }
-    let out = util::run(kubectl().args(["get", "--raw", &path])).ok()?;
+    let out = util::run(kubectl(at).args(["get", "--raw", &path])).ok()?;
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
     let items = v["items"].as_array().map_or(0, Vec::len);
     let rest = v["metadata"]["remainingItemCount"].as_u64().unwrap_or(0) as usize;
@@ -61,12 +62,17 @@ fn count_pods(ns: &str, field_selector: Option<&str>) -> Option<usize> {
 
 /// Makes sure namespace `ns` holds `count` bench pods.
 pub fn pods(ns: &str, count: usize) -> Result<()> {
-    let have = count_pods(ns, None).unwrap_or(0);
+    pods_in(&paths::kubeconfig(), ns, count)
+}
+
+/// [`pods`] in the cluster of another kubeconfig (a member of the fleet).
+pub fn pods_in(at: &Path, ns: &str, count: usize) -> Result<()> {
+    let have = count_pods(at, ns, None).unwrap_or(0);
     if have >= count {
         return Ok(());
     }
     util::step(&format!("creating {} bench pods in namespace {ns} (once; they stay for later runs)", count - have));
-    let _ = kubectl().args(["create", "namespace", ns]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+    let _ = kubectl(at).args(["create", "namespace", ns]).stdout(Stdio::null()).stderr(Stdio::null()).status();
     let dir = paths::root().join("target").join("bench").join("seed");
     std::fs::create_dir_all(&dir)?;
     let batch = 500;
@@ -77,7 +83,7 @@ pub fn pods(ns: &str, count: usize) -> Result<()> {
         let file = dir.join(format!("{ns}-{b}.json"));
         std::fs::write(&file, format!("{{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[{}]}}", items.join(",")))?;
         children
-            .push(kubectl().arg("create").arg("-f").arg(&file).stdout(Stdio::null()).stderr(Stdio::piped()).spawn()?);
+            .push(kubectl(at).arg("create").arg("-f").arg(&file).stdout(Stdio::null()).stderr(Stdio::piped()).spawn()?);
         // Eight kubectl processes at a time.
         if children.len() >= 8 {
             wait_all(&mut children)?;
@@ -87,7 +93,7 @@ pub fn pods(ns: &str, count: usize) -> Result<()> {
     // kwok fills in status (Running, pod IP) a little after creation: measure settled objects.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
     loop {
-        let pending = util::run(kubectl().args([
+        let pending = util::run(kubectl(at).args([
             "get",
             "pods",
             "-n",

@@ -1,7 +1,7 @@
 //! The command line, as clap reads it: plain data, checked by [`crate::plan`].
 
 use clap::{ArgAction, Parser, Subcommand};
-use kubectl_kit_core::flags::{AllNamespaces, Formats, GlobalFlags, NoHeaders, OutputFlags, go_bool};
+use kubectl_kit_core::flags::{AllNamespaces, FleetFlags, Formats, GlobalFlags, NoHeaders, OutputFlags, go_bool};
 use kubectl_kit_core::output::Report;
 
 /// Print Kubernetes objects with named column presets, or with kubectl's custom-columns,
@@ -135,6 +135,10 @@ pub struct Cli {
 
     #[command(flatten)]
     pub global: GlobalFlags,
+
+    /// `--contexts`, `--all-contexts`, `--namespaces`, `-n a,b`: one table across them.
+    #[command(flatten)]
+    pub fleet: FleetFlags,
 }
 
 /// cols' `-o` values: kubectl get's, plus csv and markdown.

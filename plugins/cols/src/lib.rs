@@ -22,6 +22,7 @@
 #![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 pub mod cli;
+mod fleet;
 mod local;
 mod objects;
 pub mod plan;
@@ -59,6 +60,12 @@ pub async fn run(cli: Cli) -> Result<()> {
         plan.report_skipped();
         return printed;
     }
+    let many = kubectl_kit_core::fleet::Fleet::plan(&cli.global, &cli.fleet, plan.all_namespaces)?;
+    if !many.is_plain() {
+        let printed = fleet::run(&plan, &many, cli.global.namespace.is_some()).await;
+        plan.report_skipped();
+        return printed;
+    }
     let kube = Kube::connect(&cli.global).await?;
     let targets = resolve::targets(&kube, &plan, cli.global.namespace.is_some()).await?;
     if plan.subresource.is_some() && !plan.watch && matches!(plan.source, Source::Resources { .. }) {
@@ -75,7 +82,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             )));
         }
     }
-    let printed = match render::printing(&plan, &targets.preset_columns, true)? {
+    let printed = match render::printing(&plan, &targets.preset_columns, render::Bare::ServerTable)? {
         Printing::Objects(format) => objects(&kube, &plan, &targets, format).await,
         Printing::Rows(printer) => rows(&kube, &plan, &targets, *printer).await,
         Printing::DefaultView { wide, added } => default_view(&kube, &plan, &targets, wide, added).await,
@@ -85,7 +92,7 @@ pub async fn run(cli: Cli) -> Result<()> {
 }
 
 /// What the columns and the sort key read.
-fn projection_of(columns: &[Spec], sort: Option<&SortField>) -> Projection {
+pub(crate) fn projection_of(columns: &[Spec], sort: Option<&SortField>) -> Projection {
     let mut p = Projection::none();
     for c in columns {
         p.merge(&Projection::from_paths(&c.fields()));

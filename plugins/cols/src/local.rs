@@ -28,7 +28,7 @@ pub(crate) fn print(plan: &Plan) -> Result<()> {
         })?;
         presets.extend(plan.preset_columns(preset)?);
     }
-    match render::printing(plan, &presets, false)? {
+    match render::printing(plan, &presets, render::Bare::Kind)? {
         Printing::Objects(format) => {
             let data = if single {
                 objects.into_iter().next().unwrap_or(Value::Null)

@@ -30,10 +30,21 @@ pub(crate) enum Printing<'a> {
     DefaultView { wide: bool, added: &'a [Spec] },
 }
 
+/// What a table without presets shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Bare {
+    /// kubectl's default view, the server's table.
+    ServerTable,
+    /// NAME and KIND: files read with `--local`, which have no server.
+    Kind,
+    /// NAME and AGE, as kubectl prints objects without the server's table: several clusters,
+    /// whose tables for one resource need not have the same columns.
+    Age,
+}
+
 /// Chooses how the plan's objects print, once the columns of the presets named are known.
-/// Without presets, a table is kubectl's default view when the server can make it
-/// (`server_table`); files read with `--local` have no server, and show each object's KIND.
-pub(crate) fn printing<'a>(plan: &'a Plan, presets: &[Spec], server_table: bool) -> Result<Printing<'a>> {
+pub(crate) fn printing<'a>(plan: &'a Plan, presets: &[Spec], bare: Bare) -> Result<Printing<'a>> {
+    let server_table = bare == Bare::ServerTable;
     let (columns, format, headers) = match &plan.view {
         View::Objects(format) => return Ok(Printing::Objects(format)),
         View::CustomColumns { columns, headers } => (columns.clone(), DataFormat::Text, *headers),
@@ -52,8 +63,13 @@ pub(crate) fn printing<'a>(plan: &'a Plan, presets: &[Spec], server_table: bool)
             }
             columns.push(plain("NAME", ".metadata.name")?);
             columns.extend(presets.iter().cloned());
-            if presets.is_empty() && added.is_empty() && !server_table {
-                columns.push(plain("KIND", ".kind")?);
+            match bare {
+                Bare::Kind if presets.is_empty() && added.is_empty() => columns.push(plain("KIND", ".kind")?),
+                Bare::Age if presets.is_empty() => columns.push(Spec::Age(
+                    kubectl_kit_core::printers::columns::Column::new("AGE", ".metadata.creationTimestamp")
+                        .map_err(|e| Error::usage(e.0))?,
+                )),
+                _ => {}
             }
             columns.extend(plan.label_columns.iter().map(|l| Spec::label(l)));
             if plan.show_labels {
@@ -86,6 +102,8 @@ pub(crate) struct RowPrinter {
     watch: bool,
     /// The type of the watch event being printed, for an EVENT column.
     event: String,
+    /// The context the rows being added were read from, for a CONTEXT column.
+    context: String,
 }
 
 impl RowPrinter {
@@ -103,7 +121,27 @@ impl RowPrinter {
             printed_headers: false,
             watch: false,
             event: String::new(),
+            context: String::new(),
         }
+    }
+
+    /// The table across contexts: CONTEXT first, then NAMESPACE when asked and the view has
+    /// none.
+    pub(crate) fn across_contexts(self, contexts: bool, namespace: bool) -> Result<Self> {
+        let mut columns = vec![];
+        if contexts {
+            columns.push(Spec::Context);
+        }
+        if namespace && !self.columns.iter().any(|c| c.header() == "NAMESPACE") {
+            columns.push(plain("NAMESPACE", ".metadata.namespace")?);
+        }
+        columns.extend(self.columns);
+        Ok(RowPrinter::new(columns, self.format, self.headers, self.sort))
+    }
+
+    /// The context of the rows added next.
+    pub(crate) fn context(&mut self, name: &str) {
+        self.context = name.to_string();
     }
 
     pub(crate) fn columns(&self) -> &[Spec] {
@@ -121,6 +159,7 @@ impl RowPrinter {
         for c in &self.columns {
             let cell = match c {
                 Spec::Event => Ok(spec::event_cell(&self.event)),
+                Spec::Context => Ok(self.context.clone()),
                 c if self.format.is_data() => c.cell_raw(obj),
                 c => c.cell(obj),
             };

@@ -27,7 +27,7 @@ pub(crate) enum Read {
 }
 
 /// Everything to read, and how it prints.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Targets {
     pub groups: Vec<Group>,
     /// kubectl's "single item implied": one object named, printed as itself.

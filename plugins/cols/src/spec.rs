@@ -21,6 +21,8 @@ pub enum Spec {
     Labels,
     /// `--output-watch-events`: the event's type; the printer fills it in.
     Event,
+    /// `--contexts`: the kubeconfig context the row was read from; the printer fills it in.
+    Context,
 }
 
 /// Where the fields of the label columns live.
@@ -34,6 +36,7 @@ impl Spec {
             Spec::Label { header, .. } => header,
             Spec::Labels => "LABELS",
             Spec::Event => "EVENT",
+            Spec::Context => "CONTEXT",
         }
     }
 
@@ -47,7 +50,7 @@ impl Spec {
     pub fn template(&self) -> Option<&Template> {
         match self {
             Spec::Plain(c) | Spec::Age(c) | Spec::KindName(c) => Some(&c.template),
-            Spec::Label { .. } | Spec::Labels | Spec::Event => None,
+            Spec::Label { .. } | Spec::Labels | Spec::Event | Spec::Context => None,
         }
     }
 
@@ -89,8 +92,8 @@ impl Spec {
                 let text = format_labels(obj.pointer("/metadata/labels"));
                 Ok(if terminal { kubectl_kit_core::output::escape(&text) } else { text })
             }
-            // The printer writes the event's type itself.
-            Spec::Event => Ok(String::new()),
+            // The printer writes the event's type and the context itself.
+            Spec::Event | Spec::Context => Ok(String::new()),
             Spec::KindName(_) => {
                 let text = |pointer: &str| obj.pointer(pointer).and_then(Value::as_str);
                 let kind = text("/kind").unwrap_or_default().to_lowercase();

@@ -3,7 +3,7 @@
 //! validates beyond what clap checks; the targets are read by [`crate::target`].
 
 use clap::{Args, Parser, Subcommand};
-use kubectl_kit_core::flags::{AllNamespaces, DryRunFlag, GlobalFlags, NoHeaders, OutputFlags};
+use kubectl_kit_core::flags::{AllNamespaces, DryRunFlag, FleetFlags, GlobalFlags, NoHeaders, OutputFlags};
 use kubectl_kit_core::output;
 
 use crate::plan::From;
@@ -23,7 +23,7 @@ pub type Output = OutputFlags<output::Report>;
     bin_name = "kubectl detach",
     version,
     subcommand_negates_reqs = true,
-    after_help = "Examples:\n  kubectl detach pod numbers-api-7d9f8-x2x4q\n  kubectl detach pod -l app=numbers-api --dry-run=server\n  kubectl detach pods/web-0 --force --from=services\n  kubectl detach list -A\n  kubectl detach reattach pod numbers-api-7d9f8-x2x4q\n  kubectl detach cleanup --older-than 2h"
+    after_help = "Examples:\n  kubectl detach pod numbers-api-7d9f8-x2x4q\n  kubectl detach pod -l app=numbers-api --dry-run=server\n  kubectl detach pods/web-0 --force --from=services\n  kubectl detach list -A\n  kubectl detach list --all-contexts -n 'team-*'\n  kubectl detach reattach pod numbers-api-7d9f8-x2x4q\n  kubectl detach cleanup --older-than 2h"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -92,6 +92,9 @@ pub enum Command {
 pub struct ListArgs {
     #[command(flatten)]
     pub all: AllNamespaces,
+    /// `--contexts`, `--all-contexts`, `-n a,b`: detached pods across clusters and namespaces.
+    #[command(flatten)]
+    pub fleet: FleetFlags,
     #[command(flatten)]
     pub output: Output,
     #[command(flatten)]

@@ -7,6 +7,7 @@ use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::{Pod, ReplicationController};
 use kube::api::{Api, DeleteParams, ListParams, Preconditions};
 use kubectl_kit_core::flags::{DryRun, GlobalFlags};
+use kubectl_kit_core::fleet::{Fleet, Scope, Target, each_namespace};
 use kubectl_kit_core::selector::Labels;
 use kubectl_kit_core::{Error, Kube, Result, output, time};
 use serde::Serialize;
@@ -21,6 +22,9 @@ use crate::target::{self, Selection, Verb};
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Detached {
+    /// The kubeconfig context, when several were read (`--contexts`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
     /// Namespace.
     pub namespace: String,
     /// Name.
@@ -54,6 +58,7 @@ fn describe(pod: &Pod) -> Detached {
     let original = original_labels(pod);
     let at = annotation(pod, DETACHED_AT);
     Detached {
+        context: None,
         namespace: pod.metadata.namespace.clone().unwrap_or_default(),
         name: pod.metadata.name.clone().unwrap_or_default(),
         phase: pod.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_default(),
@@ -67,17 +72,87 @@ fn describe(pod: &Pod) -> Detached {
 }
 
 async fn detached_pods(kube: &Kube, all_namespaces: bool) -> Result<Vec<Pod>> {
-    let api: Api<Pod> = if all_namespaces {
-        Api::all(kube.client.clone())
-    } else {
-        Api::namespaced(kube.client.clone(), &kube.namespace)
+    detached_in(kube, (!all_namespaces).then_some(kube.namespace.as_str())).await
+}
+
+/// The detached pods in `namespace`, or in every namespace.
+async fn detached_in(kube: &Kube, namespace: Option<&str>) -> Result<Vec<Pod>> {
+    let api: Api<Pod> = match namespace {
+        Some(ns) => Api::namespaced(kube.client.clone(), ns),
+        None => Api::all(kube.client.clone()),
     };
     Ok(api.list(&ListParams::default().labels(MARKER)).await?.items)
+}
+
+/// The detached pods of one context of a fleet, where the fleet reads.
+async fn detached_where(target: Target) -> Result<Vec<Detached>> {
+    let kube = target.connect()?;
+    let pods = match Scope::resolve(&kube, &target.namespaces).await? {
+        Scope::One(ns) => detached_in(&kube, Some(&ns)).await?,
+        Scope::All => detached_in(&kube, None).await?,
+        Scope::Each(names) => {
+            let read = each_namespace(&names, |ns| {
+                let kube = &kube;
+                async move { detached_in(kube, Some(&ns)).await }
+            });
+            read.await?.into_iter().flat_map(|(_, pods)| pods).collect()
+        }
+    };
+    Ok(pods.iter().map(|p| Detached { context: target.context.clone(), ..describe(p) }).collect())
+}
+
+/// `kubectl detach list --contexts …` or `-n a,b`: one table across contexts and namespaces.
+async fn list_fleet(a: &ListArgs, fleet: &Fleet, data: bool) -> Result<()> {
+    let outcomes = fleet.run(detached_where).await;
+    let items: Vec<&Detached> = outcomes.iter().filter_map(|o| o.result.as_ref().ok()).flatten().collect();
+    if data {
+        print_data(&a.output, &serde_json::json!({"apiVersion": "kubectl-kit.detach/v1", "items": items}))?;
+    } else if items.is_empty() {
+        output::err("No detached pods found.\n");
+    } else {
+        let (context, namespace) = (fleet.is_many(), fleet.shows_namespace());
+        let mut headers = vec!["NAME", "STATUS", "DETACHED", "BY", "FROM", "REMOVED LABELS"];
+        if namespace {
+            headers.insert(0, "NAMESPACE");
+        }
+        if context {
+            headers.insert(0, "CONTEXT");
+        }
+        let mut t = output::Table::new(headers);
+        for d in items {
+            let mut row = row(d);
+            if namespace {
+                row.insert(0, d.namespace.clone());
+            }
+            if context {
+                row.insert(0, d.context.clone().unwrap_or_default());
+            }
+            t.push(row);
+        }
+        output::out(&t.render(!a.headers.no_headers));
+    }
+    fleet.report(&outcomes)
+}
+
+/// A detached pod's columns after its context and namespace.
+fn row(d: &Detached) -> Vec<String> {
+    vec![
+        d.name.clone(),
+        d.phase.clone(),
+        d.age_seconds.map_or("<unknown>".into(), time::human_duration_secs),
+        d.detached_by.clone().unwrap_or_else(|| "<unknown>".into()),
+        d.detached_from.clone().unwrap_or_else(|| "<unknown>".into()),
+        kubectl_kit_core::selector::map_to_string(&d.removed_labels),
+    ]
 }
 
 /// `kubectl detach list`.
 pub async fn list(a: ListArgs, global: &GlobalFlags) -> Result<()> {
     let data = wants_data(&a.output)?;
+    let fleet = Fleet::plan(global, &a.fleet, a.all.all_namespaces)?;
+    if !fleet.is_plain() {
+        return list_fleet(&a, &fleet, data).await;
+    }
     let kube = Kube::connect(global).await?;
     let pods = detached_pods(&kube, a.all.all_namespaces).await?;
     let items: Vec<Detached> = pods.iter().map(describe).collect();
@@ -95,14 +170,7 @@ pub async fn list(a: ListArgs, global: &GlobalFlags) -> Result<()> {
     }
     let mut t = output::Table::new(headers);
     for d in items {
-        let mut row = vec![
-            d.name,
-            d.phase,
-            d.age_seconds.map_or("<unknown>".into(), time::human_duration_secs),
-            d.detached_by.unwrap_or_else(|| "<unknown>".into()),
-            d.detached_from.unwrap_or_else(|| "<unknown>".into()),
-            kubectl_kit_core::selector::map_to_string(&d.removed_labels),
-        ];
+        let mut row = row(&d);
         if a.all.all_namespaces {
             row.insert(0, d.namespace);
         }

@@ -8,12 +8,14 @@
 //! - `kubectl shortname conflicts`: short names with more than one claimant.
 //!
 //! Without a reachable cluster it falls back to the built-in Kubernetes short names, with a
-//! warning.
+//! warning. With `--contexts`/`--all-contexts` each command compares the clusters (`fleet`).
+
+mod fleet;
 
 use clap::{Args, Parser, Subcommand};
 use kubectl_kit_core::completion::{self, Candidate, Request, Values};
 use kubectl_kit_core::discovery::{self, Catalog, Conflict, Resolution, Resource};
-use kubectl_kit_core::flags::{GlobalFlags, NoHeaders, OutputFlags};
+use kubectl_kit_core::flags::{ContextFlags, GlobalFlags, NoHeaders, OutputFlags};
 use kubectl_kit_core::output::{self, Format, Table};
 use kubectl_kit_core::{Error, Kube, Result};
 
@@ -27,7 +29,7 @@ use kubectl_kit_core::{Error, Kube, Result};
     bin_name = "kubectl shortname",
     version,
     args_conflicts_with_subcommands = true,
-    after_help = "Examples:\n  kubectl shortname po\n  kubectl shortname deployments netpol hpa.autoscaling\n  kubectl shortname --api-group=apps -o wide\n  kubectl shortname why vs\n  kubectl shortname conflicts"
+    after_help = "Examples:\n  kubectl shortname po\n  kubectl shortname deployments netpol hpa.autoscaling\n  kubectl shortname --api-group=apps -o wide\n  kubectl shortname why vs\n  kubectl shortname conflicts\n  kubectl shortname conflicts --all-contexts\n  kubectl shortname --contexts 'prod-*' --api-group=networking.istio.io"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -48,6 +50,9 @@ pub struct Cli {
 
     #[command(flatten)]
     pub global: GlobalFlags,
+
+    #[command(flatten)]
+    pub fleet: ContextFlags,
 }
 
 /// Subcommands.
@@ -106,6 +111,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         ),
         None => (cli.output.format()?, cli.headers.no_headers),
     };
+    let fleet = kubectl_kit_core::fleet::Fleet::plan_contexts(&cli.global, &cli.fleet)?;
+    if fleet.is_many() {
+        return fleet::run(&fleet, &cli.command, &cli.words, &cli.filters, &format, no_headers).await;
+    }
     let catalog = load(&cli.global).await?;
     let text = match &cli.command {
         Some(Command::Why { word, .. }) => why(&catalog, word, &format)?,
@@ -219,21 +228,8 @@ fn lookup(catalog: &Catalog, words: &[String], format: &Format, no_headers: bool
 
 /// The listing: `kubectl api-resources`, limited to resources with short names unless `--all`.
 fn list(catalog: &Catalog, filters: &Filters, format: &Format, no_headers: bool) -> Result<String> {
-    let mut rows: Vec<Resource> = catalog
-        .preferred()
-        .into_iter()
-        .filter(|r| catalog.offline || !r.verbs.is_empty())
-        .filter(|r| filters.all || !r.short_names.is_empty())
-        .filter(|r| filters.api_group.as_ref().is_none_or(|g| &r.group == g))
-        .filter(|r| filters.namespaced.is_none_or(|n| r.namespaced == n))
-        .filter(|r| filters.verbs.iter().all(|v| r.verbs.contains(v)))
-        .collect();
-    // kubectl api-resources: a stable sort by group (or name/kind), ties broken by name.
-    match filters.sort_by.as_deref() {
-        Some("name") => rows.sort_by(|a, b| a.name.cmp(&b.name)),
-        Some("kind") => rows.sort_by(|a, b| a.kind.cmp(&b.kind).then_with(|| a.name.cmp(&b.name))),
-        _ => rows.sort_by(|a, b| a.group.cmp(&b.group).then_with(|| a.name.cmp(&b.name))),
-    }
+    let mut rows = listed(catalog, filters);
+    sort_listing(&mut rows, filters, |r| r);
     Ok(match format {
         Format::Json | Format::Yaml => {
             let doc = serde_json::json!({
@@ -268,6 +264,30 @@ fn list(catalog: &Catalog, filters: &Filters, format: &Format, no_headers: bool)
             t.render(!no_headers)
         }
     })
+}
+
+/// The resources the listing shows: preferred versions, with short names unless `--all`,
+/// filtered as `kubectl api-resources` filters.
+fn listed(catalog: &Catalog, filters: &Filters) -> Vec<Resource> {
+    catalog
+        .preferred()
+        .into_iter()
+        .filter(|r| catalog.offline || !r.verbs.is_empty())
+        .filter(|r| filters.all || !r.short_names.is_empty())
+        .filter(|r| filters.api_group.as_ref().is_none_or(|g| &r.group == g))
+        .filter(|r| filters.namespaced.is_none_or(|n| r.namespaced == n))
+        .filter(|r| filters.verbs.iter().all(|v| r.verbs.contains(v)))
+        .collect()
+}
+
+/// `kubectl api-resources`' order: a stable sort by group (or name/kind), ties broken by name.
+fn sort_listing<T>(rows: &mut [T], filters: &Filters, resource: impl Fn(&T) -> &Resource) {
+    let (r, by) = (&resource, filters.sort_by.as_deref());
+    match by {
+        Some("name") => rows.sort_by(|a, b| r(a).name.cmp(&r(b).name)),
+        Some("kind") => rows.sort_by(|a, b| r(a).kind.cmp(&r(b).kind).then_with(|| r(a).name.cmp(&r(b).name))),
+        _ => rows.sort_by(|a, b| r(a).group.cmp(&r(b).group).then_with(|| r(a).name.cmp(&r(b).name))),
+    }
 }
 
 /// The spellings of `target` that resolve to it, shortest first: `word.group`, `plural.group`.

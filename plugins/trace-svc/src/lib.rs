@@ -7,6 +7,7 @@
 
 pub mod backends;
 pub mod cause;
+mod fleet;
 pub mod gather;
 pub mod model;
 pub mod netpol;
@@ -20,7 +21,7 @@ pub mod trace;
 use clap::Parser;
 use futures::StreamExt;
 use kubectl_kit_core::completion::{self, Candidate, Request, Values};
-use kubectl_kit_core::flags::{Formats, GlobalFlags, OutputFlags};
+use kubectl_kit_core::flags::{ContextFlags, Formats, GlobalFlags, OutputFlags};
 use kubectl_kit_core::{Error, Kube, Result, output};
 
 use crate::model::{Status, Trace};
@@ -36,7 +37,7 @@ use crate::target::{PortSel, Target};
     name = "kubectl-trace_svc",
     bin_name = "kubectl trace-svc",
     version,
-    after_help = "Examples:\n  kubectl trace-svc numbers-api\n  kubectl trace-svc http://numbers-api.default:80/api\n  kubectl trace-svc numbers-api --from pod/client -o json\n  kubectl trace-svc 10.96.0.1:443\n  kubectl trace-svc numbers-web -o mermaid"
+    after_help = "Examples:\n  kubectl trace-svc numbers-api\n  kubectl trace-svc http://numbers-api.default:80/api\n  kubectl trace-svc numbers-api --from pod/client -o json\n  kubectl trace-svc 10.96.0.1:443\n  kubectl trace-svc numbers-web -o mermaid\n  kubectl trace-svc payments -n shop --contexts 'prod-*'"
 )]
 pub struct Cli {
     /// The Service: NAME[.NAMESPACE[.svc[.DOMAIN]]], a URL, or a ClusterIP[:PORT]
@@ -64,6 +65,10 @@ pub struct Cli {
 
     #[command(flatten)]
     pub global: GlobalFlags,
+
+    /// `--contexts`, `--all-contexts`: the same Service in several clusters, a summary first.
+    #[command(flatten)]
+    pub fleet: ContextFlags,
 }
 
 /// trace-svc's `-o` values: the tree by default (`wide` is the same tree, accepted out of habit).
@@ -94,6 +99,18 @@ impl Formats for Format {
 /// Runs the plugin.
 pub async fn run(cli: Cli) -> Result<()> {
     let (target, format) = plan(&cli)?;
+    let many = kubectl_kit_core::fleet::Fleet::plan_contexts(&cli.global, &cli.fleet)?;
+    if many.is_many() {
+        if cli.watch {
+            return Err(Error::usage("--watch traces one context: pass --context NAME"));
+        }
+        let registry = gather::RegistryOptions {
+            verbosity: cli.global.verbosity,
+            timeout: cli.global.request_timeout.filter(|t| !t.is_zero()).or(Some(REGISTRY_TIMEOUT)),
+        };
+        let opts = Opts { target: &target, from: cli.from.as_deref(), format, registry };
+        return fleet::run(&many, &opts).await;
+    }
     let kube = Kube::connect(&cli.global).await?;
     let ns = kube.namespace.clone();
     let registry = gather::FollowUpOptions {

@@ -4,6 +4,7 @@
 //! `NAME.localhost`, the same stack on the suite's resolver.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 
 use kube::client::{Body, ClientBuilder};
 use kube::config::Kubeconfig;
@@ -33,8 +34,14 @@ pub async fn config(flags: &GlobalFlags) -> Result<(kube::Config, Source)> {
 
 /// [`config`], with the context's name.
 pub(crate) fn configure(flags: &GlobalFlags) -> Result<Configured> {
+    configure_from(flags, load_kubeconfig(flags)?)
+}
+
+/// [`configure`] from kubeconfig files already read and merged (several contexts of one
+/// invocation read them once).
+pub(crate) fn configure_from(flags: &GlobalFlags, loaded: Option<(Kubeconfig, Vec<PathBuf>)>) -> Result<Configured> {
     let overrides = Overrides::from_flags(flags);
-    let files = match load_kubeconfig(flags)? {
+    let files = match loaded {
         Some(loaded) => Some(loaded),
         // As client-go: with no kubeconfig, flags that name a server make the whole configuration.
         None if overrides.server.is_some() => Some((Kubeconfig::default(), vec![])),
@@ -61,9 +68,11 @@ pub(crate) fn configure(flags: &GlobalFlags) -> Result<Configured> {
         },
     };
     if flags.insecure_skip_tls_verify {
-        output::warn(
+        // Once per process, however many contexts it connects to.
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        WARNED.call_once(|| output::warn(
             "--insecure-skip-tls-verify: the server's certificate is not checked; anyone on the network path can read and change this traffic",
-        );
+        ));
         config.accept_invalid_certs = true;
         config.root_cert = None;
     }

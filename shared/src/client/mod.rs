@@ -73,10 +73,19 @@ impl std::fmt::Debug for Kube {
 impl Kube {
     /// Loads the configuration and builds the client. No request is sent yet.
     pub async fn connect(flags: &GlobalFlags) -> Result<Self> {
-        let connect::Configured { config, source, context } = connect::configure(flags)?;
+        Self::connect_loaded(flags, load_kubeconfig(flags)?)
+    }
+
+    /// [`Kube::connect`] with the kubeconfig files already read and merged
+    /// ([`load_kubeconfig`]), for an invocation that connects to several contexts.
+    pub fn connect_loaded(
+        flags: &GlobalFlags,
+        loaded: Option<(kube::config::Kubeconfig, Vec<PathBuf>)>,
+    ) -> Result<Self> {
+        let connect::Configured { config, source, context } = connect::configure_from(flags, loaded)?;
         let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
         // A connection failure names the server and the context (see `error::transport_error`).
-        let _ = crate::error::API_SERVER.set(crate::error::ApiServer { url: server.clone(), context: context.clone() });
+        crate::error::note_server(crate::error::ApiServer { url: server.clone(), context: context.clone() });
         let namespace = config.default_namespace.clone();
         let layer = ObserveLayer {
             shared: Arc::new(Observe {

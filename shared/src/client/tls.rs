@@ -29,7 +29,7 @@ pub(crate) fn check_tls_material(sel: &Selected) -> Result<Vec<Vec<u8>>> {
         u.client_certificate.as_deref(),
     );
     if sel.cluster_name.is_some() {
-        let _ = crate::error::AUTHORITY.set(match authority.data.or(authority.file) {
+        crate::error::note_authority(match authority.data.or(authority.file) {
             Some(_) => format!("{} in {where_}", authority.field),
             None => format!("{} in {where_} (not set: the system's roots are used)", authority.field),
         });

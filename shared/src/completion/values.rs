@@ -73,11 +73,11 @@ where
     }
     if request.flag {
         match request.arg.as_str() {
-            "namespace" => {
+            "namespace" | "namespaces" => {
                 let kube = request.kube().await?;
                 return Ok(Values::Candidates(names(&kube, "/api/v1/namespaces").await?));
             }
-            "context" | "cluster" | "user" => return kubeconfig_names(&request.global, &request.arg),
+            "context" | "contexts" | "cluster" | "user" => return kubeconfig_names(&request.global, &request.arg),
             _ => {}
         }
     }
@@ -102,7 +102,7 @@ fn kubeconfig_names(flags: &GlobalFlags, which: &str) -> Result<Values> {
         return Ok(Values::Candidates(vec![]));
     };
     let names: Vec<Candidate> = match which {
-        "context" => kc.contexts.iter().map(|c| Candidate::new(c.name.clone())).collect(),
+        "context" | "contexts" => kc.contexts.iter().map(|c| Candidate::new(c.name.clone())).collect(),
         "cluster" => kc.clusters.iter().map(|c| Candidate::new(c.name.clone())).collect(),
         _ => kc.auth_infos.iter().map(|u| Candidate::new(u.name.clone())).collect(),
     };

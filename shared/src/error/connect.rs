@@ -86,9 +86,51 @@ pub(crate) struct ApiServer {
 
 pub(crate) static API_SERVER: std::sync::OnceLock<ApiServer> = std::sync::OnceLock::new();
 
+/// The connection of one context among several ([`crate::fleet`]): the server and the
+/// certificate authority its failures name, instead of the process-wide ones (the first
+/// context's). The context itself is named by the fleet's own `error: context NAME:` line.
+#[derive(Debug, Default)]
+pub(crate) struct Connection {
+    server: std::sync::OnceLock<ApiServer>,
+    authority: std::sync::OnceLock<String>,
+}
+
+tokio::task_local! {
+    static CONNECTION: Connection;
+}
+
+/// Runs `work` with its own [`Connection`]: the server and authority a client built inside it
+/// notes are the ones its connection failures name.
+pub(crate) async fn with_own_connection<F: std::future::Future>(work: F) -> F::Output {
+    CONNECTION.scope(Connection::default(), work).await
+}
+
+/// Notes the API server a client talks to: the current fleet context's, else the process's.
+pub(crate) fn note_server(server: ApiServer) {
+    let scoped = CONNECTION.try_with(|c| {
+        let _ = c.server.set(ApiServer { context: None, ..server.clone() });
+    });
+    if scoped.is_err() {
+        let _ = API_SERVER.set(server);
+    }
+}
+
+/// Notes where the certificate authority comes from, as [`note_server`] notes the server.
+pub(crate) fn note_authority(authority: String) {
+    let scoped = CONNECTION.try_with(|c| {
+        let _ = c.authority.set(authority.clone());
+    });
+    if scoped.is_err() {
+        let _ = AUTHORITY.set(authority);
+    }
+}
+
 /// Describes a connection-level failure to the API server: see [`unreachable_error`].
 pub(crate) fn transport_error(err: Box<dyn std::error::Error + Send + Sync + 'static>) -> Error {
-    unreachable_error(err, API_SERVER.get(), AUTHORITY.get().map(String::as_str))
+    match CONNECTION.try_with(|c| (c.server.get().cloned(), c.authority.get().cloned())) {
+        Ok((server, authority)) => unreachable_error(err, server.as_ref(), authority.as_deref()),
+        Err(_) => unreachable_error(err, API_SERVER.get(), AUTHORITY.get().map(String::as_str)),
+    }
 }
 
 /// A connection-level failure: a first line naming the server, its context and what the

@@ -20,7 +20,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::terminal::escape;
-pub(crate) use connect::{API_SERVER, AUTHORITY, ApiServer, transport_error};
+pub(crate) use connect::{ApiServer, note_authority, note_server, transport_error, with_own_connection};
 pub use connect::{Failure, Timeout, classify};
 pub use redact::redact;
 

@@ -7,9 +7,11 @@
 //! - this module: the table of start-up and request benchmarks, timing and memory helpers,
 //!   `run`.
 //! - `cols`, `trace`, `detach`, `push`: one plugin's benchmarks at scale each.
+//! - `fleet`: reads across three clusters' contexts.
 
 mod cols;
 mod detach;
+mod fleet;
 mod push;
 mod trace;
 
@@ -32,6 +34,7 @@ struct Bench {
 }
 
 /// What the benchmarks run against.
+#[derive(Clone)]
 pub struct Env {
     pub release: PathBuf,
     pub kubectl: PathBuf,
@@ -243,6 +246,9 @@ pub fn run(args: &[&str]) -> Result<()> {
     }
     if filter.is_empty() || filter.starts_with("cols") {
         failed += cols::bench_cols(&env, &mut report, large, filter)?;
+    }
+    if filter.is_empty() || "fleet".contains(filter) {
+        failed += fleet::bench_fleet(&env, &mut report)?;
     }
     let out = paths::root().join("target").join("bench");
     std::fs::create_dir_all(&out)?;

@@ -11,8 +11,10 @@
 //! - `components`: each component's command line, in start order.
 //! - `stages`: what is applied to the cluster: kwok's stages, the nodes, the registry's
 //!   ConfigMap.
+//! - `fleet`: `up --fleet N`, several clusters side by side and one kubeconfig for them all.
 
 mod components;
+pub mod fleet;
 mod process;
 mod stages;
 
@@ -219,6 +221,7 @@ fn advertise_address() -> Result<String> {
 
 /// Stops everything `up` started.
 pub fn down() -> Result<()> {
+    fleet::down()?;
     let Some(state) = load_state() else {
         util::say_err("no cluster is recorded in target/cluster/state.json; nothing to stop\n");
         return Ok(());

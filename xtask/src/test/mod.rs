@@ -1,6 +1,7 @@
 //! `cargo xtask test`: the README's test command, run verbatim by CI.
 //!
 //! Installs what the tests need (`prereq`), starts the cluster (building it the first time),
+//! and two more beside it for the fleet tests (`cluster up --fleet 3`),
 //! makes the release for every platform that the krew and platform tests install and run
 //! (`cargo xtask dist --all-targets`), runs `cargo test --workspace --no-fail-fast` with the
 //! cluster tests (`#[ignore]`d for a plain `cargo test`) included, and stops the cluster again
@@ -17,6 +18,9 @@ use std::process::{Command, ExitCode};
 use anyhow::{Context, Result, bail};
 
 use crate::{cluster, dist, gobuild, paths, prereq, util};
+
+/// The clusters the fleet tests read (`tests/tests/fleet.rs`), the first included.
+const FLEET: usize = 3;
 
 /// What `cargo xtask test` was asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,10 +77,22 @@ pub fn run(raw: &[&str]) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // The fleet tests read three clusters side by side; the first is the one above.
+    let fleet_here = cluster::fleet::running().is_none();
+    if fleet_here && let Err(e) = cluster::fleet::up(FLEET) {
+        util::say_err(&format!("error: could not start the test fleet: {e:#}\n"));
+        return ExitCode::from(1);
+    }
     let result = match args.stress {
         Some(n) => stress(n, &args),
         None => all(&args),
     };
+    if fleet_here
+        && !started_here
+        && let Err(e) = cluster::fleet::down()
+    {
+        util::say_err(&format!("warning: could not stop the test fleet: {e:#}\n"));
+    }
     if started_here {
         if let Err(e) = cluster::down() {
             util::say_err(&format!("warning: could not stop the test cluster: {e:#}\n"));
@@ -107,7 +123,8 @@ fn cargo_test(selection: &[String], harness: &[&str]) -> Command {
         .args(["--", "--include-ignored"])
         .args(harness)
         .env("KUBECTL_KIT_TEST_KUBECONFIG", paths::kubeconfig())
-        .env("KUBECTL_KIT_TEST_KUBECTL", paths::kubectl());
+        .env("KUBECTL_KIT_TEST_KUBECTL", paths::kubectl())
+        .env("KUBECTL_KIT_TEST_FLEET_KUBECONFIG", cluster::fleet::kubeconfig());
     c
 }
 

@@ -1,0 +1,142 @@
+//! Reads across contexts (issue: fleet views) on three clusters side by side
+//! (`cluster up --fleet 3`), 1 000 pods each:
+//! - `cols pods ip --contexts kit-1,kit-2,kit-3` against the slowest context read alone (wall
+//!   ≤ 1.3×), against kubectl run once per context in a loop (≤ 0.5×), and its peak RSS against
+//!   one context's (≤ 1.2×);
+//! - `trace-svc --contexts` on the three against the slowest single trace (≤ 1.3×).
+
+use std::process::Command;
+
+use anyhow::Result;
+
+use super::{Env, measure, measure_command};
+use crate::cluster::fleet;
+use crate::{paths, seed, util};
+
+const NS: &str = "bench-1k";
+const CONTEXTS: [&str; 3] = ["kit-1", "kit-2", "kit-3"];
+const RUNS: usize = 5;
+/// The Service the traces follow, selecting the bench pods.
+const SERVICE: &str =
+    "apiVersion: v1\nkind: Service\nmetadata: {name: bench}\nspec: {selector: {app: bench}, ports: [{port: 80}]}\n";
+
+/// The median of `RUNS` measurements of `f` (wall seconds, peak KiB), the peak the highest.
+fn median_of(mut f: impl FnMut() -> Result<(f64, u64)>) -> Result<(f64, u64)> {
+    let (mut walls, mut peak) = (vec![], 0);
+    for _ in 0..RUNS {
+        let (w, m) = f()?;
+        walls.push(w);
+        peak = peak.max(m);
+    }
+    walls.sort_by(f64::total_cmp);
+    Ok((walls[walls.len() / 2], peak))
+}
+
+fn line(report: &mut String, name: &str, ours: f64, peer: f64, unit: &str, goal: f64) -> usize {
+    let ratio = ours / peer;
+    let verdict = if ratio <= goal { "meets goal" } else { "MISSES goal" };
+    util::say(&format!(
+        "{name}\n  ours {ours:.3} {unit}   peer {peer:.3} {unit}   ratio {ratio:.3}   goal ≤ {goal:.2}   {verdict}\n"
+    ));
+    report.push_str(&format!("| {name} | {ours:.3} {unit} | {peer:.3} {unit} | {ratio:.3} | ≤ {goal:.2} |\n"));
+    usize::from(ratio > goal)
+}
+
+pub(super) fn bench_fleet(env: &Env, report: &mut String) -> Result<usize> {
+    if fleet::running().is_none_or(|n| n < 3) {
+        fleet::up(3)?;
+    }
+    for i in 1..=3 {
+        seed::pods_in(&fleet::member_kubeconfig(i), NS, 1000)?;
+    }
+    let merged = Env { kubeconfig: fleet::kubeconfig(), ..env.clone() };
+    let cols = |contexts: &str| -> Vec<String> {
+        ["kubectl-cols", "pods", "ip", "-n", NS, "--contexts", contexts].map(String::from).to_vec()
+    };
+    let mut missed = 0;
+    let (all, all_rss) = median_of(|| measure(&merged, &cols("kit-1,kit-2,kit-3")).map(|(w, m, _)| (w, m)))?;
+    let mut slowest: (f64, u64) = (0.0, 0);
+    for c in CONTEXTS {
+        let (w, m) = median_of(|| {
+            let argv: Vec<String> = ["kubectl-cols", "pods", "ip", "-n", NS, "--context", c].map(String::from).to_vec();
+            measure(&merged, &argv).map(|(w, m, _)| (w, m))
+        })?;
+        slowest = (slowest.0.max(w), slowest.1.max(m));
+    }
+    // What people run today: kubectl once per context, one after another.
+    let spec = "custom-columns=NAME:.metadata.name,NODE_IP:.status.hostIP,POD_IP:.status.podIP";
+    let script = format!(
+        "for c in {}; do \"$KUBECTL\" get pods -n {NS} -o {spec} --context \"$c\" || exit 1; done",
+        CONTEXTS.join(" ")
+    );
+    let (looped, _) = median_of(|| {
+        let mut sh = Command::new("sh");
+        sh.arg("-c")
+            .arg(&script)
+            .env("KUBECTL", &env.kubectl)
+            .env("KUBECONFIG", fleet::kubeconfig())
+            .env("KUBECACHEDIR", &env.cache);
+        measure_command(sh).map(|(w, m, _)| (w.as_secs_f64(), m))
+    })?;
+    missed += line(
+        report,
+        "cols: 3 contexts × 1 000 pods, preset, vs the slowest context alone, wall",
+        all,
+        slowest.0,
+        "s",
+        1.3,
+    );
+    missed += line(
+        report,
+        "cols: 3 contexts × 1 000 pods, preset, vs kubectl get in a loop over the contexts, wall",
+        all,
+        looped,
+        "s",
+        0.5,
+    );
+    missed += line(
+        report,
+        "cols: 3 contexts × 1 000 pods, preset, vs one context alone, peak RSS",
+        all_rss as f64 / 1024.0,
+        slowest.1 as f64 / 1024.0,
+        "MB",
+        1.2,
+    );
+    // trace-svc: the same Service in each cluster, selecting the 1 000 pods.
+    for i in 1..=3 {
+        let mut apply = Command::new(paths::kubectl());
+        apply
+            .arg("--kubeconfig")
+            .arg(fleet::member_kubeconfig(i))
+            .args(["-n", NS, "apply", "-f", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null());
+        let mut child = apply.spawn()?;
+        if let Some(mut stdin) = child.stdin.take() {
+            use std::io::Write;
+            stdin.write_all(SERVICE.as_bytes())?;
+        }
+        child.wait()?;
+    }
+    let trace = |flag: &str, value: &str| -> Vec<String> {
+        ["kubectl-trace_svc", "bench", "-n", NS, flag, value].map(String::from).to_vec()
+    };
+    // A trace's verdict is its exit status: whatever it is, the time is what counts here.
+    let timed = |argv: Vec<String>| {
+        median_of(|| {
+            let mut c = merged.command(&argv);
+            c.stdout(std::process::Stdio::null());
+            let started = std::time::Instant::now();
+            c.status()?;
+            Ok((started.elapsed().as_secs_f64(), 0))
+        })
+    };
+    let (all_traces, _) = timed(trace("--contexts", "kit-1,kit-2,kit-3"))?;
+    let mut slowest_trace: f64 = 0.0;
+    for c in CONTEXTS {
+        slowest_trace = slowest_trace.max(timed(trace("--context", c))?.0);
+    }
+    missed +=
+        line(report, "trace-svc: 3 contexts vs the slowest single trace, wall", all_traces, slowest_trace, "s", 1.3);
+    Ok(missed)
+}
