@@ -99,26 +99,21 @@ impl Formats for Format {
 /// Runs the plugin.
 pub async fn run(cli: Cli) -> Result<()> {
     let (target, format) = plan(&cli)?;
-    let many = kubectl_kit_core::fleet::Fleet::plan_contexts(&cli.global, &cli.fleet)?;
-    if many.is_many() {
-        if cli.watch {
-            return Err(Error::usage("--watch traces one context: pass --context NAME"));
-        }
-        let registry = gather::RegistryOptions {
-            verbosity: cli.global.verbosity,
-            timeout: cli.global.request_timeout.filter(|t| !t.is_zero()).or(Some(REGISTRY_TIMEOUT)),
-        };
-        let opts = Opts { target: &target, from: cli.from.as_deref(), format, registry };
-        return fleet::run(&many, &opts).await;
-    }
-    let kube = Kube::connect(&cli.global).await?;
-    let ns = kube.namespace.clone();
     let registry = gather::FollowUpOptions {
         verbosity: cli.global.verbosity,
         timeout: cli.global.request_timeout.filter(|t| !t.is_zero()).or(Some(REGISTRY_TIMEOUT)),
         logs: cli.logs,
     };
     let opts = Opts { target: &target, from: cli.from.as_deref(), format, registry };
+    let many = kubectl_kit_core::fleet::Fleet::plan_contexts(&cli.global, &cli.fleet)?;
+    if many.is_many() {
+        if cli.watch {
+            return Err(Error::usage("--watch traces one context: pass --context NAME"));
+        }
+        return fleet::run(&many, &opts).await;
+    }
+    let kube = Kube::connect(&cli.global).await?;
+    let ns = kube.namespace.clone();
     let svc = gather::find_service(&kube, &target, &ns).await?;
     let mut status = print_trace(&kube, svc.clone(), &opts).await?;
     if cli.watch {
