@@ -372,7 +372,8 @@ fn shortname_shows_where_clusters_differ() {
     assert!(stderr(&out).starts_with("error: context kit-1: "), "{}", stderr(&out));
 }
 
-/// A Deployment `web` with one pod and its Service, in `ns` of `c`.
+/// A Deployment `web` with two pods and its Service, in `ns` of `c`: two ready endpoints with a
+/// readiness probe, which trace-svc calls ok (one, or none without a probe, is a warning).
 fn serve_web(c: &Cluster, ns: &str, selector: &str) {
     c.apply(
         ns,
@@ -382,12 +383,16 @@ apiVersion: apps/v1
 kind: Deployment
 metadata: {{name: web}}
 spec:
-  replicas: 1
+  replicas: 2
   selector: {{matchLabels: {{app: web}}}}
   template:
     metadata: {{labels: {{app: web}}}}
     spec:
-      containers: [{{name: web, image: nginx, ports: [{{containerPort: 80}}]}}]
+      containers:
+      - name: web
+        image: nginx
+        ports: [{{containerPort: 80}}]
+        readinessProbe: {{httpGet: {{path: /, port: 80}}}}
       tolerations: [{{operator: Exists}}]
 ---
 apiVersion: v1
@@ -410,8 +415,8 @@ fn trace_svc_summarises_every_context_and_details_the_failing_ones() {
     let (kit1, kit2) = (f.member("kit-1"), f.member("kit-2"));
     serve_web(kit1, &ns.name, "web");
     serve_web(kit2, &ns.name, "nothing");
-    kit1.wait_endpoints(&ns.name, "web", kubectl_kit_tests::converge::Counts::listing(1, 1));
-    kit2.wait_replicas(&ns.name, "deployment/web", 1);
+    kit1.wait_endpoints(&ns.name, "web", kubectl_kit_tests::converge::Counts::listing(2, 2));
+    kit2.wait_replicas(&ns.name, "deployment/web", 2);
     let cache = tempfile::tempdir().expect("tempdir");
     let trace = |extra: &[&str]| {
         let mut args = vec!["web", "-n", &ns.name, "--contexts", "kit-1,kit-2,kit-3,dead", "--request-timeout=5s"];
@@ -426,7 +431,7 @@ fn trace_svc_summarises_every_context_and_details_the_failing_ones() {
     let text = stdout(&out);
     let rows: Vec<Vec<&str>> = text.lines().take(4).map(|l| l.split_whitespace().collect()).collect();
     assert_eq!(rows[0][..3], ["CONTEXT", "VERDICT", "READY/TOTAL"], "{text}");
-    assert_eq!(rows[1][..3], ["kit-1", "ok", "1/1"], "{text}");
+    assert_eq!(rows[1][..3], ["kit-1", "ok", "2/2"], "{text}");
     assert_eq!(rows[2][..2], ["kit-2", "fail"], "{text}");
     assert_eq!(rows[3][..3], ["kit-3", "not", "found"], "{text}");
     assert!(rows[3].join(" ").contains("no such Service in this context"), "{text}");
