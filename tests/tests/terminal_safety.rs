@@ -24,13 +24,15 @@ fn hostile_server_text_is_escaped_in_tables_and_exact_in_json() {
          "spec": {"nodeSelector": {"kit.example.com/no-such-node": "true"}, "containers": [{"name": "c", "image": "x"}]}},
         // A crash loop (kwok's stage; its YAML patches refuse control characters, so the
         // hostile text cannot be the termination message) whose latest BackOff event, written
-        // by anyone who may create events, is hostile: trace-svc shows it as evidence.
+        // by anyone who may create events, is hostile: trace-svc shows it as evidence. Its
+        // timestamp makes it the latest beside the BackOff events kwok writes as the kubelet.
         {"apiVersion": "v1", "kind": "Pod",
          "metadata": {"name": "crashy", "labels": {"app": "stuck"}, "annotations": {"kit.example.com/fail": "crashloop"}},
          "spec": {"containers": [{"name": "c", "image": "x"}]}},
         {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "crashy.zz-hostile"},
          "involvedObject": {"kind": "Pod", "name": "crashy", "namespace": ns.name},
-         "reason": "BackOff", "message": HOSTILE, "type": "Warning"},
+         "reason": "BackOff", "message": HOSTILE, "type": "Warning", "count": 1,
+         "firstTimestamp": "2099-01-01T00:00:00Z", "lastTimestamp": "2099-01-01T00:00:00Z"},
         {"apiVersion": "v1", "kind": "Pod",
          "metadata": {"name": "planted", "labels": {"kubectl-kit/detached": "true"},
                       "annotations": {"kubectl-kit/detached-by": HOSTILE, "kubectl-kit/detached-from": HOSTILE,
