@@ -507,10 +507,14 @@ func recordExecute(t *Template, data any) {
 	default:
 		fields["leftOut"] = "missingkey=zero, which kubectl never sets"
 	}
+	// Tests run templates on several goroutines while others add functions and templates:
+	// read the sets under text/template's own locks.
 	var funcs []string
+	t.muFuncs.RLock()
 	for name := range t.execFuncs {
 		funcs = append(funcs, name)
 	}
+	t.muFuncs.RUnlock()
 	sort.Strings(funcs)
 	fields["funcs"] = funcs
 	switch {
@@ -521,11 +525,13 @@ func recordExecute(t *Template, data any) {
 	case calls[0].name != t.name:
 		fields["leftOut"] = "executes a template other than the one parsed (kubectl executes the text it parsed)"
 	default:
+		t.muTmpl.RLock()
 		for name, other := range t.common.tmpl {
 			if other.Tree != nil && parse.SourceText(other.Tree) != calls[0].text {
 				fields["leftOut"] = fmt.Sprintf("template %q of the set comes from another text", name)
 			}
 		}
+		t.muTmpl.RUnlock()
 	}
 	record(fields)
 }
