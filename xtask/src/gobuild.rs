@@ -257,15 +257,27 @@ fn install(from: &Path, to: &Path) -> Result<()> {
 
 /// The directory of kwok's module in the module cache, where its stage configurations live.
 pub fn kwok_module_dir() -> Result<PathBuf> {
+    module_dir("kwok", "sigs.k8s.io/kwok", "kustomize/stage")
+}
+
+/// The directory of the Gateway API's module (the version `tests/cluster/go/gateway-api`
+/// requires), where its standard-channel CRDs live.
+pub fn gateway_api_crds() -> Result<PathBuf> {
+    Ok(module_dir("gateway-api", "sigs.k8s.io/gateway-api", "config/crd/standard")?.join("config/crd/standard"))
+}
+
+/// The module cache's directory of `module` at the version the wrapper module `wrapper`
+/// requires, checked to hold `inside`.
+fn module_dir(wrapper: &str, module: &str, inside: &str) -> Result<PathBuf> {
     let go = go()?;
-    let dir = paths::go_modules().join("kwok");
+    let dir = paths::go_modules().join(wrapper);
     // `go mod download -json` fetches the module if the cache lacks it and says where it is.
-    let out = util::run(go_command(&go, &dir).args(["mod", "download", "-json", "sigs.k8s.io/kwok"]))?;
+    let out = util::run(go_command(&go, &dir).args(["mod", "download", "-json", module]))?;
     let info: serde_json::Value =
         serde_json::from_slice(&out.stdout).context("unexpected output from go mod download")?;
     let path = PathBuf::from(info["Dir"].as_str().unwrap_or_default());
-    if !path.join("kustomize/stage").is_dir() {
-        bail!("kwok's stage configurations are missing from {}", path.display());
+    if !path.join(inside).is_dir() {
+        bail!("{inside} is missing from {} ({module})", path.display());
     }
     Ok(path)
 }

@@ -2,11 +2,14 @@
 //! fail.
 //!
 //! Client → DNS name → Service → ports → selector → pods → EndpointSlices → nodes, with traffic
-//! policies, NetworkPolicies and Ingresses beside the path. Each hop is ok, warn or fail with a
-//! reason and a fix; the exit status is 1 when a hop fails.
+//! policies, NetworkPolicies and Ingresses beside the path. A trace can start before the
+//! Service, where users start (`entry`): an Ingress, an HTTPRoute, or a URL matched against
+//! them; the hops of the way in come first, then the Service the route leads to. Each hop is
+//! ok, warn or fail with a reason and a fix; the exit status is 1 when a hop fails.
 
 pub mod backends;
 pub mod cause;
+pub mod entry;
 mod fleet;
 pub mod gather;
 pub mod model;
@@ -24,26 +27,31 @@ use kubectl_kit_core::completion::{self, Candidate, Request, Values};
 use kubectl_kit_core::flags::{ContextFlags, Formats, GlobalFlags, OutputFlags};
 use kubectl_kit_core::{Error, Kube, Result, output};
 
+use crate::entry::Origin;
 use crate::model::{Status, Trace};
-use crate::target::{PortSel, Target};
+use crate::target::{PortSel, Start, Target};
 
 /// Trace how a Service name resolves to pods and say exactly where traffic would fail.
 ///
-/// TARGET is NAME, NAME.NAMESPACE, NAME.NAMESPACE.svc[.DOMAIN], a URL
-/// (http://numbers-api.default:8080/path) or a ClusterIP[:PORT]. Exit status: 0 when every hop is
-/// ok or warn, 1 when a hop fails, 2 for usage errors.
+/// TARGET is NAME, NAME.NAMESPACE, NAME.NAMESPACE.svc[.DOMAIN], a ClusterIP[:PORT], or where
+/// users start: ingress/NAME, httproute/NAME, or a URL. A URL's host is matched against the
+/// cluster's Ingress rules and HTTPRoutes (https://shop.example.com/api), unless it names a
+/// Service: a host ending in .svc[.DOMAIN] always does, and NAME or NAME.NAMESPACE does when
+/// such a Service exists (http://numbers-api.default:8080/path). Exit status: 0 when every hop
+/// is ok or warn, 1 when a hop fails, 2 for usage errors.
 #[derive(Debug, Parser)]
 #[command(
     name = "kubectl-trace_svc",
     bin_name = "kubectl trace-svc",
     version,
-    after_help = "Examples:\n  kubectl trace-svc numbers-api\n  kubectl trace-svc http://numbers-api.default:80/api\n  kubectl trace-svc numbers-api --from pod/client -o json\n  kubectl trace-svc 10.96.0.1:443\n  kubectl trace-svc numbers-web -o mermaid\n  kubectl trace-svc payments -n shop --contexts 'prod-*'"
+    after_help = "Examples:\n  kubectl trace-svc numbers-api\n  kubectl trace-svc http://numbers-api.default:80/api\n  kubectl trace-svc https://shop.example.com/api\n  kubectl trace-svc ingress/shop -o json\n  kubectl trace-svc httproute/web -o dot\n  kubectl trace-svc numbers-api --from pod/client -o json\n  kubectl trace-svc 10.96.0.1:443\n  kubectl trace-svc numbers-web -o mermaid\n  kubectl trace-svc payments -n shop --contexts 'prod-*'"
 )]
 pub struct Cli {
-    /// The Service: NAME[.NAMESPACE[.svc[.DOMAIN]]], a URL, or a ClusterIP[:PORT]
+    /// The Service (NAME[.NAMESPACE[.svc[.DOMAIN]]], a ClusterIP[:PORT]), or where traffic enters:
+    /// ingress/NAME, httproute/NAME, or a URL
     pub target: String,
 
-    /// Trace one Service port (number or name); default: every port
+    /// Trace one Service port (number or name); default: every port (a route's backend names its own)
     #[arg(long, value_name = "PORT")]
     pub port: Option<String>,
 
@@ -51,7 +59,8 @@ pub struct Cli {
     #[arg(long, value_name = "pod/NAME")]
     pub from: Option<String>,
 
-    /// Trace again whenever the Service, its EndpointSlices or its pods change
+    /// Trace again whenever the Service, its EndpointSlices or its pods change (and the Ingress
+    /// or HTTPRoute traced from)
     #[arg(short = 'w', long)]
     pub watch: bool,
 
@@ -104,20 +113,40 @@ pub async fn run(cli: Cli) -> Result<()> {
         timeout: cli.global.request_timeout.filter(|t| !t.is_zero()).or(Some(REGISTRY_TIMEOUT)),
         logs: cli.logs,
     };
-    let opts = Opts { target: &target, from: cli.from.as_deref(), format, registry };
+    let mut opts = Opts { target: &target, from: cli.from.as_deref(), format, registry, origin: None };
     let many = kubectl_kit_core::fleet::Fleet::plan_contexts(&cli.global, &cli.fleet)?;
     if many.is_many() {
         if cli.watch {
             return Err(Error::usage("--watch traces one context: pass --context NAME"));
         }
+        if target.service_first() != Start::Service {
+            return Err(Error::usage(format!(
+                "{:?} starts before the Service, which the fleet read does not: pass --context NAME",
+                cli.target
+            )));
+        }
         return fleet::run(&many, &opts).await;
     }
     let kube = Kube::connect(&cli.global).await?;
     let ns = kube.namespace.clone();
-    let svc = gather::find_service(&kube, &target, &ns).await?;
-    let mut status = print_trace(&kube, svc.clone(), &opts).await?;
+    let svc = match target.service_first() {
+        Start::Service => Some(gather::find_service(&kube, &target, &ns).await?),
+        Start::Entry => None,
+        Start::ServiceThenEntry => service_named(&kube, &target, &ns).await?,
+    };
+    let (mut status, svc) = match svc {
+        Some(svc) => (print_trace(&kube, svc.clone(), &opts).await?, Some(svc)),
+        None => {
+            let origin = Origin::of(&target, &ns).ok_or_else(|| Error::usage("nothing to trace"))?;
+            opts.origin = Some(origin.clone());
+            print_entry(&kube, &origin, &opts, target.service_first() == Start::ServiceThenEntry).await?
+        }
+    };
     if cli.watch {
-        status = watch(&kube, svc, &opts).await?;
+        match svc {
+            Some(svc) => status = watch(&kube, svc, &opts).await?,
+            None => output::err("trace-svc: the way in reaches no Service: nothing to watch\n"),
+        }
     }
     if status == Status::Fail {
         // The trace said where and why on stdout; the exit status tells scripts.
@@ -133,6 +162,12 @@ pub fn plan(cli: &Cli) -> Result<(Target, Format)> {
     let mut target =
         target::parse(&cli.target).map_err(|e| Error::usage(format!("invalid target {:?}: {e}", cli.target)))?;
     if let Some(p) = &cli.port {
+        if target.service_first() == Start::Entry {
+            return Err(Error::usage(format!(
+                "--port picks a Service port; {:?} reaches the port its route's backend names",
+                cli.target
+            )));
+        }
         target.port = Some(match p.parse::<i32>() {
             Ok(n) => PortSel::Number(n),
             Err(_) => PortSel::Name(p.clone()),
@@ -163,6 +198,8 @@ struct Opts<'a> {
     from: Option<&'a str>,
     format: Format,
     registry: gather::FollowUpOptions,
+    /// Where the trace starts when it starts before the Service.
+    origin: Option<Origin>,
 }
 
 /// Completes the Service (its namespace's Services), `--port` (the Service's ports), `--from`
@@ -197,6 +234,50 @@ pub async fn complete(req: Request) -> Result<Values> {
         return Ok(Values::Candidates(ports));
     }
     Ok(Values::Unknown)
+}
+
+/// For a URL whose host is `NAME` or `NAME.NAMESPACE`: that Service, when it exists.
+async fn service_named(kube: &Kube, t: &Target, ns: &str) -> Result<Option<k8s_openapi::api::core::v1::Service>> {
+    let ns = t.namespace.as_deref().unwrap_or(ns);
+    let api: kube::Api<k8s_openapi::api::core::v1::Service> = kube::Api::namespaced(kube.client.clone(), ns);
+    match api.get_opt(t.name.as_deref().unwrap_or_default()).await {
+        Ok(found) => Ok(found),
+        // Not allowed to look: the routes decide.
+        Err(kube::Error::Api(s)) if s.code == 403 => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Traces from where users start: the way in, then the Service it leads to. Returns the status
+/// and that Service. When the target was a URL that could have named a Service and no route
+/// matches it either, the Service's not-found error is the answer.
+async fn print_entry(
+    kube: &Kube,
+    origin: &Origin,
+    o: &Opts<'_>,
+    service_first: bool,
+) -> Result<(Status, Option<k8s_openapi::api::core::v1::Service>)> {
+    let w = entry::gather::world(kube, origin).await?;
+    if service_first && matches!(entry::choose(&w, origin), entry::Choice::Nothing) {
+        let err = match gather::find_service(kube, o.target, &kube.namespace).await {
+            Err(e) => e,
+            Ok(_) => Error::runtime(format!("no Service and no route answers to {}", origin.label())),
+        };
+        return Err(err.hint(format!("no Ingress rule or HTTPRoute matches {} either", origin.label())));
+    }
+    let outcome = entry::diagnose(&w, origin);
+    let traced = match &outcome.backend {
+        Some(b) => {
+            let t = b.target();
+            let world = gather::world(kube, b.service.clone(), &t, o.from, o.registry).await?;
+            Some(trace::diagnose(&world, t.port.as_ref()))
+        }
+        None => None,
+    };
+    let svc = outcome.backend.as_ref().map(|b| b.service.clone());
+    let trace = entry::combine(outcome, traced, origin);
+    output::out(&show(&trace, o.format)?);
+    Ok((trace.status, svc))
 }
 
 async fn print_trace(kube: &Kube, svc: k8s_openapi::api::core::v1::Service, o: &Opts<'_>) -> Result<Status> {
@@ -253,6 +334,21 @@ async fn watch_once(
     let mut p = format!("/api/v1/namespaces/{ns}/services");
     query_pair(&mut p, "fieldSelector", &format!("metadata.name={name}"));
     paths.push(p);
+    if let Some(Origin::Object { kind, namespace, name }) = &o.origin {
+        let api = match kind {
+            target::EntryKind::Ingress => "/apis/networking.k8s.io/v1",
+            target::EntryKind::HttpRoute => "/apis/gateway.networking.k8s.io/v1",
+        };
+        let mut p = format!(
+            "{api}/namespaces/{namespace}/{}",
+            match kind {
+                target::EntryKind::Ingress => "ingresses",
+                target::EntryKind::HttpRoute => "httproutes",
+            }
+        );
+        query_pair(&mut p, "fieldSelector", &format!("metadata.name={name}"));
+        paths.push(p);
+    }
     let mut p = format!("/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices");
     query_pair(&mut p, "labelSelector", &format!("kubernetes.io/service-name={name}"));
     paths.push(p);
@@ -269,7 +365,7 @@ async fn watch_once(
     }
     let mut all = futures::stream::select_all(streams);
     if reconnected {
-        let now = retrace(kube, &ns, o, "reconnected").await?;
+        let now = retrace(kube, &ns, o, "reconnected", svc).await?;
         let selector = |s: &k8s_openapi::api::core::v1::Service| s.spec.as_ref().and_then(|s| s.selector.clone());
         if selector(&now) != selector(svc) {
             // Changed while the watches were down: watch the pods it selects now.
@@ -283,14 +379,26 @@ async fn watch_once(
         }
         // Let a burst of events settle before tracing again.
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        return retrace(kube, &ns, o, "changed").await.map(Some);
+        return retrace(kube, &ns, o, "changed", svc).await.map(Some);
     }
     Ok(None)
 }
 
-/// Prints `--- WHY ---` and the trace of the Service as it is now; returns that Service.
-async fn retrace(kube: &Kube, ns: &str, o: &Opts<'_>, why: &str) -> Result<k8s_openapi::api::core::v1::Service> {
+/// Prints `--- WHY ---` and the trace of the Service as it is now; returns that Service. A
+/// trace from an Ingress or HTTPRoute is made whole again, and follows the Service its route
+/// leads to now (the one watched so far, `was`, when it leads to none).
+async fn retrace(
+    kube: &Kube,
+    ns: &str,
+    o: &Opts<'_>,
+    why: &str,
+    was: &k8s_openapi::api::core::v1::Service,
+) -> Result<k8s_openapi::api::core::v1::Service> {
     output::out(&format!("\n--- {why} ---\n"));
+    if let Some(origin) = &o.origin {
+        let (_, now) = print_entry(kube, origin, o, false).await?;
+        return Ok(now.unwrap_or_else(|| was.clone()));
+    }
     let svc_now = gather::find_service(kube, o.target, ns).await?;
     print_trace(kube, svc_now.clone(), o).await?;
     Ok(svc_now)

@@ -51,6 +51,24 @@ pub struct Hop {
     /// Warning events about the hop's own object (the Service, a node), latest first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<EventNote>,
+    /// For the hops before the Service (an Ingress, a Gateway, a route, a TLS Secret): the root
+    /// cause, its evidence and the next command, as the hop's own fields `cause`, `evidence`
+    /// and `command`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub finding: Option<Finding>,
+}
+
+/// Why a hop before the Service fails or warns.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// `IngressClassNotFound`, `NoAddress`, `GatewayClassNotAccepted`, `RouteNotAccepted`,
+    /// `RefNotPermitted`, `CertificateNameMismatch`, … (the tables of `entry`'s modules).
+    pub cause: String,
+    /// What was read that shows it, one line each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
+    /// The next command to run.
+    pub command: String,
 }
 
 /// A hop with no fix and no details yet.
@@ -65,6 +83,7 @@ pub fn hop(hop: &'static str, status: Status, reason: impl Into<String>) -> Hop 
         owners: vec![],
         dependents: vec![],
         events: vec![],
+        finding: None,
     }
 }
 
@@ -78,6 +97,12 @@ impl Hop {
     /// Sets the supporting lines.
     pub fn details(mut self, d: Vec<String>) -> Self {
         self.details = d;
+        self
+    }
+
+    /// Sets the root cause of a hop before the Service.
+    pub fn finding(mut self, f: Finding) -> Self {
+        self.finding = Some(f);
         self
     }
 }
@@ -105,6 +130,65 @@ pub struct Trace {
     /// The Service's backends as a graph, for the pictures.
     #[serde(skip)]
     pub topology: Topology,
+    /// Where the trace started when it started before the Service: a URL, an Ingress or an
+    /// HTTPRoute.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry: Option<Entry>,
+}
+
+/// The way in before the Service: what `-o json` says under `entry`, and the boxes the
+/// pictures draw above the Service.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Entry {
+    /// The URL traced, when the target was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// `Ingress` or `HTTPRoute`: what matched; absent when nothing did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// `namespace/name` of the Ingress or HTTPRoute.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The rule traced: `shop.example.com /api (Prefix)`, `defaultBackend`, …
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// The backend traced, `namespace/service:port`; absent when there is none to trace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend: Option<String>,
+    /// Every backend of the rule traced, with its weight (HTTPRoutes) and whether it resolves.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub backends: Vec<EntryBackend>,
+    /// From the client to the rule: the boxes the pictures draw above the Service, in order.
+    #[serde(skip)]
+    pub chain: Vec<EntryBox>,
+    /// Whether the Service was traced (otherwise the pictures end at the entry).
+    #[serde(skip)]
+    pub traced: bool,
+}
+
+/// One backend of the rule traced.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntryBackend {
+    /// `namespace/name:port` of a Service, or `KIND namespace/name` of another kind.
+    pub backend: String,
+    /// Its weight, for HTTPRoute backendRefs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight: Option<i32>,
+    /// ok, warn or fail: whether it resolves (Service and port exist, a cross-namespace
+    /// reference is granted).
+    pub status: Status,
+    /// The one traced past the Service.
+    pub traced: bool,
+}
+
+/// A box of the way in: its title, its second line and its status.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EntryBox {
+    pub title: String,
+    pub detail: String,
+    pub status: Status,
 }
 
 /// Service → ports → EndpointSlices → groups of pods → nodes: what `-o dot` and `-o mermaid`

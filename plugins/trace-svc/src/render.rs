@@ -12,13 +12,36 @@ fn mark(s: Status) -> &'static str {
     }
 }
 
+/// The second line of the tree: the Service, or for a trace that starts before it, the way in
+/// (`https://shop.example.com/api → Ingress shop/web → Service shop/api (ClusterIP)`).
+fn subject(t: &Trace) -> String {
+    let service = format!("{} ({})", t.service, t.kind);
+    let Some(e) = &t.entry else {
+        return service;
+    };
+    let mut parts: Vec<String> = e.url.iter().cloned().collect();
+    if let (Some(k), Some(n)) = (&e.kind, &e.name) {
+        parts.push(format!("{k} {n}"));
+    }
+    parts.push(if e.traced { format!("Service {service}") } else { "no Service".into() });
+    parts.join(" → ")
+}
+
 /// The readable tree.
 pub fn tree(t: &Trace) -> String {
-    let mut s = format!("{} {}\n{} ({})\n", mark(t.status), escape(&t.verdict), escape(&t.service), escape(&t.kind));
+    let mut s = format!("{} {}\n{}\n", mark(t.status), escape(&t.verdict), escape(&subject(t)));
     for (i, h) in t.hops.iter().enumerate() {
         let last = i + 1 == t.hops.len();
         let (branch, pipe) = if last { ("└─", "   ") } else { ("├─", "│  ") };
         s.push_str(&format!("{branch} {} {:<15} {}\n", mark(h.status), h.hop, escape(&h.reason)));
+        // A hop before the Service: its cause, evidence and next command, as a pods cause reads.
+        if let Some(f) = &h.finding {
+            s.push_str(&format!("{pipe}     cause: {}\n", escape(&f.cause)));
+            for e in &f.evidence {
+                s.push_str(&format!("{pipe}       {}\n", escape(e)));
+            }
+            s.push_str(&format!("{pipe}       next: {}\n", escape(&f.command)));
+        }
         for d in &h.details {
             s.push_str(&format!("{pipe}     {}\n", escape(d)));
         }
@@ -111,20 +134,26 @@ fn picture(t: &Trace) -> Picture {
     let mut p =
         Picture { title: format!("{} {}", mark(t.status), t.verdict), loose: vec![], groups: vec![], edges: vec![] };
     p.loose.push(Box_ { id: "client".into(), lines: vec!["client".into()], status: None, shape: Shape::Ellipse });
-    let svc_detail = t.hops.iter().find(|h| h.hop == "service").map(|h| h.reason.clone()).unwrap_or_default();
-    p.loose.push(Box_ {
-        id: "service".into(),
-        lines: vec![format!("{} Service {}", mark(svc_status), t.service), svc_detail],
-        status: Some(svc_status),
-        shape: Shape::Box,
-    });
-    p.edges.push(Edge {
-        from: "client".into(),
-        to: "service".into(),
-        label: dns.map(|h| h.reason.split(' ').next().unwrap_or_default().to_string()).unwrap_or_default(),
-        status: dns.map(|h| h.status).unwrap_or_default(),
-        dashed: false,
-    });
+    let traced = t.entry.as_ref().is_none_or(|e| e.traced);
+    if traced {
+        let svc_detail = t.hops.iter().find(|h| h.hop == "service").map(|h| h.reason.clone()).unwrap_or_default();
+        p.loose.push(Box_ {
+            id: "service".into(),
+            lines: vec![format!("{} Service {}", mark(svc_status), t.service), svc_detail],
+            status: Some(svc_status),
+            shape: Shape::Box,
+        });
+    }
+    match &t.entry {
+        Some(e) => entry_picture(&mut p, e, t),
+        None => p.edges.push(Edge {
+            from: "client".into(),
+            to: "service".into(),
+            label: dns.map(|h| h.reason.split(' ').next().unwrap_or_default().to_string()).unwrap_or_default(),
+            status: dns.map(|h| h.status).unwrap_or_default(),
+            dashed: false,
+        }),
+    }
     for h in t.hops.iter().filter(|h| {
         matches!(h.hop, "traffic-policy" | "network-policy" | "ingress")
             || (h.hop == "selector" && h.status == Status::Fail)
@@ -301,6 +330,63 @@ fn owners_and_dependents(t: &Trace, p: &mut Picture) {
         });
         p.edges.push(Edge { from: id, to: "service".into(), label: "calls".into(), status: *status, dashed: true });
     }
+}
+
+/// The way in, before the Service: client → the entry's boxes (Gateway or Ingress, then the
+/// route's rule) → the Service traced, and the rule's other backends beside it with their
+/// weights.
+fn entry_picture(p: &mut Picture, e: &crate::model::Entry, t: &Trace) {
+    let mut boxes: Vec<Box_> = e
+        .chain
+        .iter()
+        .enumerate()
+        .map(|(i, b)| Box_::marked(format!("entry{i}"), b.status, &b.title, &b.detail))
+        .collect();
+    if boxes.is_empty() {
+        // Nothing matched: the URL, failing.
+        let h = t.hops.first();
+        let status = h.map(|h| h.status).unwrap_or_default();
+        boxes.push(Box_::marked(
+            "entry0".into(),
+            status,
+            e.url.as_deref().unwrap_or("entry"),
+            &h.map(|h| h.reason.clone()).unwrap_or_default(),
+        ));
+    }
+    let mut from = "client".to_string();
+    let mut first_label = e.url.clone().unwrap_or_default();
+    for b in &boxes {
+        p.edges.push(Edge {
+            from: from.clone(),
+            to: b.id.clone(),
+            label: std::mem::take(&mut first_label),
+            status: b.status.unwrap_or_default(),
+            dashed: false,
+        });
+        from = b.id.clone();
+    }
+    let weight = |w: Option<i32>| w.map(|w| format!("weight {w}")).unwrap_or_default();
+    for (i, b) in e.backends.iter().enumerate() {
+        if b.traced && e.traced {
+            p.edges.push(Edge {
+                from: from.clone(),
+                to: "service".into(),
+                label: weight(b.weight),
+                status: b.status,
+                dashed: false,
+            });
+            continue;
+        }
+        let id = format!("backend{i}");
+        boxes.push(Box_::marked(
+            id.clone(),
+            b.status,
+            &b.backend,
+            if b.status == Status::Fail { "does not resolve" } else { "not traced" },
+        ));
+        p.edges.push(Edge { from: from.clone(), to: id, label: weight(b.weight), status: b.status, dashed: true });
+    }
+    p.groups.push(("entry".into(), "way in".into(), boxes));
 }
 
 fn dot_escape(s: &str) -> String {

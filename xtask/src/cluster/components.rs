@@ -1,5 +1,6 @@
 //! Each component's command line, started in order and waited for: etcd, kube-apiserver, then
-//! kube-controller-manager, kube-scheduler, kwok and the registry, then the cluster's objects.
+//! kube-controller-manager, kube-scheduler, kwok and the registry, then the cluster's objects
+//! (with the Gateway API's standard-channel CRDs; no Gateway controller runs).
 
 use std::path::Path;
 use std::process::{Child, Stdio};
@@ -16,14 +17,24 @@ fn s(v: impl Into<String>) -> String {
     v.into()
 }
 
+/// Where the inputs of `start_all` are.
+pub(super) struct Dirs<'a> {
+    /// The generated certificates.
+    pub pki: &'a Path,
+    /// kwok's module (its stages and CRDs).
+    pub kwok: &'a Path,
+    /// The Gateway API's standard-channel CRDs.
+    pub gateway_crds: &'a Path,
+}
+
 pub(super) fn start_all(
     state: &mut State,
     children: &mut Vec<(String, Child)>,
-    pki: &Path,
+    dirs: &Dirs,
     advertise: &str,
     registry_bin: &Path,
-    kwok_dir: &Path,
 ) -> Result<()> {
+    let (pki, kwok_dir) = (dirs.pki, dirs.kwok);
     let dir = paths::cluster();
     let p = |n: &str| pki.join(n).display().to_string();
     let kubeconfig = paths::kubeconfig().display().to_string();
@@ -178,6 +189,9 @@ pub(super) fn start_all(
     apply(&nodes_manifest())?;
     apply(&registry_configmap(reg_port))?;
     util::run(kubectl().arg("apply").arg("-f").arg(paths::fixtures().join("cluster")))?;
+    // Server-side: the HTTPRoute CRD is larger than the annotation client-side apply keeps.
+    util::step("installing the Gateway API's standard-channel CRDs");
+    util::run(kubectl().args(["apply", "--server-side", "--force-conflicts", "-f"]).arg(dirs.gateway_crds))?;
     for name in ["kube-controller-manager", "kube-scheduler", "kwok"] {
         wait_ready(name, children, Duration::from_millis(1), || true)?;
     }
@@ -199,7 +213,9 @@ pub(super) fn start_all(
     })?;
     wait_ready("kube-apiserver", children, Duration::from_secs(30), || {
         kubectl()
-            .args(["wait", "--for=condition=Established", "crd", "--all", "--timeout=1s"])
+            // Checked once per poll: a timeout is shared by every CRD, and on a loaded machine
+            // a second is not enough to read the Gateway API's dozen.
+            .args(["wait", "--for=condition=Established", "crd", "--all", "--timeout=0s"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()

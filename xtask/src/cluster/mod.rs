@@ -136,6 +136,7 @@ pub fn up() -> Result<State> {
     // Built from tests/cluster/go/registry with the rest, never taken from PATH.
     let registry_bin = paths::bin().join("registry");
     let kwok_dir = gobuild::kwok_module_dir()?;
+    let gateway_crds = gobuild::gateway_api_crds()?;
     let advertise = advertise_address()?;
 
     let dir = paths::cluster();
@@ -158,7 +159,8 @@ pub fn up() -> Result<State> {
     pki::write_private(&paths::kubeconfig(), &kubeconfig_text)?;
 
     let mut children: Vec<(String, Child)> = vec![];
-    let result = components::start_all(&mut state, &mut children, &pki_dir, &advertise, &registry_bin, &kwok_dir);
+    let dirs = components::Dirs { pki: &pki_dir, kwok: &kwok_dir, gateway_crds: &gateway_crds };
+    let result = components::start_all(&mut state, &mut children, &dirs, &advertise, &registry_bin);
     if let Err(e) = result {
         let pids: Vec<(String, u32)> = children.iter().map(|(n, c)| (n.clone(), c.id())).collect();
         stop(&pids);

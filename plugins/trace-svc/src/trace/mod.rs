@@ -264,6 +264,7 @@ fn finish(s: &Svc, hops: Vec<Hop>, verdict: String, topology: Topology) -> Trace
         status,
         hops,
         topology,
+        entry: None,
     }
 }
 
