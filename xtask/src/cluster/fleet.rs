@@ -91,7 +91,8 @@ pub fn down() -> Result<()> {
     }
     for i in 2..=MOST {
         if member_dir(i).join("state.json").exists() {
-            member("down", i)?;
+            util::step(&format!("cluster down: kit-{i} ({})", member_dir(i).display()));
+            super::stop_recorded(&member_dir(i))?;
         }
     }
     let _ = std::fs::remove_file(kubeconfig());

@@ -223,27 +223,44 @@ fn advertise_address() -> Result<String> {
 
 /// Stops everything `up` started.
 pub fn down() -> Result<()> {
-    fleet::down()?;
-    let Some(state) = load_state() else {
+    // The fleet's other clusters first; one that cannot be stopped leaves this one to stop.
+    if let Err(e) = fleet::down() {
+        util::say_err(&format!("warning: could not stop the fleet's other clusters: {e:#}\n"));
+    }
+    if !stop_recorded(&paths::cluster())? {
         util::say_err("no cluster is recorded in target/cluster/state.json; nothing to stop\n");
-        return Ok(());
+    }
+    Ok(())
+}
+
+/// Stops the cluster recorded in `dir` (its `state.json`), in this process: the fleet's
+/// members too, so that stopping never depends on this program's file still being there (a
+/// build during the tests replaces it). False when nothing is recorded there.
+pub(crate) fn stop_recorded(dir: &std::path::Path) -> Result<bool> {
+    let file = dir.join("state.json");
+    let Some(state) = std::fs::read_to_string(&file)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .and_then(|v| State::from_json(&v))
+    else {
+        return Ok(false);
     };
     let stopped = stop(&state.pids);
     let left: Vec<&String> = state.pids.iter().filter(|(_, p)| is_ours(*p)).map(|(n, _)| n).collect();
     if !left.is_empty() {
         bail!("could not stop: {:?}", left);
     }
-    let _ = std::fs::remove_file(state_file());
+    let _ = std::fs::remove_file(&file);
     for d in ["etcd", "registry"] {
-        let _ = std::fs::remove_dir_all(paths::cluster().join(d));
+        let _ = std::fs::remove_dir_all(dir.join(d));
     }
     util::say_err(&format!(
         "stopped {} ({} processes); logs kept in {}\n",
         stopped.join(", "),
         stopped.len(),
-        paths::logs().display()
+        dir.join("logs").display()
     ));
-    Ok(())
+    Ok(true)
 }
 
 /// `cargo xtask cluster restart NAME`: stops one component (SIGTERM, as a rolling restart
