@@ -245,8 +245,8 @@ pub(crate) fn stop_recorded(dir: &std::path::Path) -> Result<bool> {
     else {
         return Ok(false);
     };
-    let stopped = stop(&state.pids);
-    let left: Vec<&String> = state.pids.iter().filter(|(_, p)| is_ours(*p)).map(|(n, _)| n).collect();
+    let stopped = process::stop_at(&state.pids, dir);
+    let left: Vec<&String> = state.pids.iter().filter(|(_, p)| process::is_ours_at(*p, dir)).map(|(n, _)| n).collect();
     if !left.is_empty() {
         bail!("could not stop: {:?}", left);
     }

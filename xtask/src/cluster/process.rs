@@ -15,6 +15,11 @@ use crate::{paths, util};
 
 /// True when `pid` is alive and runs one of our binaries (a recycled pid is not ours).
 pub(super) fn is_ours(pid: u32) -> bool {
+    is_ours_at(pid, &paths::cluster())
+}
+
+/// [`is_ours`] for the cluster whose directory is `dir` (a member of the fleet).
+pub(super) fn is_ours_at(pid: u32, dir: &Path) -> bool {
     let Ok(exe) = std::fs::read_link(format!("/proc/{pid}/exe")) else {
         return false;
     };
@@ -23,8 +28,8 @@ pub(super) fn is_ours(pid: u32) -> bool {
     let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let zombie = state.rsplit(')').next().is_some_and(|s| s.trim_start().starts_with('Z'));
     !zombie
-        && (exe.starts_with(&paths::bin().to_string_lossy().to_string())
-            || String::from_utf8_lossy(&cmdline).contains(&paths::cluster().to_string_lossy().to_string()))
+        && (exe.starts_with(&dir.join("bin").to_string_lossy().to_string())
+            || String::from_utf8_lossy(&cmdline).contains(&dir.to_string_lossy().to_string()))
 }
 
 /// Sends a signal through the shell's `kill` builtin (no procps needed, no unsafe code).
@@ -37,6 +42,12 @@ pub(super) fn signal(pid: u32, sig: &str) {
 
 /// Stops the given processes: SIGTERM, then SIGKILL after 10 s. Returns the names stopped.
 pub(super) fn stop(pids: &[(String, u32)]) -> Vec<String> {
+    stop_at(pids, &paths::cluster())
+}
+
+/// [`stop`] for the cluster whose directory is `dir`.
+pub(super) fn stop_at(pids: &[(String, u32)], dir: &Path) -> Vec<String> {
+    let is_ours = |pid: u32| is_ours_at(pid, dir);
     let ours: Vec<&(String, u32)> = pids.iter().filter(|(_, p)| is_ours(*p)).collect();
     // Reverse start order: dependants first, etcd last.
     for (_, pid) in ours.iter().rev() {
