@@ -1006,8 +1006,10 @@ fn every_container_of_a_pod_and_the_exits_of_an_ended_pod() {
     ];
     let more = "      - {name: hook, image: numbers-api:v1}\n      - {name: sidecar, image: numbers-api:v1}\n";
     deploy(&c, n, &App { name: "mixed", annotations: &ann, container: more, ..Default::default() });
+    // Once the EndpointSlice controller lists the pod (not ready), as the snapshot shows it.
     let (code, v, out) = trace_until(&c, n, "mixed", "PreStartHookError", |v| {
         cause(v, "pods")["otherContainers"].as_array().is_some_and(|o| o.len() == 2)
+            && hop(v, "endpoints").to_string().contains("0 ready of 1 address(es)")
     });
     assert_eq!(code, 1);
     let k = cause(&v, "pods");
