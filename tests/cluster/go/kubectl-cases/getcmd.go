@@ -6,37 +6,21 @@ package main
 // printed.
 
 import (
-	"bytes"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 )
 
 func getExtract(out string) error {
-	here, err := os.Getwd()
-	if err != nil {
-		return err
-	}
 	kubectl, err := moduleDir("k8s.io/kubectl")
 	if err != nil {
 		return err
 	}
-	work, err := os.MkdirTemp("", "kubectl-get-cases-")
+	work, err := newScratchModule("kubectl-get-cases-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(work)
-	for _, f := range []string{"go.mod", "go.sum"} {
-		data, err := os.ReadFile(filepath.Join(here, f))
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(work, f), data, 0o644); err != nil {
-			return err
-		}
-	}
 	dir := filepath.Join(kubectl, "pkg/cmd/get")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -65,15 +49,7 @@ func getExtract(out string) error {
 	if err := os.WriteFile(abs, nil, 0o644); err != nil {
 		return err
 	}
-	cmd := exec.Command("go", "test", "-count=1", "./pkg/cmd/get")
-	cmd.Dir = work
-	cmd.Env = append(os.Environ(), "KUBECTL_CASES_OUT="+abs, "GOFLAGS=-mod=mod")
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("kubectl's get tests failed under recording: %v\n%s", err, log.String())
-	}
-	return nil
+	return runRecorded(work, abs, "kubectl's get tests", "./pkg/cmd/get")
 }
 
 // The recorder of the get command's tests. The records are written when the tests end, when

@@ -129,28 +129,15 @@ func gotemplateExtract(out string) error {
 // extractPrinterCases records the templates and objects cli-runtime's template_test.go hands
 // its GoTemplatePrinter, appending to out.
 func extractPrinterCases(out string) error {
-	here, err := os.Getwd()
-	if err != nil {
-		return err
-	}
 	cliRuntime, err := moduleDir("k8s.io/cli-runtime")
 	if err != nil {
 		return err
 	}
-	work, err := os.MkdirTemp("", "gotemplate-printer-cases-")
+	work, err := newScratchModule("gotemplate-printer-cases-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(work)
-	for _, f := range []string{"go.mod", "go.sum"} {
-		data, err := os.ReadFile(filepath.Join(here, f))
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(work, f), data, 0o644); err != nil {
-			return err
-		}
-	}
 	dir := filepath.Join(cliRuntime, "pkg/printers")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -174,15 +161,7 @@ func extractPrinterCases(out string) error {
 	if err := copyPackage(p, filepath.Join(work, p.name)); err != nil {
 		return err
 	}
-	cmd := exec.Command("go", "test", "-count=1", "-run", "^TestTemplate", "./printers")
-	cmd.Dir = work
-	cmd.Env = append(os.Environ(), "KUBECTL_CASES_OUT="+out, "GOFLAGS=-mod=mod")
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("cli-runtime's template tests failed under recording: %v\n%s", err, log.String())
-	}
-	return nil
+	return runRecorded(work, out, "cli-runtime's template tests", "-run", "^TestTemplate", "./printers")
 }
 
 func init() {

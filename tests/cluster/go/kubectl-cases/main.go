@@ -83,6 +83,44 @@ func moduleDir(path string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
+// newScratchModule makes a temporary module with this module's go.mod and go.sum, so that
+// the upstream code copied into it builds from the module cache; the caller removes it.
+func newScratchModule(prefix string) (string, error) {
+	here, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	work, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", err
+	}
+	for _, f := range []string{"go.mod", "go.sum"} {
+		data, err := os.ReadFile(filepath.Join(here, f))
+		if err == nil {
+			err = os.WriteFile(filepath.Join(work, f), data, 0o644)
+		}
+		if err != nil {
+			os.RemoveAll(work)
+			return "", err
+		}
+	}
+	return work, nil
+}
+
+// runRecorded runs `go test ARGS` in the scratch module with the recorders writing to out;
+// `what` names the upstream tests when they fail.
+func runRecorded(work, out, what string, args ...string) error {
+	cmd := exec.Command("go", append([]string{"test", "-count=1"}, args...)...)
+	cmd.Dir = work
+	cmd.Env = append(os.Environ(), "KUBECTL_CASES_OUT="+out, "GOFLAGS=-mod=mod")
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s failed under recording: %v\n%s", what, err, log.String())
+	}
+	return nil
+}
+
 // A package to copy: its files, and the statements to put first in some of its functions.
 type pkg struct {
 	dir   string
@@ -96,10 +134,6 @@ type pkg struct {
 }
 
 func extract(out string) error {
-	here, err := os.Getwd()
-	if err != nil {
-		return err
-	}
 	clientGo, err := moduleDir("k8s.io/client-go")
 	if err != nil {
 		return err
@@ -108,20 +142,11 @@ func extract(out string) error {
 	if err != nil {
 		return err
 	}
-	work, err := os.MkdirTemp("", "kubectl-cases-")
+	work, err := newScratchModule("kubectl-cases-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(work)
-	for _, f := range []string{"go.mod", "go.sum"} {
-		data, err := os.ReadFile(filepath.Join(here, f))
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(work, f), data, 0o644); err != nil {
-			return err
-		}
-	}
 	pkgs := []pkg{
 		{
 			dir:   filepath.Join(clientGo, "util/jsonpath"),
@@ -158,15 +183,7 @@ func extract(out string) error {
 	if err := os.WriteFile(abs, nil, 0o644); err != nil {
 		return err
 	}
-	cmd := exec.Command("go", "test", "-count=1", "./jsonpath", "./get")
-	cmd.Dir = work
-	cmd.Env = append(os.Environ(), "KUBECTL_CASES_OUT="+abs, "GOFLAGS=-mod=mod")
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("the upstream tests failed under recording: %v\n%s", err, log.String())
-	}
-	return nil
+	return runRecorded(work, abs, "the upstream tests", "./jsonpath", "./get")
 }
 
 // copyPackage copies the package's files, puts the hooks first in their functions, and adds
