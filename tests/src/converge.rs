@@ -10,7 +10,7 @@
 //! The typed waits on [`Cluster`] (pods, EndpointSlices, events, replicas, nodes) are built on
 //! [`converge`], each observing the objects through the cluster's kubectl.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -594,6 +594,27 @@ impl Cluster {
         let label = format!("kubernetes.io/service-name={service}");
         let list = self.get_json(&["-n", ns, "endpointslices.discovery.k8s.io", "-l", &label])?;
         Ok(Endpoints::from_list(&list, service))
+    }
+
+    /// The EndpointSlice controller has caught up with the pods `service` selects: its ready
+    /// endpoints are exactly the Ready pods that have an address and are not terminating. A
+    /// Service without a selector has nothing to catch up with. What a trace of the Service
+    /// shows holds still only then (the controller writes a moment after a pod changes).
+    pub fn endpoints_caught_up(&self, ns: &str, service: &str) -> Result<bool, String> {
+        let svc = self.get_json(&["-n", ns, "service", service])?;
+        let Some(selector) = svc["spec"]["selector"].as_object().filter(|s| !s.is_empty()) else {
+            return Ok(true);
+        };
+        let selector: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={}", text(v))).collect();
+        let ready: BTreeSet<String> = self
+            .pods(ns, &selector.join(","))?
+            .into_iter()
+            .filter(|p| p.ready && !p.terminating && !p.ip.is_empty())
+            .map(|p| p.name)
+            .collect();
+        let listed: BTreeSet<String> =
+            self.endpoints(ns, service)?.endpoints.into_iter().filter(|e| e.ready).map(|e| e.pod).collect();
+        Ok(ready == listed)
     }
 
     /// Waits until the EndpointSlices of `service` count `want`; returns them.

@@ -169,18 +169,28 @@ fn trace_until_with(
     // Built (if need be) before the state is waited for.
     kubectl_kit_tests::plugin_path("trace_svc");
     let json: Vec<&str> = args.iter().copied().chain(["-o", "json"]).collect();
-    let (code, v, _, out) = converge(
+    let (code, v, _, out, _) = converge(
         &format!("a trace of {ns}/{svc} showing {needle:?}"),
         WAIT,
         || {
+            // The EndpointSlices agree with the pods before and after both traces: the
+            // snapshot shows what the controllers settled on, not a write still to come.
+            let before = caught_up(c, ns, svc);
             let (code, out, err) = trace(c, ns, svc, &json);
             let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}\n{err}"));
             let (text_code, out, _) = trace(c, ns, svc, args);
-            (code, v, text_code, out)
+            let settled = before && caught_up(c, ns, svc);
+            (code, v, text_code, out, settled)
         },
-        |(code, v, text_code, out)| when(v) && out.contains(needle) && code == text_code,
+        |(code, v, text_code, out, settled)| *settled && when(v) && out.contains(needle) && code == text_code,
     );
     (code, v, out)
+}
+
+/// The Service's EndpointSlices list its Ready pods (see `Cluster::endpoints_caught_up`); a
+/// read that fails counts as not yet.
+fn caught_up(c: &Cluster, ns: &str, svc: &str) -> bool {
+    c.endpoints_caught_up(ns, svc).unwrap_or(false)
 }
 
 fn hop<'a>(v: &'a Value, name: &str) -> &'a Value {
@@ -856,7 +866,7 @@ fn node_pressure_and_cordons_are_tied_to_the_pods_they_explain() {
         |keys| keys.contains("node.kubernetes.io/memory-pressure"),
     );
     // A pod already there keeps running: the node warns.
-    let (code, v) = trace_json(&c, n, "running");
+    let (code, v, out) = trace_until(&c, n, "running", "MemoryPressure", |v| hop(v, "nodes")["status"] == "warn");
     assert_eq!(code, 0, "{v}");
     let nodes = hop(&v, "nodes");
     assert_eq!(nodes["status"], "warn", "{v}");
@@ -867,7 +877,6 @@ fn node_pressure_and_cordons_are_tied_to_the_pods_they_explain() {
         )),
         "{v}"
     );
-    let (_, out, _) = trace(&c, n, "running", &[]);
     snapshot("node_memory_pressure", n, &out);
     // A new pod for that node is not placed: the taint, and the condition behind it.
     deploy(&c, n, &App { name: "pending", node: Some(&hot.name), pod: tolerate, ..Default::default() });
@@ -987,7 +996,9 @@ spec:
     let k = cause(&v, "owners");
     assert_eq!((text(&k["cause"]), text(&k["object"])), ("GoverningServiceMissing", "Service/cache-headless"), "{k}");
     assert_eq!(k["command"], format!("kubectl create service clusterip cache-headless --clusterip=None -n {n}"));
-    let (_, out, _) = trace(&c, n, "cache", &[]);
+    let (_, _, out) = trace_until(&c, n, "cache", "governing Service cache-headless does not exist", |v| {
+        hop(v, "endpoints")["status"] == "ok"
+    });
     // The endpoints are listed by address, which the snapshot hides: the two pods' lines are
     // made alike so that their order does not matter.
     snapshot_with("owners_governing_service_missing", n, &out, |s| s.add_filter(r"(ready pod cache)-[01]\b", "$1-[n]"));
