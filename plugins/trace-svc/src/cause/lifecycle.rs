@@ -43,7 +43,17 @@ impl Judge<'_> {
             "evicted pods stay until deleted: kubectl delete pods -n {} --field-selector=status.phase=Failed",
             self.ns
         ));
+        c.evidence.extend(self.not_replaced());
         c
+    }
+
+    /// What a pod that no controller owns means once it is lost: nothing makes another. An
+    /// owned pod's controller makes its replacement, and that pod is judged on its own.
+    fn not_replaced(&self) -> Option<String> {
+        self.pod.owner().is_none().then(|| {
+            "no controller owns the pod: nothing replaces it (run it from a Deployment, StatefulSet or DaemonSet)"
+                .to_string()
+        })
     }
 
     /// A pod that has ended (phase Failed or Succeeded): why, and which containers exited with
@@ -137,6 +147,7 @@ impl Judge<'_> {
         if let Some(e) = self.event_line(&["NodeNotReady"]) {
             c.evidence.push(e);
         }
+        c.evidence.extend(self.not_replaced());
         c
     }
 }
@@ -171,6 +182,23 @@ mod tests {
             "NodeNotReady: node n1 is Unknown (NodeStatusUnknown: Kubelet stopped posting node status.)"
         );
         assert_eq!(c.command, "kubectl describe node n1");
+        assert!(
+            c.evidence.last().is_some_and(|e| e.starts_with("no controller owns the pod: nothing replaces it")),
+            "{:?}",
+            c.evidence
+        );
+        // A ReplicaSet's pod is replaced by its controller: nothing to add.
+        let owned = pod(
+            json!({"metadata": {"name": "p", "ownerReferences": [{"kind": "ReplicaSet", "name": "api-1", "controller": true}]},
+            "spec": {"nodeName": "n1"}, "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "False"}]}}),
+        );
+        let c = classify(&owned, &ctx).expect("a cause");
+        assert!(!c.evidence.iter().any(|e| e.contains("nothing replaces it")), "{:?}", c.evidence);
+        let evicted = pod(json!({"metadata": {"name": "p"}, "spec": {"nodeName": "n1"},
+            "status": {"phase": "Failed", "reason": "Evicted", "message": "The node was low on resource: memory."}}));
+        let c = classify(&evicted, &ctx).expect("a cause");
+        assert_eq!(c.cause, "Evicted");
+        assert!(c.evidence.iter().any(|e| e.starts_with("no controller owns the pod")), "{:?}", c.evidence);
         let ready = pod(
             json!({"metadata": {"name": "p"}, "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}),
         );
