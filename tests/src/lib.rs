@@ -20,6 +20,7 @@ pub mod krew;
 pub mod kyaml;
 pub mod proxy;
 pub mod registry;
+pub mod snapshot;
 pub mod token;
 pub mod upstream;
 pub mod webhook;

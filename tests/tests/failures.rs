@@ -218,35 +218,9 @@ fn table_snapshot(name: &str, ns: &str, text: &str) {
     });
 }
 
+/// [`snapshot`] with more filters.
 fn snapshot_with(name: &str, ns: &str, text: &str, more: impl FnOnce(&mut insta::Settings)) {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("snapshots");
-    settings.set_prepend_module_to_snapshot(false);
-    settings.add_filter(&regex_escape(ns), "[ns]");
-    settings.add_filter(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[uid]");
-    settings.add_filter(
-        r"-[bcdfghjklmnpqrstvwxz2456789]{6,10}-[bcdfghjklmnpqrstvwxz2456789]{5}([^a-z0-9]|$)",
-        "-[hash]-[id]$1",
-    );
-    // What controllers repair by themselves comes and goes on the service hop (and is not a
-    // warning): the EndpointSlice controller's lost races with its own cache, the ClusterIP
-    // repair loop's allocation of a Service created while it ran.
-    settings.add_filter(r"(?m)^│? *event (FailedToUpdateEndpointSlices|ClusterIPNotAllocated) [^\n]*\n", "");
-    // The owners hop names ReplicaSets, whose pod-template hash follows the template (an image
-    // named after the namespace, say).
-    settings.add_filter(r"(ReplicaSet \x22?)([a-z0-9-]+)-[bcdfghjklmnpqrstvwxz2456789]{6,10}\b", "$1$2-[hash]");
-    settings.add_filter(r"\b(kit-test-[a-z]+)-[0-9]+\b", "$1-[n]");
-    settings.add_filter(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b", "[ip]");
-    settings.add_filter(r"(\[ip\]|localhost):\d{4,5}\b", "$1:[port]");
-    settings.add_filter(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[time]");
-    settings.add_filter(r"restarts: (up to )?\d+", "restarts: $1[n]");
-    settings.add_filter(r"×\d+", "×[n]");
-    more(&mut settings);
-    settings.bind(|| insta::assert_snapshot!(name, text));
-}
-
-fn regex_escape(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_string() } else { format!("\\{c}") }).collect()
+    kubectl_kit_tests::snapshot::trace(name, ns, text, more);
 }
 
 /// Graphviz renders the trace's `-o dot` picture without a complaint, and `-o mermaid` draws
