@@ -222,44 +222,13 @@ fn snapshot(name: &str, ns: &str, text: &str) {
 
 /// [`snapshot`] with more filters.
 fn snapshot_with(name: &str, ns: &str, text: &str, more: impl FnOnce(&mut insta::Settings)) {
-    let mut s = insta::Settings::clone_current();
-    s.set_snapshot_path("snapshots");
-    s.set_prepend_module_to_snapshot(false);
-    s.add_filter(&regex_escape(ns), "[ns]");
-    s.add_filter(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[uid]");
-    s.add_filter(
-        r"-[bcdfghjklmnpqrstvwxz2456789]{6,10}-[bcdfghjklmnpqrstvwxz2456789]{5}([^a-z0-9]|$)",
-        "-[hash]-[id]$1",
-    );
-    s.add_filter(r"(ReplicaSet \x22?|ReplicaSet/)([a-z0-9-]+)-[bcdfghjklmnpqrstvwxz2456789]{6,10}\b", "$1$2-[hash]");
-    s.add_filter(r"\b(kit-test-[a-z]+)-[0-9]+\b", "$1-[n]");
-    s.add_filter(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b", "[ip]");
-    s.add_filter(r"(\[ip\]|localhost|127\.0\.0\.1):\d{4,5}\b", "$1:[port]");
-    s.add_filter(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[time]");
-    s.add_filter(r"restarts: (up to )?\d+", "restarts: $1[n]");
-    s.add_filter(r"×\d+", "×[n]");
-    // The API server picks a free node port.
-    s.add_filter(r"node port \d+", "node port [n]");
-    s.add_filter(r"sandbox \\?\x22[0-9a-f]{64}\\?\x22", "sandbox \"[id]\"");
-    // What controllers repair by themselves comes and goes (and is not a warning): the
-    // EndpointSlice controller's lost races with its own cache, the ClusterIP repair loop's
-    // allocation of a Service created while it ran. Not part of what a snapshot shows.
-    s.add_filter(r"(?m)^│? *event (FailedToUpdateEndpointSlices|ClusterIPNotAllocated) [^\n]*\n", "");
-    // How the API server failed to reach a webhook depends on the machine's network (a proxy
-    // from its environment, a route to the ClusterIP or none).
-    s.add_filter(r"the API server: failed to call webhook: [^\n]*", "the API server: failed to call webhook: [error]");
-    more(&mut s);
-    s.bind(|| insta::assert_snapshot!(name, text));
+    kubectl_kit_tests::snapshot::trace(name, ns, text, more);
 }
 
 /// The owner's status counts `n` pods (the ReplicaSet controller counts a pod a moment after
 /// it is made): what a snapshot of the owners hop needs to hold still.
 fn counted(v: &Value, n: i64) -> bool {
     hop(v, "owners")["owners"][0]["current"] == n
-}
-
-fn regex_escape(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_string() } else { format!("\\{c}") }).collect()
 }
 
 /// A cluster-scoped object of the test's own, deleted on drop.
@@ -356,6 +325,52 @@ spec:
         ),
         "{v}"
     );
+
+    // Nor have a DaemonSet and a Job: each says it in a FailedCreate event of its own.
+    let pod = "    metadata: {labels: {app: APP}}
+    spec:
+      nodeSelector: {kubernetes.io/hostname: kit-node-a}
+      restartPolicy: RESTART
+      containers: [{name: app, image: numbers-api:v1, ports: [{name: http, containerPort: 80}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: APP}
+spec:
+  selector: {app: APP}
+  ports: [{name: http, port: 80, targetPort: http}]
+";
+    c.apply(
+        n,
+        &format!(
+            "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: agent}}\nspec:\n  selector: {{matchLabels: {{app: agent}}}}\n  template:\n{}",
+            pod.replace("APP", "agent").replace("RESTART", "Always")
+        ),
+    );
+    c.apply(
+        n,
+        &format!(
+            "apiVersion: batch/v1\nkind: Job\nmetadata: {{name: batch}}\nspec:\n  backoffLimit: 0\n  template:\n{}",
+            pod.replace("APP", "batch").replace("RESTART", "Never")
+        ),
+    );
+    for (svc, kind, wants) in [("agent", "DaemonSet", "1 node(s) to run on"), ("batch", "Job", "parallelism 1")] {
+        let (code, v, out) = trace_until(&c, n, svc, "ResourceQuota compute", |v| {
+            text(&cause(v, "owners")["reason"]) == "ResourceQuota" && hop(v, "owners")["owners"][0]["desired"] == 1
+        });
+        assert_eq!(code, 1, "{v}");
+        let k = cause(&v, "owners");
+        assert_eq!((text(&k["cause"]), text(&k["object"])), ("FailedCreate", "ResourceQuota/compute"), "{k}");
+        assert!(text(&k["message"]).contains("exceeded quota: compute"), "{k}");
+        assert_eq!(k["command"], format!("kubectl describe resourcequota compute -n {n}"));
+        assert!(
+            text(&v["verdict"]).contains(&format!(
+                "owners: {kind} {svc}: {wants}, 0 current, 0 ready; FailedCreate: {kind} {svc} cannot create pods"
+            )),
+            "{v}"
+        );
+        snapshot(&format!("owners_quota_{}", kind.to_lowercase()), n, &out);
+    }
 }
 
 #[test]
@@ -624,6 +639,22 @@ fn pods_stuck_before_their_containers_run() {
         &c,
         n,
         &App {
+            name: "creds",
+            annotations: &[("kit.example.com/fail", "mount")],
+            pod: "      volumes: [{name: creds, secret: {secretName: db-creds}}]\n",
+            container: "        volumeMounts: [{name: creds, mountPath: /var/run/creds}]\n",
+            ..Default::default()
+        },
+    );
+    deploy(
+        &c,
+        n,
+        &App { name: "silent", annotations: &[("kit.example.com/fail", "runtime-down")], ..Default::default() },
+    );
+    deploy(
+        &c,
+        n,
+        &App {
             name: "sandbox",
             annotations: &[("kit.example.com/fail", "sandbox")],
             pod: "      initContainers: [{name: migrate, image: numbers-api:v1}]\n",
@@ -650,6 +681,29 @@ fn pods_stuck_before_their_containers_run() {
     assert_eq!(k["command"], format!("kubectl create configmap app-config -n {n} --from-file=PATH"));
     assert!(out.contains("volume config cannot be mounted: ConfigMap app-config does not exist"), "{out}");
     snapshot("creating_mount", n, &out);
+    // A missing Secret is named as a missing ConfigMap is, with the command that makes it.
+    let (code, v, _) =
+        trace_until(&c, n, "creds", "FailedMount", |v| cause(v, "pods")["cause"] == "FailedMount" && counted(v, 1));
+    assert_eq!(code, 1);
+    let k = cause(&v, "pods");
+    assert_eq!(k["message"], "MountVolume.SetUp failed for volume \"creds\" : secret \"db-creds\" not found");
+    assert_eq!(text(&k["object"]), "Secret/db-creds");
+    assert_eq!(k["command"], format!("kubectl create secret generic db-creds -n {n} --from-file=PATH"));
+
+    // A state no rule names (the kubelet writes no status at all): the pod's latest Warning
+    // events are the evidence, not only "describe the pod".
+    let (code, v, out) = trace_until(&c, n, "silent", "FailedSync", |v| {
+        evidence(cause(v, "pods")).contains("event FailedSync") && counted(v, 1)
+    });
+    assert_eq!(code, 1, "{v}");
+    let k = cause(&v, "pods");
+    assert_eq!(text(&k["cause"]), "NotReady", "{k}");
+    assert!(
+        evidence(k).contains("error determining status: rpc error: code = Unavailable desc = connection error: desc = \"transport: Error while dialing: dial unix /run/containerd/containerd.sock: connect: connection refused\""),
+        "{k}"
+    );
+    assert!(text(&k["command"]).starts_with("kubectl describe pod silent-"), "{k}");
+    snapshot("creating_runtime_down", n, &out);
 
     let (code, v, out) = trace_until(&c, n, "sandbox", "sandbox", |v| {
         cause(v, "pods")["cause"] == "FailedCreatePodSandBox" && counted(v, 1)
