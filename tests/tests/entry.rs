@@ -22,6 +22,22 @@ fn trace_text(c: &Cluster, ns: &str, args: &[&str]) -> (i32, String) {
     (out.status.code().unwrap_or(-1), stdout(&out))
 }
 
+/// The way in of a trace from an entry point (the verdict and the hops up to the Service's own,
+/// which the failure tests snapshot), as [`kubectl_kit_tests::snapshot::trace`] filters it. The
+/// Service's hops would also show where the scheduler placed its pods.
+/// Other namespaces of the test (a backend's) are `[other]`; the classes listed as what exists
+/// are the cluster's, which other tests running at the same time make and delete.
+fn snapshot(name: &str, ns: &str, others: &[&str], out: &str) {
+    let way_in: Vec<&str> = out.lines().take_while(|l| l.split_whitespace().nth(2) != Some("dns")).collect();
+    let rest = if way_in.len() < out.lines().count() { "\n(the Service's trace follows)" } else { "" };
+    kubectl_kit_tests::snapshot::trace(name, ns, &format!("{}{rest}", way_in.join("\n")), |s| {
+        for o in others {
+            s.add_filter(&kubectl_kit_tests::snapshot::regex_escape(o), "[other]");
+        }
+        s.add_filter(r"(IngressClasses|GatewayClasses): [^\n]*", "$1: [the cluster's]");
+    });
+}
+
 fn hop<'a>(v: &'a Value, name: &str) -> &'a Value {
     v["hops"].as_array().and_then(|h| h.iter().find(|h| h["hop"] == name)).unwrap_or(&Value::Null)
 }
@@ -155,6 +171,9 @@ spec:
     assert!(lines(&backend["evidence"]).contains(&format!("Service {n}/spare ports: 80 (web)")), "{backend}");
     assert_eq!(v["entry"]["kind"], "Ingress");
     assert_eq!(v["entry"]["name"], format!("{n}/shop"));
+    let (code, out) = trace_text(&c, n, &["ingress/shop"]);
+    assert_eq!(code, 1, "{out}");
+    snapshot("entry_ingress_routes", n, &[], &out);
 
     // A URL: Prefix matches element by element, and the rule's port by name is the Service's.
     let (code, v, err) = trace(&c, n, &[&format!("http://{host}/api/v1?x=1")]);
@@ -318,6 +337,7 @@ spec:
     assert!(out.contains("IngressClass no-such-class does not exist"), "{out}");
     assert!(out.contains("cause: IngressClassNotFound"), "{out}");
     assert!(out.contains("next: kubectl get ingressclass"), "{out}");
+    snapshot("entry_ingress_class_missing", n, &[], &out);
 
     // An Ingress that does not exist.
     let (code, v, err) = trace(&c, n, &["ingress/absent"]);
@@ -412,6 +432,7 @@ spec:
     assert_eq!(code, 1);
     assert!(out.contains("cause: GatewayClassNotAccepted"), "{out}");
     assert!(out.contains("no controller has accepted"), "{out}");
+    snapshot("entry_httproute_weights", n, &[o], &out);
 
     // A ReferenceGrant in the backend's namespace lets the route use it.
     c.apply(
@@ -517,4 +538,5 @@ spec:
     assert_eq!(code, 1);
     assert!(out.contains("cause: GatewayClassNotFound"), "{out}");
     assert!(out.contains("next: kubectl get gatewayclasses"), "{out}");
+    snapshot("entry_httproute_class_missing", n, &[], &out);
 }
