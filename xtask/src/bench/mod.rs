@@ -236,6 +236,7 @@ pub fn run(args: &[&str]) -> Result<()> {
     }
     if filter.is_empty() || "trace-svc".contains(filter) {
         failed += trace::bench_trace(&env, &mut report)?;
+        failed += trace::bench_trace_entry(&env, &mut report)?;
         failed += trace::bench_trace_load(&env, &mut report)?;
     }
     if filter.is_empty() || "detach".contains(filter) {

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
-use super::{Env, argv, measure, median, record, requests, time_once};
+use super::{Env, argv, interleaved, measure, median, record, requests, time_once};
 use crate::{paths, util};
 
 /// trace-svc against the kubectl commands a person would run for the same answer.
@@ -40,7 +40,26 @@ pub(super) fn bench_trace(env: &Env, report: &mut String) -> Result<usize> {
     }
     let o = median(o);
     let sum: Duration = p.into_iter().map(median).sum();
-    Ok(record(report, "trace-svc numbers-api vs the four kubectl gets a person would run (summed)", o, sum, 0.5))
+    Ok(record(report, "trace-svc numbers-api vs the four kubectl gets a person would run (summed)", o, sum, 0.1))
+}
+
+/// A trace started at an entry point against the same trace started at the Service: what
+/// finding the way in (the Ingress or HTTPRoute, its class, its parents) adds. Runs after
+/// [`bench_trace`], whose numbers-api it routes to.
+pub(super) fn bench_trace_entry(env: &Env, report: &mut String) -> Result<usize> {
+    let ns = "bench-trace";
+    util::run(env.kubectl(&["apply", "-n", ns, "-f"]).arg(paths::fixtures().join("apps").join("numbers-entry.yaml")))?;
+    let service = argv(&format!("kubectl-trace_svc -n {ns} numbers-api"));
+    let mut failed = 0;
+    for (entry, what) in [
+        ("ingress/numbers", "an Ingress"),
+        ("https://numbers.example.com/", "a URL (matched against every Ingress and HTTPRoute)"),
+    ] {
+        let ours = argv(&format!("kubectl-trace_svc -n {ns} {entry}"));
+        let (o, p) = interleaved(env, &ours, &service, 11, None)?;
+        failed += record(report, &format!("trace-svc started at {what} vs at the Service"), o, p, 1.2);
+    }
+    Ok(failed)
 }
 
 /// trace-svc on a Service with 2 000 ready endpoints against the same at 100: peak RSS flat
