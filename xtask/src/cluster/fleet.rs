@@ -110,7 +110,14 @@ pub fn running() -> Option<usize> {
 
 /// Runs this program's `cluster VERB` for member `i`.
 fn member(verb: &str, i: usize) -> Result<()> {
-    let exe = std::env::current_exe().context("could not find the xtask program")?;
+    // A build while the fleet starts (a test run's) may replace the program on disk; Linux
+    // still runs this process's own image through /proc/self/exe.
+    let own = Path::new("/proc/self/exe");
+    let exe = if own.exists() {
+        own.to_path_buf()
+    } else {
+        std::env::current_exe().context("could not find the xtask program")?
+    };
     let dir = member_dir(i);
     std::fs::create_dir_all(&dir)?;
     util::step(&format!("cluster {verb}: kit-{i} ({})", dir.display()));
