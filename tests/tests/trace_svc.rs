@@ -312,6 +312,53 @@ fn watch_traces_again_when_the_pods_change() {
     assert!(saw_three, "a new trace after scaling to 3");
 }
 
+/// A watch started at an Ingress traces the whole way again when the Ingress changes, and then
+/// follows the Service its rule leads to now.
+#[test]
+#[ignore = "needs the test cluster (cargo xtask test runs it)"]
+fn watch_from_an_ingress_follows_the_service_its_rule_leads_to() {
+    let c = require_cluster!("trace-svc watch ingress");
+    let ns = c.namespace("trace-watch-ing");
+    let n = &ns.name;
+    c.apply_fixture(n, "numbers-api");
+    c.apply(
+        n,
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: other}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: other}}\n  template:\n    metadata: {labels: {app: other}}\n    spec: {containers: [{name: c, image: x, ports: [{name: http, containerPort: 80}]}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: other}\nspec:\n  selector: {app: other}\n  ports: [{port: 80, targetPort: http}]\n",
+    );
+    let ingress = |backend: &str| {
+        format!(
+            "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {{name: web}}\nspec:\n  rules:\n  - host: web.{n}.example.com\n    http:\n      paths:\n      - {{path: /, pathType: Prefix, backend: {{service: {{name: {backend}, port: {{number: 80}}}}}}}}\n"
+        )
+    };
+    c.apply(n, &ingress("numbers-api"));
+    ready(&c, n, "numbers-api", 2, &["numbers-api"]);
+    c.wait_replicas(n, "deployment/other", 1);
+    let cache = tempfile::tempdir().expect("tempdir");
+    let mut child = c
+        .plugin("trace_svc", cache.path())
+        .args(["-n", n, "ingress/web", "-w", "-v=6"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let rx = kubectl_kit_tests::stdout_lines(&mut child);
+    let err = kubectl_kit_tests::lines(child.stderr.take().expect("stderr"));
+    let first = rx.recv_timeout(Duration::from_secs(20)).expect("a first trace");
+    assert!(first.contains(&format!("Ingress {n}/web → numbers-api:80 would reach 2 of 2 pod(s)")), "{first}");
+    watch_opened(&err, "app=numbers-api");
+    c.apply(n, &ingress("other"));
+    let rerouted = saw(&rx, &format!("Ingress {n}/web → other:80 would reach 1 of 1 pod(s)"));
+    // The watches are opened again, on the pods of the Service the rule leads to now.
+    watch_opened(&err, "app=other");
+    std::thread::spawn(move || while err.recv().is_ok() {});
+    c.kubectl_ok(&["-n", n, "scale", "deployment/other", "--replicas=2"]);
+    let followed = saw(&rx, "other:80 would reach 2 of 2 pod(s)");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(rerouted, "a trace of the way in after the Ingress changed its backend");
+    assert!(followed, "a trace after the new backend's deployment scaled");
+}
+
 /// Regression (issue 18): the watch kept the Service it started with, so after its selector
 /// changed it still watched the old selector's pods and missed the new ones' changes.
 #[test]
