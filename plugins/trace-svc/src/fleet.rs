@@ -97,7 +97,15 @@ fn summary_and_traces(answers: &[Traced]) -> Result<String> {
             worst.map_or("-".into(), |h| h.hop.to_string()),
             worst.map_or_else(
                 || if a.trace.is_none() { "no such Service in this context".into() } else { "-".into() },
-                |h| h.reason.clone(),
+                // The root cause where the hop names one (a crash loop, a refusal), else what
+                // the hop found.
+                |h| {
+                    h.causes
+                        .first()
+                        .map(|c| c.summary.clone())
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or_else(|| h.reason.clone())
+                },
             ),
         ]);
     }
