@@ -242,6 +242,17 @@ fn in_block(ip: IpAddr, net: &str, bits: &str) -> bool {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn connections_are_made_with_nagle_off() {
+        use tower::Service;
+        // A request written on a new TLS connection would otherwise wait for the server's
+        // delayed ACK (40 ms on Linux): every plugin's first requests did.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let uri: http::Uri = format!("http://{}", listener.local_addr().expect("addr")).parse().expect("uri");
+        let io = tcp_connector(None).call(uri).await.expect("connects");
+        assert!(io.inner().nodelay().expect("reads TCP_NODELAY"));
+    }
+
     #[test]
     fn localhost_names_and_loopback_hosts() {
         for h in ["localhost", "LOCALHOST.", "k3d-registry.localhost", "a.b.localhost"] {

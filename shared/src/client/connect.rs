@@ -183,23 +183,28 @@ fn server_url(server: &str, tls: bool) -> std::result::Result<http::Uri, String>
     }
 }
 
-/// kube's own client stack, with the suite's request layer on top.
+/// kube's own client stack, with the suite's request layer on top: through a proxy, which kube
+/// tunnels to (HTTP, HTTPS or SOCKS5).
 pub(crate) fn kube_client(config: kube::Config, layer: &ObserveLayer) -> kube::Result<kube::Client> {
     Ok(ClientBuilder::try_from(config)?.with_layer(layer).build())
 }
 
-/// kube's stack for a server named `NAME.localhost`, built here on [`crate::net::Resolver`]:
-/// kube resolves names with the system resolver, which may not know `*.localhost` (RFC 6761
-/// reserves it for loopback; curl resolves it itself). The same layers in the same order as
-/// kube's (base URI, authentication, extra headers, timeouts, TLS from the kubeconfig); only
-/// the name lookup differs. (`localhost` itself is in every hosts file.)
-pub(crate) fn localhost_client(config: kube::Config, layer: &ObserveLayer) -> kube::Result<kube::Client> {
+/// kube's stack for a server reached without a proxy, built here on [`crate::net::tcp_connector`]
+/// for two reasons. Nagle's algorithm is off, as Go's dialer (kubectl's) turns it off: kube's
+/// connector leaves it on, and a request written on a new TLS connection then waits for the
+/// server's delayed ACK, 40 ms on Linux. And names resolve through [`crate::net::Resolver`]:
+/// the system resolver may not know `NAME.localhost` (RFC 6761 reserves it for loopback; curl
+/// resolves it itself). The same layers in the same order as kube's (base URI, authentication,
+/// extra headers, timeouts, TLS from the kubeconfig); kube's retry layer is off here anyway
+/// (`default_retry`), and it decompresses nothing without its `gzip` feature.
+pub(crate) fn direct_client(config: kube::Config, layer: &ObserveLayer) -> kube::Result<kube::Client> {
     use kube::client::ConfigExt;
     let https = config.rustls_https_connector_with_connector(crate::net::tcp_connector(None))?;
     let mut timed = hyper_timeout::TimeoutConnector::new(https);
     timed.set_connect_timeout(config.connect_timeout);
     timed.set_read_timeout(config.read_timeout);
     timed.set_write_timeout(config.write_timeout);
+    timed.set_reset_reader_on_write(config.reset_reader_on_write);
     let http: hyper_util::client::legacy::Client<_, Body> =
         hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(timed);
     let service = tower::ServiceBuilder::new()

@@ -94,15 +94,13 @@ impl Kube {
                 timeout: flags.request_timeout.filter(|t| !t.is_zero()),
             }),
         };
-        let on_localhost = config.proxy_url.is_none()
-            && config.cluster_url.host().is_some_and(|h| crate::net::is_localhost(h) && h.contains('.'));
-        let client =
-            if on_localhost { connect::localhost_client(config, &layer) } else { connect::kube_client(config, &layer) }
-                .map_err(|e| {
-                    let auth = matches!(e, kube::Error::Auth(_));
-                    let err = Error::from(e);
-                    if auth { err } else { err.hint("check the TLS and proxy settings of the kubeconfig") }
-                })?;
+        let direct = config.proxy_url.is_none();
+        let client = if direct { connect::direct_client(config, &layer) } else { connect::kube_client(config, &layer) }
+            .map_err(|e| {
+                let auth = matches!(e, kube::Error::Auth(_));
+                let err = Error::from(e);
+                if auth { err } else { err.hint("check the TLS and proxy settings of the kubeconfig") }
+            })?;
         Ok(Kube {
             client,
             namespace,
