@@ -535,7 +535,12 @@ fn cols_prints_one_table_across_contexts_and_namespaces() {
     let text = stdout(&out);
     let header: Vec<&str> = text.lines().next().unwrap_or_default().split_whitespace().collect();
     assert_eq!(header, ["CONTEXT", "NAMESPACE", "NAME", "AGE"], "{text}");
-    assert_eq!(text.lines().count(), 3, "{text}");
+    let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split_whitespace().take(3).collect()).collect();
+    assert_eq!(
+        rows,
+        [vec!["kit-2", ns.name.as_str(), "alpha"], vec!["kit-2", other.name.as_str(), "beta"]],
+        "each row's own namespace: {text}"
+    );
     // A dead context and one whose user may read nothing: the others' rows, their lines, exit 1.
     let out = cols(&["cm", "-n", &ns.name, "--contexts", "kit-1,kit-1-user,dead", "-l", "tier"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
