@@ -535,7 +535,12 @@ fn cols_prints_one_table_across_contexts_and_namespaces() {
     let text = stdout(&out);
     let header: Vec<&str> = text.lines().next().unwrap_or_default().split_whitespace().collect();
     assert_eq!(header, ["CONTEXT", "NAMESPACE", "NAME", "AGE"], "{text}");
-    assert_eq!(text.lines().count(), 3, "{text}");
+    let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split_whitespace().take(3).collect()).collect();
+    assert_eq!(
+        rows,
+        [vec!["kit-2", ns.name.as_str(), "alpha"], vec!["kit-2", other.name.as_str(), "beta"]],
+        "each row's own namespace: {text}"
+    );
     // A dead context and one whose user may read nothing: the others' rows, their lines, exit 1.
     let out = cols(&["cm", "-n", &ns.name, "--contexts", "kit-1,kit-1-user,dead", "-l", "tier"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -552,6 +557,157 @@ fn cols_prints_one_table_across_contexts_and_namespaces() {
         "{}",
         stderr(&out)
     );
-    // A watch follows one context.
-    assert_eq!(cols(&["cm", "-n", &ns.name, "--contexts", MEMBERS, "-w"]).status.code(), Some(2));
+    // A watch across contexts prints rows: the object formats, which cannot say which context
+    // an object came from, are refused.
+    let out = cols(&["cm", "-n", &ns.name, "--contexts", MEMBERS, "-w", "-o", "jsonpath={.metadata.name}"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+/// A `cols … -w` across contexts, its stdout and stderr read line by line as they come.
+struct Watching {
+    child: std::process::Child,
+    out: std::sync::mpsc::Receiver<String>,
+    err: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
+    said: Vec<String>,
+}
+
+impl Watching {
+    fn start(f: &Fleet, cache: &std::path::Path, args: &[&str]) -> Watching {
+        let mut child = f
+            .plugin("cols", cache)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawns");
+        let out = kubectl_kit_tests::stdout_lines(&mut child);
+        let err = kubectl_kit_tests::lines(child.stderr.take().expect("stderr piped"));
+        Watching { child, out, err, seen: vec![], said: vec![] }
+    }
+
+    /// Waits for a row whose words start with `words` (a liveness bound: a watch that works
+    /// prints it within seconds), and returns it; fails naming the row that never came.
+    fn row(&mut self, words: &[&str]) -> String {
+        let hit = |l: &str| l.split_whitespace().zip(words).filter(|(a, b)| a == *b).count() == words.len();
+        if !kubectl_kit_tests::until(&self.out, &mut self.seen, Duration::from_secs(60), hit) {
+            panic!("no row {words:?} on stdout; it printed {:#?}; stderr {:#?}", self.seen, self.said);
+        }
+        self.seen.iter().rev().find(|l| hit(l)).cloned().unwrap_or_default()
+    }
+
+    /// Waits for a line on stderr that starts with `start`; fails naming it if it never came.
+    fn error(&mut self, start: &str) {
+        if !kubectl_kit_tests::until(&self.err, &mut self.said, Duration::from_secs(60), |l| l.starts_with(start)) {
+            panic!("no line {start:?} on stderr; it printed {:#?}", self.said);
+        }
+    }
+}
+
+impl Watching {
+    /// Ctrl-C: every context's watch ends with the process (a liveness bound, not a measure).
+    fn interrupt(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = std::process::Command::new("sh").args(["-c", "kill -s INT \"$1\"", "sh", &pid]).status();
+        assert!(sent.expect("kill").success());
+        let interrupted = Instant::now();
+        loop {
+            if let Some(s) = self.child.try_wait().expect("wait") {
+                return s;
+            }
+            assert!(interrupted.elapsed() < Duration::from_secs(60), "Ctrl-C did not stop the watches");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+#[ignore = "needs the test fleet (cargo xtask test)"]
+fn cols_watches_every_context_at_once_and_tags_each_row_with_its_context() {
+    let f = fleet("cols_watches_every_context_at_once_and_tags_each_row_with_its_context");
+    let ns = Spread::new(&f, "fleet-watch", &["kit-1", "kit-2", "kit-3"]);
+    for member in ["kit-1", "kit-2", "kit-3"] {
+        config_map(f.member(member), &ns.name, "seed", member);
+    }
+    let cache = tempfile::tempdir().expect("tempdir");
+    let mut w =
+        Watching::start(&f, cache.path(), &["cm", "-n", &ns.name, "-l", "tier", "--contexts", "kit-[0-9]", "-w"]);
+    // First the merged table, as without -w: one header, CONTEXT first, the contexts' order.
+    let header = w.row(&["CONTEXT", "NAME", "AGE"]);
+    for member in ["kit-1", "kit-2", "kit-3"] {
+        w.row(&[member, "seed"]);
+    }
+    assert_eq!(w.seen.iter().filter(|l| l.starts_with("CONTEXT")).count(), 1, "{:#?}", w.seen);
+    // Then each change, in the context it happened in, as one row under the table's columns.
+    config_map(f.member("kit-3"), &ns.name, "late-three", "x");
+    config_map(f.member("kit-1"), &ns.name, "late-one", "x");
+    let at = header.find("NAME").expect("NAME");
+    for (member, name) in [("kit-3", "late-three"), ("kit-1", "late-one")] {
+        let row = w.row(&[member, name]);
+        assert!(row.get(at..).is_some_and(|r| r.starts_with(name)), "{row:?} under {header:?}");
+    }
+    f.member("kit-2").kubectl_ok(&["-n", &ns.name, "label", "configmap", "seed", "tier=changed", "--overwrite"]);
+    w.row(&["kit-2", "seed"]);
+    assert_eq!(w.seen.iter().filter(|l| l.starts_with("kit-2 ")).count(), 2, "{:#?}", w.seen);
+    // Nothing on stderr so far: every context answered.
+    let said: Vec<String> = w.err.try_iter().collect();
+    assert!(said.is_empty(), "{said:#?}");
+    assert!(!w.interrupt().success(), "interrupted");
+    drop(w);
+    // Several namespaces of one context: NAMESPACE from each change.
+    let other = Spread::new(&f, "fleet-watch-b", &["kit-2"]);
+    let both = format!("{},{}", ns.name, other.name);
+    let mut w = Watching::start(&f, cache.path(), &["cm", "-n", &both, "-l", "tier", "--contexts", "kit-2", "-w"]);
+    w.row(&["CONTEXT", "NAMESPACE", "NAME", "AGE"]);
+    w.row(&["kit-2", &ns.name, "seed"]);
+    config_map(f.member("kit-2"), &other.name, "elsewhere", "x");
+    w.row(&["kit-2", &other.name, "elsewhere"]);
+}
+
+#[test]
+#[ignore = "needs the test fleet (cargo xtask test)"]
+fn a_context_whose_watch_fails_is_its_line_and_the_others_stream_on() {
+    let f = fleet("a_context_whose_watch_fails_is_its_line_and_the_others_stream_on");
+    let ns = Spread::new(&f, "fleet-watch-faults", &["kit-1", "kit-2"]);
+    let kit1 = f.member("kit-1");
+    // kit-user may list ConfigMaps in kit-1 but not watch them: its read works, its watch fails.
+    kit1.grant_kit_user(&ns.name, "list-only", "- {apiGroups: [\"\"], resources: [configmaps], verbs: [list]}");
+    converge(
+        "kit-user's Role",
+        Duration::from_secs(30),
+        || kit1.kubectl(&["--as", "kit-user", "-n", &ns.name, "get", "configmaps"]).status.success(),
+        |ok| *ok,
+    );
+    config_map(kit1, &ns.name, "listed", "kit-1");
+    config_map(f.member("kit-2"), &ns.name, "seed", "kit-2");
+    let cache = tempfile::tempdir().expect("tempdir");
+    let args = ["cm", "-n", &ns.name, "-l", "tier", "--contexts", "dead,kit-1-user,kit-2", "-w"];
+    let mut w = Watching::start(&f, cache.path(), &args);
+    w.row(&["kit-1-user", "listed"]);
+    w.row(&["kit-2", "seed"]);
+    w.error("error: context dead: could not reach the API server https://127.0.0.1:1: connection refused");
+    w.error("error: context kit-1-user: Error from server (Forbidden): configmaps is forbidden: User \"kit-user\" cannot watch");
+    // kit-2 goes on.
+    config_map(f.member("kit-2"), &ns.name, "after", "kit-2");
+    w.row(&["kit-2", "after"]);
+    drop(w);
+    // Once every watch has ended, the exit status says one failed.
+    let child = f
+        .plugin("cols", cache.path())
+        .args(["cm", "-n", &ns.name, "-l", "tier", "--contexts", "kit-1-user", "-w"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let out = finished_within(child, Duration::from_secs(120), "a watch that can only fail did not end");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(first_column(&stdout(&out)), ["kit-1-user"], "{}", stdout(&out));
+    assert!(stderr(&out).starts_with("error: context kit-1-user: Error from server (Forbidden)"), "{}", stderr(&out));
 }

@@ -38,7 +38,8 @@ pub struct Cli {
     #[arg(long, value_name = "JSONPATH")]
     pub sort_by: Option<String>,
 
-    /// After listing, watch for changes and print a row for each (the default view too)
+    /// After listing, watch for changes and print a row for each (the default view too);
+    /// with --contexts or several namespaces, one watch each, every row tagged with its context
     #[arg(short = 'w', long, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool, value_name = "BOOL")]
     pub watch: bool,
 

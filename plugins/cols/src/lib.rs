@@ -75,12 +75,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
     }
     if plan.watch {
-        let named: usize = targets.groups.iter().map(|g| if let Read::Names(n) = &g.read { n.len() } else { 0 }).sum();
-        if named > 1 {
-            return Err(Error::usage(format!(
-                "watch is only supported on individual resources and resource collections, but {named} resources were found"
-            )));
-        }
+        watchable(&targets)?;
     }
     let printed = match render::printing(&plan, &targets.preset_columns, render::Bare::ServerTable)? {
         Printing::Objects(format) => objects(&kube, &plan, &targets, format).await,
@@ -89,6 +84,17 @@ pub async fn run(cli: Cli) -> Result<()> {
     };
     plan.report_skipped();
     printed
+}
+
+/// A watch follows one object named or a list, as kubectl's does.
+pub(crate) fn watchable(targets: &Targets) -> Result<()> {
+    let named: usize = targets.groups.iter().map(|g| if let Read::Names(n) = &g.read { n.len() } else { 0 }).sum();
+    if named > 1 {
+        return Err(Error::usage(format!(
+            "watch is only supported on individual resources and resource collections, but {named} resources were found"
+        )));
+    }
+    Ok(())
 }
 
 /// What the columns and the sort key read.
@@ -161,7 +167,7 @@ async fn rows(kube: &Kube, plan: &Plan, targets: &Targets, mut printer: RowPrint
 
 /// A watch of one named object does not start when the object is missing: kubectl reports it
 /// (or, with `--ignore-not-found`, says nothing).
-fn stop_watching(plan: &Plan, targets: &Targets, outcome: &objects::Outcome) -> bool {
+pub(crate) fn stop_watching(plan: &Plan, targets: &Targets, outcome: &objects::Outcome) -> bool {
     let named = targets.groups.iter().any(|g| matches!(g.read, Read::Names(_)));
     !outcome.missing.is_empty() || (named && plan.ignore_not_found && outcome.count == 0)
 }

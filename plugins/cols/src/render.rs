@@ -125,15 +125,17 @@ impl RowPrinter {
         }
     }
 
-    /// The table across contexts: CONTEXT first, then NAMESPACE when asked and the view has
-    /// none.
-    pub(crate) fn across_contexts(self, contexts: bool, namespace: bool) -> Result<Self> {
+    /// The table across contexts: CONTEXT first, then NAMESPACE, read at `namespace`, when
+    /// asked and the view has none.
+    pub(crate) fn across_contexts(self, contexts: bool, namespace: Option<&str>) -> Result<Self> {
         let mut columns = vec![];
         if contexts {
             columns.push(Spec::Context);
         }
-        if namespace && !self.columns.iter().any(|c| c.header() == "NAMESPACE") {
-            columns.push(plain("NAMESPACE", ".metadata.namespace")?);
+        if let Some(path) = namespace
+            && !self.columns.iter().any(|c| c.header() == "NAMESPACE")
+        {
+            columns.push(plain("NAMESPACE", path)?);
         }
         columns.extend(self.columns);
         Ok(RowPrinter::new(columns, self.format, self.headers, self.sort))
@@ -479,6 +481,33 @@ mod tests {
         // The object given to the template is not printed.
         assert!(!debug.contains("secret-value"), "{debug:?}");
         assert_eq!(go_template(&t, &serde_json::json!({"x": 1, "l": [0, 1, 2, 3]})).0, b"a 1 b 3 c");
+    }
+
+    #[test]
+    fn across_contexts_adds_context_and_reads_the_namespace_where_rows_keep_it() {
+        let view =
+            RowPrinter::new(vec![plain("NAME", ".metadata.name").expect("column")], DataFormat::Text, true, None);
+        let printer = view.across_contexts(true, Some(".object.metadata.namespace")).expect("columns");
+        let headers: Vec<&str> = printer.columns().iter().map(Spec::header).collect();
+        assert_eq!(headers, ["CONTEXT", "NAMESPACE", "NAME"]);
+        // With --output-watch-events custom-columns read the event: the namespace is inside it.
+        let event = serde_json::json!({"type": "ADDED", "object": {"metadata": {"namespace": "a", "name": "x"}}});
+        assert_eq!(printer.columns()[1].cell(&event).expect("cell"), "a");
+        // A view with its own NAMESPACE column keeps it, and gets no second one.
+        let view = RowPrinter::new(
+            vec![plain("NAMESPACE", ".metadata.namespace").expect("column")],
+            DataFormat::Text,
+            true,
+            None,
+        );
+        let headers: Vec<String> = view
+            .across_contexts(false, Some(".metadata.namespace"))
+            .expect("columns")
+            .columns()
+            .iter()
+            .map(|c| c.header().to_string())
+            .collect();
+        assert_eq!(headers, ["NAMESPACE"]);
     }
 
     #[test]

@@ -296,3 +296,29 @@ fn boolean_flags_take_an_attached_value_as_kubectls_do() {
     assert_eq!(code, 2);
     assert!(err.contains("strconv.ParseBool"), "{err}");
 }
+
+/// `-w` across contexts with an object format is refused before any request (the contexts'
+/// servers are closed ports): its output could not say which context an object came from.
+#[test]
+fn a_watch_across_contexts_needs_a_table() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = dir.path().join("config");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: a\n  context: {cluster: c, user: u}\n- name: b\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user: {token: t}\ncurrent-context: a\n",
+    )
+    .expect("write");
+    for format in ["jsonpath={.metadata.name}", "go-template={{.metadata.name}}", "kyaml"] {
+        for fleet in [&["--contexts", "a,b"][..], &["-n", "x,y"]] {
+            let mut c = cols(&dir.path().join("p.yaml"));
+            c.env("KUBECONFIG", &kubeconfig).args(["pods", "-w", "-o", format]).args(fleet);
+            let (code, out, err) = run(&mut c);
+            assert_eq!((code, out.as_str()), (2, ""), "{format} {fleet:?}: {err}");
+            assert!(
+                err.starts_with("error: --watch across contexts or namespaces prints rows tagged with their context"),
+                "{err}"
+            );
+            assert!(!err.contains("127.0.0.1"), "no request was made: {err}");
+        }
+    }
+}

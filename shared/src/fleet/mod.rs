@@ -13,6 +13,8 @@
 //!   bounded by its timeout; a context's failure is captured as its [`Outcome`], never
 //!   allowed to stop the others. Inside a context, [`Scope`] and [`each_namespace`] read the
 //!   namespaces, and a namespace RBAC forbids is a [`fault`] of that context, not its end.
+//! - [`Fleet::follow`]: what must run in every context together and does not end by itself
+//!   (a watch after the first read): all at once, without the timeout, each outcome as it ends.
 //! - [`Fleet::report`]: one `error: context NAME: …` line (and its hint) per failure, after
 //!   the output, and the exit status: 1 when anything failed, as kubectl exits on partial
 //!   errors.
@@ -260,6 +262,34 @@ impl Fleet {
         futures::stream::iter(reads).buffered(self.parallel).collect().await
     }
 
+    /// Runs `work` for each context of `started` (with what its read left for it) all at once,
+    /// each in its own connection and fault scope as [`Fleet::run`]'s reads are, but with
+    /// neither `--parallel` nor the timeout: a watch lasts until it fails or the process ends,
+    /// and every context's must be open together. Yields each context's outcome as it ends, so
+    /// that its failure is told while the others go on. `work` must connect inside its future
+    /// ([`Target::connect`]): the connection noted there is the one its failures name.
+    pub fn follow<S, T, F, Fut>(&self, started: Vec<(Target, S)>, work: F) -> impl futures::Stream<Item = Outcome<T>>
+    where
+        F: Fn(Target, S) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let many = self.many;
+        started
+            .into_iter()
+            .map(|(target, state)| {
+                let work = work(target.clone(), state);
+                async move {
+                    let collected = FAULTS.scope(RefCell::new(vec![]), async {
+                        let result = if many { crate::error::with_own_connection(work).await } else { work.await };
+                        (result, FAULTS.with(|f| f.take()))
+                    });
+                    let (result, faults) = collected.await;
+                    Outcome { target, result, faults }
+                }
+            })
+            .collect::<futures::stream::FuturesUnordered<_>>()
+    }
+
     /// Prints every failure, context patterns that matched nothing first, then each context's
     /// in order ([`error_line`]); `Err` (exit status 1, already printed) when there was any.
     pub fn report<T>(&self, outcomes: &[Outcome<T>]) -> Result<()> {
@@ -457,6 +487,36 @@ contexts:
         let e = late.result.as_ref().expect_err("timed out");
         assert_eq!(e.message, "no answer within 50ms (--request-timeout)");
         assert_eq!(outcomes.iter().filter(|o| o.result.is_ok()).count(), 3);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn followed_contexts_run_together_and_each_is_told_as_it_ends() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = plan(dir.path(), &["--contexts", "prod-eu,prod-us", "--parallel", "1"]).expect("plan");
+        let released = tokio::sync::Notify::new();
+        let started = f.targets().iter().cloned().map(|t| (t.clone(), t.context)).collect();
+        // prod-eu ends only once prod-us's end has been seen: with --parallel 1 applied, or
+        // the outcomes held back to the targets' order, this would never finish.
+        let ended = f.follow(started, |_, context| {
+            let released = &released;
+            async move {
+                match context.as_deref() {
+                    Some("prod-eu") => {
+                        released.notified().await;
+                        Ok(1)
+                    }
+                    _ => Err(Error::runtime("the watch failed")),
+                }
+            }
+        });
+        let mut ended = std::pin::pin!(ended);
+        let first = ended.next().await.expect("an outcome");
+        assert_eq!(first.target.context.as_deref(), Some("prod-us"));
+        assert_eq!(first.result.expect_err("failed").message, "the watch failed");
+        released.notify_one();
+        let second = ended.next().await.expect("an outcome");
+        assert_eq!((second.target.context.as_deref(), second.result.ok()), (Some("prod-eu"), Some(1)));
+        assert!(ended.next().await.is_none());
     }
 
     #[tokio::test(flavor = "current_thread")]
