@@ -12,6 +12,23 @@ use kubectl_kit_tests::{Cluster, stderr, stdout};
 
 const MEMBERS: &str = "kit-1,kit-2,kit-3";
 
+/// A snapshot of what a plugin printed across the fleet: its namespaces are `[ns]`, `[ns2]`…,
+/// addresses `[ip]`.
+fn snapshot(name: &str, namespaces: &[&str], text: &str) {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path("snapshots");
+    s.set_prepend_module_to_snapshot(false);
+    for (i, ns) in namespaces.iter().enumerate() {
+        let to = if i == 0 { "[ns]".to_string() } else { format!("[ns{}]", i + 1) };
+        s.add_filter(&kubectl_kit_tests::snapshot::regex_escape(ns), to);
+    }
+    s.add_filter(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b", "[ip]");
+    // The NAMESPACE column's padding follows the namespaces' lengths, which change from run to
+    // run; the other columns' does not.
+    s.add_filter(r"(NAMESPACE|\[ns\d*\]) {2,}", "$1  ");
+    s.bind(|| insta::assert_snapshot!(name, text));
+}
+
 /// A namespace of the same name in each of `members`, deleted on drop.
 struct Spread {
     name: String,
@@ -438,6 +455,8 @@ fn trace_svc_summarises_every_context_and_details_the_failing_ones() {
     // The full trace follows for the failing context only.
     assert!(text.contains("--- context kit-2 ---"), "{text}");
     assert!(!text.contains("--- context kit-1 ---") && !text.contains("--- context kit-3 ---"), "{text}");
+    let summary: Vec<&str> = text.lines().take_while(|l| !l.is_empty()).collect();
+    snapshot("fleet_trace_summary", &[&ns.name], &format!("{}\n--- stderr ---\n{err}", summary.join("\n")));
     // -o json: one trace per context that answered, in context order.
     let out = trace(&["-o", "json"]);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
@@ -501,6 +520,14 @@ fn cols_prints_one_table_across_contexts_and_namespaces() {
     let out = cols(&sorted);
     let rows: Vec<Vec<String>> =
         stdout(&out).lines().map(|l| l.split_whitespace().map(String::from).collect()).collect();
+    let mut table = args.clone();
+    table.extend([
+        "--sort-by",
+        ".metadata.name",
+        "-o",
+        "custom-columns=NAME:.metadata.name,TIER:.metadata.labels.tier",
+    ]);
+    snapshot("fleet_cols_sorted", &[&ns.name], &stdout(&cols(&table)));
     assert_eq!(
         rows,
         [["kit-3", "a-much-longer-name"], ["kit-2", "alpha"], ["kit-1", "zeta"]].map(|r| r.map(String::from).to_vec()),
@@ -541,6 +568,18 @@ fn cols_prints_one_table_across_contexts_and_namespaces() {
         [vec!["kit-2", ns.name.as_str(), "alpha"], vec!["kit-2", other.name.as_str(), "beta"]],
         "each row's own namespace: {text}"
     );
+    let out = cols(&[
+        "cm",
+        "-n",
+        &both,
+        "--contexts",
+        MEMBERS,
+        "-l",
+        "tier",
+        "-o",
+        "custom-columns=NAME:.metadata.name,TIER:.metadata.labels.tier",
+    ]);
+    snapshot("fleet_cols_namespaces", &[&ns.name, &other.name], &stdout(&out));
     // A dead context and one whose user may read nothing: the others' rows, their lines, exit 1.
     let out = cols(&["cm", "-n", &ns.name, "--contexts", "kit-1,kit-1-user,dead", "-l", "tier"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -548,6 +587,18 @@ fn cols_prints_one_table_across_contexts_and_namespaces() {
     let err = stderr(&out);
     assert!(err.lines().any(|l| l.starts_with("error: context dead: could not reach the API server")), "{err}");
     assert!(err.lines().any(|l| l.starts_with("error: context kit-1-user: Error from server (Forbidden)")), "{err}");
+    let out = cols(&[
+        "cm",
+        "-n",
+        &ns.name,
+        "--contexts",
+        "kit-1,kit-1-user,dead",
+        "-l",
+        "tier",
+        "-o",
+        "custom-columns=NAME:.metadata.name,TIER:.metadata.labels.tier",
+    ]);
+    snapshot("fleet_cols_faults", &[&ns.name], &format!("{}--- stderr ---\n{}", stdout(&out), stderr(&out)));
     // A named object missing from one context is that context's line; the others print.
     let out = cols(&["cm", "zeta", "-n", &ns.name, "--contexts", "kit-1,kit-2"]);
     assert_eq!(out.status.code(), Some(1));
