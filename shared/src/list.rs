@@ -127,10 +127,12 @@ pub use crate::percent::{path_segment as percent_path, query_pair};
 /// Lists `resource` (in `namespace`, or across all namespaces with `None`), calling `each` with
 /// every projected item in server order. Returns the list's resourceVersion and count.
 ///
-/// The next page is requested while this one is decoded (on a blocking thread): the API server
-/// writes `metadata.continue` before the items, so its token is read from the start of the
-/// page, and checked against the decoded one before the prefetched page is used. The listing
-/// then costs about what fetching the pages costs, rather than that plus all the decoding.
+/// Each page is decoded as it arrives (on a blocking thread fed chunk by chunk, as
+/// [`get_streamed`] reads), so that no page's text is ever held whole: memory does not grow
+/// with `--chunk-size`, nor with the number of lists read at once. The API server writes
+/// `metadata.continue` before the items, so the next page is asked for as soon as the decoder
+/// has passed it, and arrives while the rest of this one is decoded; the listing then costs
+/// about what fetching the pages costs, rather than that plus all the decoding.
 pub async fn for_each(
     kube: &Kube,
     resource: &Resource,
@@ -140,61 +142,49 @@ pub async fn for_each(
     mut each: impl FnMut(Value) -> Result<()>,
 ) -> Result<ListMeta> {
     let fetch = |cont: Option<String>| async move {
-        kube.get_raw(&opts.page_path(resource, namespace, cont.as_deref()), "application/json").await
+        open(&kube.client, &opts.page_path(resource, namespace, cont.as_deref()), Some("application/json")).await
     };
     let mut meta = ListMeta::default();
     let mut body = fetch(None).await?;
     loop {
-        let guess = continue_token(&body);
+        let (told, token) = tokio::sync::oneshot::channel();
         let own = projection.clone();
-        let decode = tokio::task::spawn_blocking(move || decode_page(&body, &own));
+        let decode = feed(body, move |de| {
+            let mut items = vec![];
+            let mut page = PageMeta { told: Some(told), ..PageMeta::default() };
+            let mut failure: Option<std::convert::Infallible> = None;
+            let mut keep = |item| {
+                items.push(item);
+                Ok(())
+            };
+            ListWalk { item: Project(&own), each: &mut keep, meta: &mut page, failure: &mut failure }
+                .deserialize(&mut *de)?;
+            Ok((items, page))
+        });
         let next = async {
-            match &guess {
-                Some(c) => Some(fetch(Some(c.clone())).await),
-                None => None,
+            match token.await {
+                Ok(Some(c)) if !c.is_empty() => Some((c.clone(), fetch(Some(c)).await)),
+                _ => None,
             }
         };
         let (decoded, next) = tokio::join!(decode, next);
-        let (items, page) = decoded
-            .map_err(|e| Error::runtime(format!("could not decode the list of {}", resource.name)).caused_by(e))?
-            .map_err(|e| {
+        let (items, page) = decoded.map_err(|e| match e {
+            kube::Error::SerdeError(e) => {
                 Error::corrupt(format!("could not decode the list of {}", resource.name)).caused_by_error(e)
-            })?;
+            }
+            other => Error::from(other),
+        })?;
         for item in items {
             each(item)?;
         }
         meta.count += page.count;
         meta.resource_version = page.resource_version;
-        body = match (page.cont.filter(|c| !c.is_empty()), guess, next) {
-            (None, _, _) => return Ok(meta),
-            (Some(cont), Some(guess), Some(next)) if cont == guess => next?,
-            (Some(cont), _, _) => fetch(Some(cont)).await?,
+        body = match (page.cont.filter(|c| !c.is_empty()), next) {
+            (None, _) => return Ok(meta),
+            (Some(cont), Some((asked, next))) if cont == asked => next?,
+            (Some(cont), _) => fetch(Some(cont)).await?,
         };
     }
-}
-
-/// `metadata.continue` as the API server writes it, before `items`; `None` when the start of
-/// the page does not have it plainly (the decoded page says for sure).
-fn continue_token(body: &str) -> Option<String> {
-    let head = &body[..body.find("\"items\"")?];
-    let rest = &head[head.find("\"continue\":\"")? + "\"continue\":\"".len()..];
-    let token = &rest[..rest.find('"')?];
-    (!token.is_empty() && !token.contains('\\')).then(|| token.to_string())
-}
-
-/// One page's projected items and its metadata.
-fn decode_page(body: &str, projection: &Projection) -> serde_json::Result<(Vec<Value>, PageMeta)> {
-    let mut items = vec![];
-    let mut page = PageMeta::default();
-    let mut failure: Option<std::convert::Infallible> = None;
-    let mut keep = |item| {
-        items.push(item);
-        Ok(())
-    };
-    let mut de = serde_json::Deserializer::from_str(body);
-    ListWalk { item: Project(projection), each: &mut keep, meta: &mut page, failure: &mut failure }
-        .deserialize(&mut de)?;
-    Ok((items, page))
 }
 
 /// Fetches one object by name, projected.
@@ -292,9 +282,29 @@ async fn stream_decode<V: Send + 'static>(
     path: &str,
     decode: impl FnOnce(&mut StreamDeserializer) -> serde_json::Result<V> + Send + 'static,
 ) -> kube::Result<V> {
+    feed(open(client, path, None).await?, decode).await
+}
+
+/// A response's body, unread.
+type Body = std::pin::Pin<Box<dyn futures::AsyncRead + Send>>;
+
+/// GETs `path` (with `accept`, if any): the body once the status says it is one (an API error
+/// is the error).
+async fn open(client: &kube::Client, path: &str, accept: Option<&str>) -> kube::Result<Body> {
+    let mut req = http::Request::get(path);
+    if let Some(a) = accept {
+        req = req.header(http::header::ACCEPT, a);
+    }
+    let req = req.body(Vec::new()).map_err(kube::Error::HttpError)?;
+    Ok(Box::pin(client.request_stream(req).await?))
+}
+
+/// Runs `decode` over `body` on a blocking thread, feeding it the body as it arrives.
+async fn feed<V: Send + 'static>(
+    body: Body,
+    decode: impl FnOnce(&mut StreamDeserializer) -> serde_json::Result<V> + Send + 'static,
+) -> kube::Result<V> {
     use futures::AsyncReadExt;
-    let req = http::Request::get(path).body(Vec::new()).map_err(kube::Error::HttpError)?;
-    let body = client.request_stream(req).await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
     let decoder = tokio::task::spawn_blocking(move || {
         let reader = std::io::BufReader::with_capacity(CHUNK, Chunks { rx, chunk: Vec::new(), at: 0 });
@@ -362,6 +372,8 @@ struct PageMeta {
     cont: Option<String>,
     resource_version: String,
     count: usize,
+    /// Told the continue token as soon as the page's metadata is read, before its items.
+    told: Option<tokio::sync::oneshot::Sender<Option<String>>>,
 }
 
 /// Walks a list document: its `metadata` into `meta`, then each of its `items` decoded by the
@@ -403,6 +415,10 @@ where
                     let m: Value = map.next_value()?;
                     self.meta.cont = m["continue"].as_str().map(String::from);
                     self.meta.resource_version = m["resourceVersion"].as_str().unwrap_or_default().to_string();
+                    if let Some(told) = self.meta.told.take() {
+                        // The lister may have stopped waiting: nothing to tell then.
+                        let _ = told.send(self.meta.cont.clone());
+                    }
                 }
                 "items" => map.next_value_seed(ItemsWalk(&mut self))?,
                 _ => {
@@ -515,28 +531,58 @@ mod tests {
     }
 
     #[test]
-    fn a_page_is_decoded_whole_and_its_continue_token_read_from_its_start() {
+    fn a_pages_continue_token_is_told_before_its_items_are_decoded() {
         let body = r#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"42","continue":"eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ"},"items":[{"metadata":{"name":"a","uid":"1"}},{"metadata":{"name":"b"}}]}"#;
-        assert_eq!(continue_token(body).as_deref(), Some("eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ"));
         let projection = Projection::from_paths(&[vec!["metadata".into(), "name".into()]]);
-        let (items, page) = decode_page(body, &projection).expect("decodes");
+        let (told, mut token) = tokio::sync::oneshot::channel();
+        let mut meta = PageMeta { told: Some(told), ..PageMeta::default() };
+        let (mut items, mut known_at_first) = (vec![], None);
+        let mut each = |item: Value| {
+            if known_at_first.is_none() {
+                known_at_first = Some(token.try_recv());
+            }
+            items.push(item);
+            Ok::<(), std::convert::Infallible>(())
+        };
+        let mut de = serde_json::Deserializer::from_str(body);
+        ListWalk { item: Project(&projection), each: &mut each, meta: &mut meta, failure: &mut None }
+            .deserialize(&mut de)
+            .expect("decodes");
+        assert_eq!(known_at_first, Some(Ok(Some("eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ".to_string()))));
         assert_eq!(
             items,
             [serde_json::json!({"metadata": {"name": "a"}}), serde_json::json!({"metadata": {"name": "b"}})]
         );
-        assert_eq!(page.cont, continue_token(body));
-        assert_eq!((page.resource_version.as_str(), page.count), ("42", 2));
-        // The last page, a token only inside an item, one written after the items, an escaped
-        // one: no guess (the decoded page decides).
-        for body in [
-            r#"{"metadata":{"resourceVersion":"42"},"items":[]}"#,
-            r#"{"metadata":{},"items":[{"metadata":{"annotations":{"x":"\"continue\":\"no\""}}}]}"#,
-            r#"{"items":[],"metadata":{"continue":"late"}}"#,
-            r#"{"metadata":{"continue":"a\u0062c"},"items":[]}"#,
-            r#"{"metadata":{"continue":""},"items":[]}"#,
-        ] {
-            assert_eq!(continue_token(body), None, "{body}");
+        assert_eq!(
+            (meta.cont.as_deref(), meta.resource_version.as_str(), meta.count),
+            (Some("eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ"), "42", 2)
+        );
+        // The last page tells that there is none; a page without metadata tells nothing (the
+        // lister then reads the decoded page's token, as without telling).
+        let (told, mut token) = tokio::sync::oneshot::channel();
+        let mut meta = PageMeta { told: Some(told), ..PageMeta::default() };
+        let mut de = serde_json::Deserializer::from_str(r#"{"metadata":{"resourceVersion":"42"},"items":[]}"#);
+        ListWalk {
+            item: Project(&projection),
+            each: &mut |_| Ok::<(), std::convert::Infallible>(()),
+            meta: &mut meta,
+            failure: &mut None,
         }
-        assert!(decode_page(r#"{"metadata":{"continue":"late"}, "items":[}"#, &projection).is_err());
+        .deserialize(&mut de)
+        .expect("decodes");
+        assert_eq!(token.try_recv(), Ok(None));
+        let (told, mut token) = tokio::sync::oneshot::channel::<Option<String>>();
+        let mut meta = PageMeta { told: Some(told), ..PageMeta::default() };
+        let mut de = serde_json::Deserializer::from_str(r#"{"items":[]}"#);
+        ListWalk {
+            item: Project(&projection),
+            each: &mut |_| Ok::<(), std::convert::Infallible>(()),
+            meta: &mut meta,
+            failure: &mut None,
+        }
+        .deserialize(&mut de)
+        .expect("decodes");
+        drop(meta);
+        assert!(token.try_recv().is_err());
     }
 }
