@@ -37,8 +37,10 @@ use crate::{objects, watch};
 struct Read {
     /// The columns of the presets named, as this context's discovery resolved them.
     preset_columns: Vec<Spec>,
-    /// The objects, in kubectl's order within the context.
-    objects: Vec<Value>,
+    /// The objects, in kubectl's order within the context, each kept as its compact JSON: every
+    /// context's rows wait for the last context, and a decoded object costs several times its
+    /// text.
+    objects: Vec<Box<str>>,
     /// One object named, found: printed as itself by the object formats.
     single: bool,
     /// Named objects not found.
@@ -137,11 +139,12 @@ fn print_rows(plan: &Plan, printer: &mut RowPrinter, answered: &[(&str, &Read)])
     }
     for (context, read) in answered {
         printer.context(context);
-        for obj in read.objects.iter().filter(|_| !plan.watch_only) {
+        for kept in read.objects.iter().filter(|_| !plan.watch_only) {
+            let obj = unpack(kept)?;
             if wrapped(plan) {
-                printer.add(&shown(plan, "ADDED", obj.clone()))?;
+                printer.add(&shown(plan, "ADDED", obj))?;
             } else {
-                printer.add(obj)?;
+                printer.add(&obj)?;
             }
         }
     }
@@ -212,13 +215,24 @@ async fn follow_context(plan: &Plan, target: Target, read: Read, printer: &RefCe
     futures::future::try_join_all(watches).await.map(|_| ())
 }
 
+/// An object as it waits for the table: its compact JSON.
+fn pack(obj: &Value) -> Result<Box<str>> {
+    serde_json::to_string(obj)
+        .map(String::into_boxed_str)
+        .map_err(|e| Error::runtime("could not keep an object for the table").caused_by(e))
+}
+
+/// An object [`pack`] kept.
+fn unpack(kept: &str) -> Result<Value> {
+    serde_json::from_str(kept)
+        .map_err(|e| Error::runtime("could not read back an object kept for the table").caused_by(e))
+}
+
 /// Each context's objects as kubectl prints them for that context alone.
 fn print_objects(format: &ObjectFormat, answered: &[(&str, &Read)]) -> Result<()> {
     for (_, read) in answered {
-        let data = match read.objects.as_slice() {
-            [one] if read.single => one.clone(),
-            all => render::list_of(all.to_vec()),
-        };
+        let mut objects = read.objects.iter().map(|k| unpack(k)).collect::<Result<Vec<_>>>()?;
+        let data = if read.single && objects.len() == 1 { objects.remove(0) } else { render::list_of(objects) };
         match format {
             // A fresh template each: client-go's JSONPath keeps its range bookkeeping between
             // runs, and each context prints as kubectl would print it alone.
@@ -265,10 +279,10 @@ async fn read(plan: &Plan, target: Target, explicit_namespace: bool) -> Result<R
         (plan.watch && !crate::stop_watching(plan, targets, outcome))
             .then(|| Watched { targets: targets.clone(), resource_version: outcome.resource_version.clone() })
     };
-    let in_one = async |targets: &Targets| -> Result<(Vec<Value>, objects::Outcome)> {
+    let in_one = async |targets: &Targets| -> Result<(Vec<Box<str>>, objects::Outcome)> {
         let mut objects = vec![];
         let outcome = objects::read(&kube, targets, plan, &projection, |obj| {
-            objects.push(obj);
+            objects.push(pack(&obj)?);
             Ok(())
         })
         .await?;
