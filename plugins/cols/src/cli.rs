@@ -43,10 +43,9 @@ pub struct Cli {
     #[arg(short = 'w', long, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = go_bool, value_name = "BOOL")]
     pub watch: bool,
 
-    /// Return large lists in chunks rather than all at once (0 disables; 500 by default, split
-    /// among the contexts read at once)
-    #[arg(long, value_name = "N")]
-    pub chunk_size: Option<u32>,
+    /// Return large lists in chunks rather than all at once (0 disables)
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub chunk_size: u32,
 
     /// Append columns (HEADER:PATH, label:KEY, annotation:KEY, HEADER:PATH|age) to the view
     #[arg(long, value_name = "COLUMNS")]

@@ -69,15 +69,6 @@ fn shown(plan: &Plan, kind: &str, obj: Value) -> Value {
     if wrapped(plan) { serde_json::json!({"type": kind, "object": obj}) } else { obj }
 }
 
-/// The page size across the fleet when `--chunk-size` is not given: kubectl's 500 split among
-/// the contexts read at once (100 at least), so that the pages in flight add up to about one
-/// context's. A page is decoded as it arrives, but the next one is already coming: the bytes in
-/// flight, not the rows kept, make most of the peak memory.
-pub(crate) fn page_size(at_once: usize) -> u32 {
-    let at_once = u32::try_from(at_once).unwrap_or(u32::MAX).max(1);
-    (crate::plan::CHUNK / at_once).max(100)
-}
-
 /// Reads and prints across the fleet.
 pub(crate) async fn run(plan: &Plan, fleet: &Fleet, explicit_namespace: bool) -> Result<()> {
     if plan.watch && matches!(plan.view, View::Objects(_)) {
@@ -320,18 +311,4 @@ async fn read(plan: &Plan, target: Target, explicit_namespace: bool) -> Result<R
         }
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::page_size;
-
-    #[test]
-    fn the_default_page_is_split_among_the_contexts_read_at_once() {
-        assert_eq!(page_size(1), 500);
-        assert_eq!(page_size(3), 166);
-        // Never below 100 an item: more round trips would cost more than the pages' bytes.
-        assert_eq!(page_size(8), 100);
-        assert_eq!(page_size(0), 500);
-    }
 }

@@ -54,7 +54,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     if let Some(Command::Presets { action, output, headers }) = &cli.command {
         return presets_command(action.as_ref(), output.format()?, *headers);
     }
-    let mut plan = Plan::new(&cli)?;
+    let plan = Plan::new(&cli)?;
     if let Source::Files { local: true, .. } = &plan.source {
         let printed = local::print(&plan);
         plan.report_skipped();
@@ -62,9 +62,6 @@ pub async fn run(cli: Cli) -> Result<()> {
     }
     let many = kubectl_kit_core::fleet::Fleet::plan(&cli.global, &cli.fleet, plan.all_namespaces)?;
     if !many.is_plain() {
-        if cli.chunk_size.is_none() && plan.list.limit > 0 {
-            plan.list.limit = fleet::page_size(many.in_flight());
-        }
         let printed = fleet::run(&plan, &many, cli.global.namespace.is_some()).await;
         plan.report_skipped();
         return printed;

@@ -72,9 +72,6 @@ pub(crate) enum Source {
     Files { manifests: Manifests, local: bool, words: Vec<String> },
 }
 
-/// kubectl's `--chunk-size`.
-pub(crate) const CHUNK: u32 = 500;
-
 /// The checked plan.
 #[derive(Debug)]
 pub(crate) struct Plan {
@@ -230,7 +227,7 @@ impl Plan {
                 label_selector: cli.selector.clone(),
                 field_selector: cli.field_selector.clone(),
                 // kubectl reads a sorted list in one request.
-                limit: if cli.sort_by.is_some() { 0 } else { cli.chunk_size.unwrap_or(CHUNK) },
+                limit: if cli.sort_by.is_some() { 0 } else { cli.chunk_size },
             },
             all_namespaces: cli.all.all_namespaces,
             sort_by: cli.sort_by.clone(),

@@ -192,11 +192,6 @@ impl Fleet {
         Ok(Fleet { targets, unmatched, many, namespaces, own_namespaces_differ, parallel, timeout })
     }
 
-    /// How many contexts are read at the same time: all of them, up to `--parallel`.
-    pub fn in_flight(&self) -> usize {
-        self.targets.len().min(self.parallel).max(1)
-    }
-
     /// True when contexts were asked for: rows carry a CONTEXT column and data a `context`
     /// field, even for one context.
     pub fn is_many(&self) -> bool {
