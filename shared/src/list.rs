@@ -148,35 +148,39 @@ pub async fn for_each(
     let mut body = fetch(None).await?;
     loop {
         let (told, token) = tokio::sync::oneshot::channel();
+        // Each item crosses to `each` as soon as it is decoded: a page's items are never held
+        // together (lists of several contexts are decoded at once, each its own page).
+        let (items, mut decoded_items) = tokio::sync::mpsc::channel::<Value>(ITEMS_AHEAD);
         let own = projection.clone();
         let decode = feed(body, move |de| {
-            let mut items = vec![];
             let mut page = PageMeta { told: Some(told), ..PageMeta::default() };
-            let mut failure: Option<std::convert::Infallible> = None;
-            let mut keep = |item| {
-                items.push(item);
-                Ok(())
-            };
-            ListWalk { item: Project(&own), each: &mut keep, meta: &mut page, failure: &mut failure }
+            // The receiver gone means `each` failed: its error is the one reported, below.
+            let mut failure: Option<()> = None;
+            let mut pass = |item| items.blocking_send(item).map_err(|_| ());
+            ListWalk { item: Project(&own), each: &mut pass, meta: &mut page, failure: &mut failure }
                 .deserialize(&mut *de)?;
-            Ok((items, page))
+            Ok(page)
         });
+        let consume = async {
+            while let Some(item) = decoded_items.recv().await {
+                each(item)?;
+            }
+            Ok::<_, Error>(())
+        };
         let next = async {
             match token.await {
                 Ok(Some(c)) if !c.is_empty() => Some((c.clone(), fetch(Some(c)).await)),
                 _ => None,
             }
         };
-        let (decoded, next) = tokio::join!(decode, next);
-        let (items, page) = decoded.map_err(|e| match e {
+        let (decoded, consumed, next) = tokio::join!(decode, consume, next);
+        consumed?;
+        let page = decoded.map_err(|e| match e {
             kube::Error::SerdeError(e) => {
                 Error::corrupt(format!("could not decode the list of {}", resource.name)).caused_by_error(e)
             }
             other => Error::from(other),
         })?;
-        for item in items {
-            each(item)?;
-        }
         meta.count += page.count;
         meta.resource_version = page.resource_version;
         body = match (page.cont.filter(|c| !c.is_empty()), next) {
@@ -315,15 +319,17 @@ async fn feed<V: Send + 'static>(
     });
     let mut body = std::pin::pin!(body);
     let mut cut = None;
+    // One buffer to read into; what each read brings is sent at its own size (a read often
+    // brings a TLS record's 16 KiB or less, and the chunks waiting for the decoder are held at
+    // the size they were allocated).
+    let mut buf = vec![0; CHUNK];
     loop {
-        let mut buf = vec![0; CHUNK];
         match body.read(&mut buf).await {
             Ok(0) => break,
             Ok(n) => {
-                buf.truncate(n);
                 // A closed channel means the decoder stopped early (malformed JSON): its error
                 // is the one to report, below.
-                if tx.send(buf).await.is_err() {
+                if tx.send(buf[..n].to_vec()).await.is_err() {
                     break;
                 }
             }
@@ -344,6 +350,9 @@ async fn feed<V: Send + 'static>(
 }
 
 const CHUNK: usize = 64 * 1024;
+
+/// How many decoded items may wait for the lister's `each`.
+const ITEMS_AHEAD: usize = 32;
 
 /// The body's chunks as a blocking [`std::io::Read`], for serde_json's reader.
 struct Chunks {

@@ -189,6 +189,13 @@ pub(crate) fn kube_client(config: kube::Config, layer: &ObserveLayer) -> kube::R
     Ok(ClientBuilder::try_from(config)?.with_layer(layer).build())
 }
 
+/// The most a connection buffers of a response before the reader takes it. Lists are decoded
+/// as they stream in, 64 KiB at a time (`crate::list`), so a larger buffer only holds text
+/// ahead of the decoder; hyper's default grows to about 400 KiB per connection, which a read
+/// across several contexts (two connections each while the next page is asked for) pays again
+/// for every context read at once.
+const READ_BUFFER: usize = 64 * 1024;
+
 /// kube's stack for a server reached without a proxy, built here on [`crate::net::tcp_connector`]
 /// for two reasons. Nagle's algorithm is off, as Go's dialer (kubectl's) turns it off: kube's
 /// connector leaves it on, and a request written on a new TLS connection then waits for the
@@ -206,7 +213,9 @@ pub(crate) fn direct_client(config: kube::Config, layer: &ObserveLayer) -> kube:
     timed.set_write_timeout(config.write_timeout);
     timed.set_reset_reader_on_write(config.reset_reader_on_write);
     let http: hyper_util::client::legacy::Client<_, Body> =
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(timed);
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .http1_max_buf_size(READ_BUFFER)
+            .build(timed);
     let service = tower::ServiceBuilder::new()
         .layer(config.base_uri_layer())
         .option_layer(config.auth_layer()?)
