@@ -1,13 +1,14 @@
 //! `--where`: any expression compiles or fails with a usage error, and evaluates on any object
 //! without panicking. What the filter reads must be all it needs: evaluated on the object
-//! converted whole, and on the object decoded through the projection of `fields()`, the
-//! expression gives what it gives on the fields it converts.
+//! converted whole, and on the object decoded through its projection (what it reads, and of
+//! what `has()` tests only that it is there), the expression gives what it gives on the fields
+//! it converts.
 //!
 //! Input: the expression, a line break, then a JSON object (a fixed pod when there is none).
 #![no_main]
 
 use kubectl_kit_core::filter::Filter;
-use kubectl_kit_core::projection::{Projection, decode};
+use kubectl_kit_core::projection::decode;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
 
@@ -24,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(mut filter) = Filter::compile(expr) else { return };
     let pruned = filter.matches(&object);
     let whole = filter.matches_converting_all(&object);
-    let projection = Projection::from_paths(&filter.fields());
+    let projection = filter.projection();
     let Ok(projected) = decode(&object.to_string(), &projection) else { return };
     let through = filter.matches(&projected);
     // Iterating a map goes in no fixed order: comprehensions may differ from run to run.

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use serde::Deserialize;
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
@@ -19,6 +20,9 @@ pub enum Projection {
     All,
     /// Keep only these object fields, each projected further.
     Fields(BTreeMap<String, Projection>),
+    /// Keep only that the field is there: its value is skipped and kept as null (CEL's `has()`
+    /// reads no more of it).
+    Presence,
 }
 
 impl Projection {
@@ -41,10 +45,12 @@ impl Projection {
             }
             match cur {
                 Projection::All => return,
-                Projection::Fields(map) => {
-                    cur = map.entry(seg.clone()).or_insert_with(Projection::none);
-                }
+                // More than its presence is read now: the fields under it.
+                Projection::Presence => *cur = Projection::none(),
+                Projection::Fields(_) => {}
             }
+            let Projection::Fields(map) = cur else { return };
+            cur = map.entry(seg.clone()).or_insert_with(Projection::none);
         }
         *cur = Projection::All;
     }
@@ -61,8 +67,9 @@ impl Projection {
     /// Merges another projection into this one.
     pub fn merge(&mut self, other: &Projection) {
         match (self as &mut Projection, other) {
-            (Projection::All, _) => {}
+            (Projection::All, _) | (_, Projection::Presence) => {}
             (me, Projection::All) => *me = Projection::All,
+            (me @ Projection::Presence, other) => *me = other.clone(),
             (Projection::Fields(a), Projection::Fields(b)) => {
                 for (k, v) in b {
                     a.entry(k.clone()).or_insert_with(Projection::none).merge(v);
@@ -82,6 +89,7 @@ impl<'de> DeserializeSeed<'de> for Project<'_> {
         match self.0 {
             Projection::All => serde::Deserialize::deserialize(d),
             Projection::Fields(_) => d.deserialize_any(ProjectVisitor(self.0)),
+            Projection::Presence => IgnoredAny::deserialize(d).map(|_| Value::Null),
         }
     }
 }
@@ -178,6 +186,30 @@ mod tests {
         let v = decode(doc, &p(&["a.*", "e", "f"])).expect("decode");
         assert_eq!(v, json!({"a":{"b":{"c":1,"d":2.5}},"e":1e21,"f":3}));
         assert!(v["f"].is_i64() && v["e"].is_f64());
+    }
+
+    #[test]
+    fn a_field_kept_for_its_presence_is_null_and_anything_else_read_of_it_wins() {
+        let doc = r#"{"spec":{"containers":[{"name":"c","image":"i"}],"volumes":[]},"status":{}}"#;
+        let mut presence = p(&["metadata.name"]);
+        let Projection::Fields(fields) = &mut presence else { panic!("p makes fields") };
+        fields.insert("spec".into(), Projection::Fields([("containers".to_string(), Projection::Presence)].into()));
+        fields.insert("status".into(), Projection::Presence);
+        let v = decode(doc, &presence).expect("decode");
+        assert_eq!(v, json!({"spec":{"containers":null},"status":null}));
+        // A column that reads the field keeps it, whichever side of the merge it is on.
+        let mut merged = presence.clone();
+        merged.merge(&p(&["spec.containers.[].image"]));
+        assert_eq!(decode(doc, &merged).expect("decode")["spec"], json!({"containers":[{"image":"i"}]}));
+        let mut merged = p(&["spec.containers.[].image"]);
+        merged.merge(&presence);
+        assert_eq!(decode(doc, &merged).expect("decode")["spec"], json!({"containers":[{"image":"i"}]}));
+        let mut added = presence.clone();
+        added.add(&["status".to_string(), "phase".to_string()]);
+        assert_eq!(
+            decode(r#"{"status":{"phase":"Running"}}"#, &added).expect("decode")["status"],
+            json!({"phase":"Running"})
+        );
     }
 
     #[test]

@@ -251,7 +251,7 @@ async fn read(plan: &Plan, target: Target, explicit_namespace: bool) -> Result<R
         Printing::Rows(_) if wrapped(plan) => Projection::All,
         Printing::Rows(printer) => {
             let mut p = crate::projection_of(printer.columns(), plan.object_sort_field()?.as_ref());
-            p.merge(&Projection::from_paths(&plan.filter_fields()));
+            p.merge(&plan.filter_projection());
             // The NAMESPACE column the table across namespaces adds.
             p.add(&["metadata".into(), "namespace".into()]);
             p

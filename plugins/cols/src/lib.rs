@@ -116,7 +116,7 @@ async fn rows(kube: &Kube, plan: &Plan, targets: &Targets, mut printer: RowPrint
     // presets keep reading the object, beside an EVENT column.
     let wrap = plan.watch_events && matches!(plan.view, plan::View::CustomColumns { .. });
     let mut projection = if wrap { Projection::All } else { projection_of(printer.columns(), sort.as_ref()) };
-    projection.merge(&Projection::from_paths(&plan.filter_fields()));
+    projection.merge(&plan.filter_projection());
     let shown = |kind: &str, obj: Value| if wrap { serde_json::json!({"type": kind, "object": obj}) } else { obj };
     if plan.watch {
         printer.watching();
@@ -201,7 +201,7 @@ async fn objects(kube: &Kube, plan: &Plan, targets: &Targets, format: &ObjectFor
             Some(_) => {}
         }
     }
-    projection.merge(&Projection::from_paths(&plan.filter_fields()));
+    projection.merge(&plan.filter_projection());
     if plan.watch {
         let print = |_: &mut (), kind: &str, obj: Value| {
             if !plan.keep(&obj)? {

@@ -11,6 +11,7 @@ use kubectl_kit_core::manifests::{self, Manifests};
 use kubectl_kit_core::output;
 use kubectl_kit_core::printers::columns::{self, SpecError};
 use kubectl_kit_core::printers::sorting::SortField;
+use kubectl_kit_core::projection::Projection;
 use kubectl_kit_core::{Error, Result};
 use serde_json::Value;
 
@@ -266,9 +267,9 @@ impl Plan {
         }
     }
 
-    /// The fields `--where` reads, for the projection objects are decoded through.
-    pub(crate) fn filter_fields(&self) -> Vec<Vec<String>> {
-        self.filter.as_ref().and_then(|f| f.lock().ok().map(|f| f.fields())).unwrap_or_default()
+    /// What `--where` reads, for the projection objects are decoded through.
+    pub(crate) fn filter_projection(&self) -> Projection {
+        self.filter.as_ref().and_then(|f| f.lock().ok().map(|f| f.projection())).unwrap_or_else(Projection::none)
     }
 
     /// With `-v=2` or more, says on stderr how many objects `--where` could not evaluate, and why.

@@ -16,6 +16,8 @@ use cel::common::types::{CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey,
 use cel::common::value::Val;
 use serde_json::Value;
 
+use crate::projection::Projection;
+
 /// What the expression needs of a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Need {
@@ -41,6 +43,18 @@ impl Need {
         let mut out = vec![];
         self.collect(&mut vec![], &mut out);
         out
+    }
+
+    /// What to decode of an object for the expression: its paths, where only presence is
+    /// tested (`has()`) the field's presence alone.
+    pub(super) fn projection(&self) -> Projection {
+        match self {
+            Need::Whole => Projection::All,
+            Need::Presence => Projection::Presence,
+            Need::Fields(fields) => {
+                Projection::Fields(fields.iter().map(|(name, need)| (name.clone(), need.projection())).collect())
+            }
+        }
     }
 
     fn collect(&self, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {

@@ -40,6 +40,7 @@ use cel::common::value::Val;
 use cel::{Context, Env, ExecutionError, IdedExpr};
 use serde_json::Value;
 
+use crate::projection::Projection;
 use crate::{Error, Result};
 use fields::Need;
 
@@ -95,6 +96,13 @@ impl Filter {
     /// path: all of it); a listing that decodes only some fields must decode these too.
     pub fn fields(&self) -> Vec<Vec<String>> {
         self.need.paths()
+    }
+
+    /// What a listing must decode of each object for the expression: [`Filter::fields`], where
+    /// only a field's presence is tested (`has(self.spec.containers)`) that alone, its value
+    /// skipped.
+    pub fn projection(&self) -> Projection {
+        self.need.projection()
     }
 
     /// Whether the expression is true for `object`. False, and counted in

@@ -261,6 +261,23 @@ fn fields_are_the_paths_the_expression_reads() {
     assert_eq!(paths, ["spec.containers", "status.phase"]);
 }
 
+#[test]
+fn a_field_only_tested_for_presence_is_decoded_as_present_only() {
+    let mut f = Filter::compile("has(self.spec.containers) && self.metadata.name.startsWith('web')").expect("compiles");
+    let pod = r#"{"metadata":{"name":"web-1","uid":"u"},"spec":{"containers":[{"name":"c","image":"i"}]}}"#;
+    let decoded = crate::projection::decode(pod, &f.projection()).expect("decodes");
+    assert_eq!(decoded, serde_json::json!({"metadata":{"name":"web-1"},"spec":{"containers":null}}));
+    assert!(f.matches(&decoded).expect("evaluates"));
+    let without = crate::projection::decode(r#"{"metadata":{"name":"web-1"},"spec":{}}"#, &f.projection());
+    assert!(!f.matches(&without.expect("decodes")).expect("evaluates"));
+    // Read as well as tested: decoded whole.
+    let g = Filter::compile("has(self.spec.containers) && size(self.spec.containers) == 1").expect("compiles");
+    assert_eq!(
+        crate::projection::decode(pod, &g.projection()).expect("decodes")["spec"]["containers"][0]["image"],
+        "i"
+    );
+}
+
 /// `--where` on 10 000 realistic pods keeps some and leaves out others (its cost is measured by
 /// `cargo xtask bench cols`, not here).
 #[test]
