@@ -568,30 +568,22 @@ mod tests {
         );
         // The last page tells that there is none; a page without metadata tells nothing (the
         // lister then reads the decoded page's token, as without telling).
-        let (told, mut token) = tokio::sync::oneshot::channel();
-        let mut meta = PageMeta { told: Some(told), ..PageMeta::default() };
-        let mut de = serde_json::Deserializer::from_str(r#"{"metadata":{"resourceVersion":"42"},"items":[]}"#);
-        ListWalk {
-            item: Project(&projection),
-            each: &mut |_| Ok::<(), std::convert::Infallible>(()),
-            meta: &mut meta,
-            failure: &mut None,
-        }
-        .deserialize(&mut de)
-        .expect("decodes");
-        assert_eq!(token.try_recv(), Ok(None));
-        let (told, mut token) = tokio::sync::oneshot::channel::<Option<String>>();
-        let mut meta = PageMeta { told: Some(told), ..PageMeta::default() };
-        let mut de = serde_json::Deserializer::from_str(r#"{"items":[]}"#);
-        ListWalk {
-            item: Project(&projection),
-            each: &mut |_| Ok::<(), std::convert::Infallible>(()),
-            meta: &mut meta,
-            failure: &mut None,
-        }
-        .deserialize(&mut de)
-        .expect("decodes");
-        drop(meta);
-        assert!(token.try_recv().is_err());
+        let told_of = |page: &str| {
+            let (told, mut token) = tokio::sync::oneshot::channel::<Option<String>>();
+            let mut meta = PageMeta { told: Some(told), ..PageMeta::default() };
+            let mut de = serde_json::Deserializer::from_str(page);
+            ListWalk {
+                item: Project(&projection),
+                each: &mut |_| Ok::<(), std::convert::Infallible>(()),
+                meta: &mut meta,
+                failure: &mut None,
+            }
+            .deserialize(&mut de)
+            .expect("decodes");
+            drop(meta);
+            token.try_recv()
+        };
+        assert_eq!(told_of(r#"{"metadata":{"resourceVersion":"42"},"items":[]}"#), Ok(None));
+        assert!(told_of(r#"{"items":[]}"#).is_err());
     }
 }
