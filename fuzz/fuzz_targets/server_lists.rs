@@ -32,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
     let slices = fold_items(&mut serde_json::Deserializer::from_str(text), vec![], |v, s: SliceView| v.push(s));
     let Ok(slices) = slices else { return };
     let ctx = Context::new("ns", vec![], Default::default());
-    let fold = PodFold::new(ports, ctx, vec![policy], None, "ns", &slices);
+    let fold = PodFold::new(ports, ctx, vec![policy.clone()], None, "ns", &slices);
     let pods = fold_items(&mut serde_json::Deserializer::from_str(text), fold, PodFold::add);
     let near = Nearest::new([("app".to_string(), "api".to_string())].into());
     let nearest = fold_items(&mut serde_json::Deserializer::from_str(text), near, Nearest::add);
@@ -46,6 +46,12 @@ fuzz_target!(|data: &[u8]| {
         ingresses: Ok(vec![]),
         cluster_domain: Some("cluster.local".into()),
         typed_domain: None,
+        lists: Default::default(),
+        follow: Default::default(),
+        dependents: Default::default(),
+        policies: vec![policy],
+        namespaces: None,
+        service_events: vec![],
     };
     let trace = diagnose(&world, None);
     let _ = kubectl_trace_svc::render::tree(&trace);
